@@ -1,0 +1,72 @@
+"""The Blue Box clinic tracker: a Flask application factory."""
+
+import os
+
+from flask import Flask
+
+from clinic_app import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app. Never touches the database; only creates instance/."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    config.load_into(app, test_config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "No secret key. Start the app with 'python3 scripts/run.py', which "
+            "creates instance/secret_key, or set CLINIC_SECRET_KEY."
+        )
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from clinic_app.core import sqlite
+    from clinic_app.core.i18n import select_locale
+    from clinic_app.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    sqlite.configure_engines(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    from clinic_app.auth import session_loader  # noqa: F401  (registers user_loader)
+
+
+def register_blueprints(app: Flask) -> None:
+    from clinic_app import audit, auth, clients, clinics, demo, main, visits
+
+    for feature in (main, auth, clinics, clients, visits, audit, demo):
+        app.register_blueprint(feature.bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from clinic_app.core import guard
+
+    app.before_request(guard.enforce_permissions)
+    app.after_request(guard.security_headers)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from clinic_app.core import errorpages
+
+    errorpages.register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from clinic_app.core import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """CLI commands live on their features' blueprints (``flask --app clinic_app ...``)."""

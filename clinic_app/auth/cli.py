@@ -1,0 +1,37 @@
+"""Command line: ``flask --app clinic_app users create ...``."""
+
+import click
+from flask.cli import AppGroup
+
+from clinic_app.auth import services
+from clinic_app.clinics.services import clinic_by_code
+from clinic_app.core.errors import Invalid
+from clinic_app.core.permissions import Role
+
+users_cli = AppGroup("users", help="Manage staff accounts.")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="The name staff know this person by.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--clinic", "clinic_code", required=True, help="Clinic code, e.g. BBR.")
+@click.option("--language", type=click.Choice(["en", "pt"]), default="en")
+@click.password_option(help="Prompted for (twice) when not given.")
+def create(username, display_name, role, clinic_code, language, password):
+    """Create a staff account (the first administrator is made this way)."""
+    try:
+        user = services.create_user(
+            actor=None,
+            username=username,
+            display_name=display_name,
+            password=password,
+            role=role,
+            clinic=clinic_by_code(clinic_code),
+            language=language,
+        )
+    except Invalid as error:
+        for field, message in error.field_errors.items():
+            click.echo(f"{field}: {message}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Created {user.username} ({user.role}) at {user.clinic.code}.")

@@ -1,0 +1,55 @@
+"""Forms for sign-in, own account and user administration."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from clinic_app.auth.models import Language
+from clinic_app.core.forms import CodedSelectField
+from clinic_app.core.permissions import Role
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=256)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=256)])
+    new_password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=256)])
+
+
+class LanguageForm(FlaskForm):
+    language = CodedSelectField(_l("Language"), enum=Language, placeholder=None)
+
+
+class UserForm(FlaskForm):
+    """An administrator's form for an account; the clinic choices are set by the view."""
+
+    display_name = StringField(_l("Name (as staff know them)"), validators=[InputRequired(), Length(max=120)])
+    role = CodedSelectField(_l("Role"), enum=Role, validators=[InputRequired()])
+    clinic_id = SelectField(_l("Clinic"), validators=[InputRequired()])
+    language = CodedSelectField(_l("Language"), enum=Language, placeholder=None)
+
+
+class NewUserForm(UserForm):
+    username = StringField(
+        _l("Username"),
+        validators=[InputRequired(), Length(max=64)],
+        description=_l("Lower-case letters, digits, dots, dashes; used to sign in."),
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(max=256)],
+        description=_l("At least 10 characters. A short sentence is easy to remember."),
+    )
+
+
+class EditUserForm(UserForm):
+    active = BooleanField(_l("Account enabled"))
+    new_password = PasswordField(
+        _l("Set a new password"),
+        validators=[Optional(), Length(max=256)],
+        description=_l("Leave empty to keep the current password."),
+    )

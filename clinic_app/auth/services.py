@@ -1,0 +1,177 @@
+"""Accounts: create, sign in, change password, enable/disable."""
+
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from clinic_app.audit.services import record_event
+from clinic_app.auth.models import Language, User
+from clinic_app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from clinic_app.clinics.models import Clinic
+from clinic_app.core.actor import Actor
+from clinic_app.core.db import utcnow
+from clinic_app.core.errors import Invalid
+from clinic_app.core.permissions import Role
+from clinic_app.extensions import db
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+
+# Hash of a throwaway password, checked when the username is unknown so that an
+# unknown name and a wrong password take the same time.
+_DUMMY_HASH = hash_password("not-a-real-password-0")
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def _check_new_account(username: str, password: str, clinic: Clinic | None) -> dict[str, str]:
+    errors = {}
+    if not USERNAME_RE.match(username):
+        errors["username"] = _(
+            "Use 2 to 32 lower-case letters, digits, dots, dashes or underscores."
+        )
+    elif db.session.scalar(select(func.count()).where(User.username == username)):
+        errors["username"] = _("This username is taken.")
+    problem = password_problem(password, username=username)
+    if problem:
+        errors["password"] = problem
+    if clinic is None:
+        errors["clinic_id"] = _("Choose a clinic.")
+    return errors
+
+
+def create_user(
+    *,
+    actor: Actor | None,
+    username: str,
+    display_name: str,
+    password: str,
+    role: Role | str,
+    clinic: Clinic | None,
+    language: Language | str = Language.EN,
+) -> User:
+    """Create a staff account. ``actor`` is None only for the command line.
+
+    An administrator cannot create a role they could not hold themselves; only
+    administrators create accounts at all.
+    """
+    if actor is not None:
+        actor.require("users.manage")
+    username = normalise_username(username)
+    errors = _check_new_account(username, password, clinic)
+    if not (display_name or "").strip():
+        errors["display_name"] = _("Enter the person's name as staff know them.")
+    if errors:
+        raise Invalid(_("The account was not created."), errors)
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password),
+        role=Role(role),
+        clinic_id=clinic.id,
+        language=Language(language),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event(actor=actor, action="user.create", target=user, detail=f"role={user.role}")
+    db.session.commit()
+    return user
+
+
+def authenticate(*, username: str, password: str, source: str) -> User | None:
+    """The active user with these credentials, or None. Every attempt is audited."""
+    username = normalise_username(username)
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        record_event(actor=None, action="auth.sign_in_failed", source=source)
+        db.session.commit()
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        record_event(
+            actor=None, action="auth.sign_in_failed", target=user, source=source
+        )
+        db.session.commit()
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_sign_in_at = utcnow()
+    record_event(actor=Actor(user, source), action="auth.sign_in", target=user)
+    db.session.commit()
+    return user
+
+
+def sign_out(*, actor: Actor) -> None:
+    """End every session of this user on the server side."""
+    actor.user.session_version += 1
+    record_event(actor=actor, action="auth.sign_out", target=actor.user)
+    db.session.commit()
+
+
+def change_password(*, actor: Actor, current_password: str, new_password: str) -> None:
+    """Change one's own password; other sessions of the user end."""
+    user = actor.user
+    if not verify_password(user.password_hash, current_password):
+        raise Invalid(_("The password was not changed."), {"current_password": _("This is not your current password.")})
+    problem = password_problem(new_password, username=user.username)
+    if problem:
+        raise Invalid(_("The password was not changed."), {"new_password": problem})
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    record_event(actor=actor, action="user.password_change", target=user)
+    db.session.commit()
+
+
+def set_language(*, actor: Actor, language: Language | str) -> None:
+    actor.user.language = Language(language)
+    record_event(actor=actor, action="user.language", target=actor.user, detail=f"language={language}")
+    db.session.commit()
+
+
+def update_user(
+    *,
+    actor: Actor,
+    user: User,
+    display_name: str,
+    role: Role | str,
+    clinic: Clinic | None,
+    active: bool,
+    new_password: str = "",
+) -> User:
+    """An administrator changes an account; disabling it ends its sessions."""
+    actor.require("users.manage")
+    errors = {}
+    if not (display_name or "").strip():
+        errors["display_name"] = _("Enter the person's name as staff know them.")
+    if clinic is None:
+        errors["clinic_id"] = _("Choose a clinic.")
+    if new_password:
+        problem = password_problem(new_password, username=user.username)
+        if problem:
+            errors["new_password"] = problem
+    if user.id == actor.id and (not active or Role(role) != user.role):
+        errors["role"] = _("You cannot disable your own account or change your own role.")
+    if errors:
+        raise Invalid(_("The account was not changed."), errors)
+    changed = []
+    if not active and user.active:
+        user.session_version += 1
+        changed.append("disabled")
+    elif active and not user.active:
+        changed.append("enabled")
+    if Role(role) != user.role:
+        changed.append(f"role={role}")
+    if new_password:
+        user.password_hash = hash_password(new_password)
+        user.session_version += 1
+        changed.append("password_reset")
+    user.display_name = display_name.strip()
+    user.role = Role(role)
+    user.clinic_id = clinic.id
+    user.active = active
+    record_event(actor=actor, action="user.update", target=user, detail=",".join(changed) or None)
+    db.session.commit()
+    return user
+

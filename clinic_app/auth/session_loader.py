@@ -1,0 +1,20 @@
+"""How a session cookie becomes a user: id plus session version, checked every request."""
+
+import uuid
+
+from clinic_app.auth.models import User
+from clinic_app.extensions import db, login_manager
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """The user named by the session, unless the session has been ended since."""
+    try:
+        user_id, version = session_id.split(":")
+        user = db.session.get(User, uuid.UUID(user_id))
+        version = int(version)
+    except (ValueError, AttributeError):
+        return None
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user

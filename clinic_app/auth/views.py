@@ -1,0 +1,147 @@
+"""Sign-in, sign-out, own password and language, and the administrator's user pages."""
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from clinic_app.auth import bp, services
+from clinic_app.auth.forms import ChangePasswordForm, EditUserForm, LanguageForm, LoginForm, NewUserForm
+from clinic_app.auth.models import User
+from clinic_app.clinics.models import Clinic
+from clinic_app.clinics.services import clinic_choices
+from clinic_app.core.errors import Invalid
+from clinic_app.core.forms import EmptyForm
+from clinic_app.core.permissions import public, requires
+from clinic_app.core.views import apply_errors, current_actor, get_or_404, safe_next
+from clinic_app.extensions import db
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(
+            username=form.username.data, password=form.password.data, source=request.remote_addr or "unknown"
+        )
+        if user is not None:
+            session.clear()  # a fresh session at sign-in
+            login_user(user, remember=False)
+            return redirect(safe_next(request.args.get("next"), url_for("main.home")))
+        form.password.errors = [_("The username or password is not correct.")]
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/logout", methods=["POST"])
+@requires("account.manage_own")
+def logout():
+    if EmptyForm().validate_on_submit():
+        services.sign_out(actor=current_actor())
+        logout_user()
+        session.clear()
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@requires("account.manage_own")
+def account():
+    form = ChangePasswordForm()
+    language_form = LanguageForm(language=str(current_user.language))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                actor=current_actor(), current_password=form.current_password.data, new_password=form.new_password.data
+            )
+        except Invalid as error:
+            apply_errors(form, error)
+            status = 422
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your password was changed. Sign in with the new password."), "info")
+            return redirect(url_for("auth.login"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/account.html", form=form, language_form=language_form), status
+
+
+@bp.route("/account/language", methods=["POST"])
+@requires("account.manage_own")
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        services.set_language(actor=current_actor(), language=form.language.data)
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/users")
+@requires("users.manage")
+def users():
+    rows = db.session.scalars(select(User).join(User.clinic).order_by(Clinic.code, User.username)).all()
+    return render_template("auth/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("users.manage")
+def new_user():
+    form = NewUserForm()
+    form.clinic_id.choices = clinic_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                actor=current_actor(),
+                username=form.username.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+                role=form.role.data,
+                clinic=_chosen_clinic(form),
+                language=form.language.data,
+            )
+        except Invalid as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Account %(name)s created.", name=user.username), "success")
+            return redirect(url_for("auth.users"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<uuid:user_id>", methods=["GET", "POST"])
+@requires("users.manage")
+def edit_user(user_id):
+    user = get_or_404(User, user_id)
+    form = EditUserForm(obj=None if request.method == "POST" else user)
+    form.clinic_id.choices = clinic_choices()
+    if request.method == "GET":
+        form.clinic_id.data = str(user.clinic_id)
+        form.role.data = str(user.role)
+        form.language.data = str(user.language)
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                actor=current_actor(),
+                user=user,
+                display_name=form.display_name.data,
+                role=form.role.data,
+                clinic=_chosen_clinic(form),
+                active=form.active.data,
+                new_password=form.new_password.data or "",
+            )
+        except Invalid as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Account %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("auth.users"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/user_form.html", form=form, user=user), status
+
+
+def _chosen_clinic(form) -> Clinic | None:
+    from clinic_app.clinics.services import clinic_by_id
+
+    return clinic_by_id(form.clinic_id.data)

@@ -1,0 +1,71 @@
+"""Forms for searching, registering, editing and merging clients."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from clinic_app.clients.models import KeyPopulation, Sex
+from clinic_app.core.forms import CodedSelectField
+from clinic_app.core.places import Country
+
+LETTERS = Regexp(r"^[^\W\d_]{1,2}$", message=_l("Type one or two letters."))
+
+
+class SearchForm(FlaskForm):
+    term = StringField(
+        _l("Client number, UIC or alias"),
+        validators=[InputRequired(), Length(min=2, max=60)],
+    )
+
+
+class ClientDetailsForm(FlaskForm):
+    """The fields shared by registration and editing."""
+
+    mother_letters = StringField(
+        _l("First two letters of mother's first name"),
+        validators=[InputRequired(), LETTERS],
+        description=_l("Only the letters are kept, never the name. Type 9 if unknown."),
+    )
+    own_letters = StringField(
+        _l("First two letters of client's own first name"),
+        validators=[InputRequired(), LETTERS],
+    )
+    sex = CodedSelectField(_l("Sex"), enum=Sex, validators=[InputRequired()])
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
+    estimated_age = IntegerField(
+        _l("or estimated age in years"),
+        validators=[Optional(), NumberRange(min=10, max=100, message=_l("Give an age from 10 to 100."))],
+        description=_l("Only when the client does not know their date of birth."),
+    )
+    alias = StringField(
+        _l("Alias (optional)"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("A nickname the client is happy to be called; never a legal name."),
+    )
+    key_population = CodedSelectField(_l("Key population"), enum=KeyPopulation, validators=[InputRequired()])
+    nationality = CodedSelectField(_l("Nationality"), enum=Country, validators=[InputRequired()])
+    is_mobile = BooleanField(_l("Mobile or migrant (moves along the corridor)"))
+    phone = StringField(
+        _l("Phone (optional)"),
+        validators=[Optional(), Length(max=20)],
+        description=_l("Only if the client agrees to be contacted for follow-up."),
+    )
+    phone_consent = BooleanField(_l("Client agrees to follow-up by phone"))
+    enrolled_on = DateField(_l("Enrolment date"), validators=[InputRequired()])
+
+
+class RegisterClientForm(ClientDetailsForm):
+    consent_given = BooleanField(
+        _l("Client consents to services and to this record being kept"),
+        validators=[InputRequired(message=_l("A record can only be kept with the client's consent."))],
+    )
+    confirm_new = BooleanField(_l("I checked the possible matches: this is a different person"))
+
+
+class MergeForm(FlaskForm):
+    duplicate_number = StringField(
+        _l("Client number of the duplicate record"),
+        validators=[InputRequired(), Length(max=20)],
+    )
+

@@ -1,0 +1,153 @@
+"""Client pages: search, register, view (with the visit timeline), edit, merge."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from clinic_app.clients import bp, services
+from clinic_app.clients.forms import MergeForm, RegisterClientForm, SearchForm
+from clinic_app.clients.models import Client
+from clinic_app.clients.services import ClientDetails, ProbableDuplicate
+from clinic_app.core.errors import Conflict, Invalid, NotFound
+from clinic_app.core.permissions import requires
+from clinic_app.core.views import apply_errors, current_actor, get_or_404
+from clinic_app.visits.services import client_timeline
+
+DETAIL_FIELDS = tuple(ClientDetails.__dataclass_fields__)
+
+
+def _details(form) -> ClientDetails:
+    return ClientDetails(**{name: getattr(form, name).data for name in DETAIL_FIELDS})
+
+
+@bp.route("/", methods=["GET", "POST"])
+@requires("clients.search")
+def search():
+    """Search is POSTed so that numbers, UICs and aliases never appear in a URL or log."""
+    form = SearchForm()
+    hits = None
+    if form.validate_on_submit():
+        hits = services.search_clients(actor=current_actor(), term=form.term.data)
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template("clients/search.html", form=form, hits=hits), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("clients.register")
+def register():
+    form = RegisterClientForm()
+    if request.method == "GET":
+        form.enrolled_on.data = services.actor_today(current_actor())
+    matches = None
+    if form.validate_on_submit():
+        try:
+            client = services.register_client(
+                actor=current_actor(),
+                details=_details(form),
+                consent_given=form.consent_given.data,
+                confirm_new=form.confirm_new.data,
+            )
+        except ProbableDuplicate as duplicate:
+            matches = duplicate.matches
+            form.form_errors.append(duplicate.message)
+        except Invalid as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Client registered with number %(number)s. Write it on the health card.",
+                    number=client.client_number), "success")
+            return redirect(url_for("clients.detail", client_id=client.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("clients/register.html", form=form, matches=matches), status
+
+
+@bp.route("/<uuid:client_id>")
+@requires("clients.view")
+def detail(client_id):
+    try:
+        client = services.view_client(actor=current_actor(), client_id=client_id)
+    except NotFound:
+        abort(404)
+    if client.is_merged:
+        flash(_("Record %(old)s was merged into this one.", old=client.client_number), "info")
+        return redirect(url_for("clients.detail", client_id=services.resolve(client).id))
+    return render_template(
+        "clients/detail.html",
+        client=client,
+        visits=client_timeline(client),
+        merge_form=MergeForm(),
+    )
+
+
+@bp.route("/<uuid:client_id>/edit", methods=["GET", "POST"])
+@requires("clients.edit")
+def edit(client_id):
+    client = get_or_404(Client, client_id)
+    if client.is_merged:
+        return redirect(url_for("clients.edit", client_id=services.resolve(client).id))
+    form = RegisterClientForm(data=_form_data(client) if request.method == "GET" else None)
+    del form.consent_given, form.confirm_new
+    if form.validate_on_submit():
+        try:
+            services.update_client(actor=current_actor(), client=client, details=_details(form))
+        except (Invalid, Conflict) as error:
+            apply_errors(form, error)
+            form.form_errors.append(error.message)
+        else:
+            flash(_("Client details saved."), "success")
+            return redirect(url_for("clients.detail", client_id=client.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("clients/edit.html", form=form, client=client), status
+
+
+def _form_data(client: Client) -> dict:
+    return {
+        "mother_letters": client.uic[0:2],
+        "own_letters": client.uic[2:4],
+        "sex": str(client.sex),
+        "date_of_birth": None if client.dob_estimated else client.date_of_birth,
+        "estimated_age": services.age_now(client) if client.dob_estimated else None,
+        "alias": client.alias,
+        "key_population": str(client.key_population),
+        "nationality": str(client.nationality),
+        "is_mobile": client.is_mobile,
+        "phone": client.phone,
+        "phone_consent": client.phone_consent,
+        "enrolled_on": client.enrolled_on,
+    }
+
+
+def _duplicate_or_message(form, keep: Client):
+    if not form.validate_on_submit():
+        flash(_("Type the client number of the duplicate record."), "error")
+        return None
+    duplicate = services.find_by_number(form.duplicate_number.data)
+    if duplicate is None:
+        flash(_("No client has that number. Check the digits on the card."), "error")
+    return duplicate
+
+
+@bp.route("/<uuid:client_id>/merge/preview", methods=["POST"])
+@requires("clients.merge")
+def merge_preview(client_id):
+    """Show both records side by side before anything is merged."""
+    keep = get_or_404(Client, client_id)
+    duplicate = _duplicate_or_message(MergeForm(), keep)
+    if duplicate is None:
+        return redirect(url_for("clients.detail", client_id=keep.id))
+    confirm = MergeForm(duplicate_number=duplicate.client_number)
+    return render_template("clients/merge.html", keep=keep, duplicate=duplicate, form=confirm)
+
+
+@bp.route("/<uuid:client_id>/merge", methods=["POST"])
+@requires("clients.merge")
+def merge(client_id):
+    keep = get_or_404(Client, client_id)
+    duplicate = _duplicate_or_message(MergeForm(), keep)
+    if duplicate is not None:
+        try:
+            services.merge_clients(actor=current_actor(), keep=keep, duplicate=duplicate)
+        except (Invalid, Conflict) as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Record %(old)s merged into %(new)s. Its number still finds this record.",
+                    old=duplicate.client_number, new=keep.client_number), "success")
+    return redirect(url_for("clients.detail", client_id=keep.id))

@@ -1,0 +1,55 @@
+"""Error pages: every failure answers with a plain page, never a traceback."""
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from clinic_app.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: _l("The request could not be understood. Go back and try again."),
+    401: _l("Please sign in to continue."),
+    403: _l("Your role does not give access to this page."),
+    404: _l("There is no such page or record."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What was sent is too large."),
+    429: _l("Too many attempts. Wait a few minutes and try again."),
+    500: _l("Something went wrong on our side. Nothing was saved. Please try again."),
+}
+
+
+def _page(code: int, message=None):
+    return render_template(
+        "errors/error.html", code=code, message=message or MESSAGES.get(code, MESSAGES[400])
+    ), code
+
+
+def handle_http(error: HTTPException):
+    code = error.code or 500
+    return _page(code)
+
+
+def handle_csrf(_error: CSRFError):
+    return _page(
+        400,
+        _l("This form had expired (or was sent twice). Your entries were not saved; please go back, reload and submit again."),
+    )
+
+
+def handle_unexpected(error: Exception):
+    db.session.rollback()
+    # The message of an exception may hold user input: log only its type.
+    log.error("unhandled %s", type(error).__name__, exc_info=False)
+    return _page(500)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,47 @@
+"""The request guard: sign-in and the permission table on every route, plus headers."""
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from clinic_app.audit.services import record_and_commit
+from clinic_app.core.permissions import PUBLIC, required_action, role_can
+from clinic_app.core.views import current_actor
+
+
+def enforce_permissions():
+    """Deny by default: a route must declare its action, and the role must hold it."""
+    if request.endpoint is None:
+        return None  # no route matched: the 404/405 handlers answer
+    if request.endpoint == "static":
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    action = required_action(view)
+    if action == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        if request.method == "GET":
+            return redirect(url_for("auth.login", next=request.path))
+        abort(401)
+    if action is None or not role_can(current_user.role, action):
+        record_and_commit(
+            actor=current_actor(), action="access.denied", detail=request.endpoint
+        )
+        abort(403)
+    return None
+
+
+def security_headers(response):
+    """Headers on every answer: no framing, no sniffing, no referrer, strict CSP."""
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "static":
+        # Pages may show client data: never keep them in a shared desktop's cache.
+        headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,82 @@
+"""Who may do what: the one permission table, and its enforcement on every route.
+
+Every view declares the action it performs with ``@requires("action")`` (or is
+marked ``@public``). A request to an endpoint that declares nothing is refused:
+deny by default. Services check the same table for object-level rules.
+"""
+
+from functools import wraps
+
+from flask_babel import lazy_gettext as _l
+
+from clinic_app.core.coded import CodedEnum
+
+
+class Role(CodedEnum):
+    ADMIN = "admin", _l("Administrator")
+    NURSE = "nurse", _l("Nurse")
+    DATA_ADMIN = "data_admin", _l("Data administrator")
+    PEER_EDUCATOR = "peer_educator", _l("Peer educator")
+    ME_OFFICER = "me_officer", _l("M&E officer")
+
+
+ALL_ROLES = frozenset(Role)
+CLINICAL = frozenset({Role.NURSE, Role.DATA_ADMIN})
+
+# role x action. Minimum necessary: an administrator manages accounts and sites
+# but does not read client records; peer educators and M&E staff never see an
+# individual clinical record.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "home.view": ALL_ROLES,
+    "account.manage_own": ALL_ROLES,
+    "clients.search": CLINICAL,
+    "clients.view": CLINICAL,
+    "clients.register": CLINICAL,
+    "clients.edit": CLINICAL,
+    "clients.merge": frozenset({Role.DATA_ADMIN}),
+    "visits.list": CLINICAL,
+    "visits.record": CLINICAL,
+    "visits.edit": CLINICAL,
+    "clinics.view": frozenset({Role.ADMIN, Role.DATA_ADMIN, Role.ME_OFFICER}),
+    "clinics.manage": frozenset({Role.ADMIN}),
+    "users.manage": frozenset({Role.ADMIN}),
+    "audit.view": frozenset({Role.ADMIN}),
+}
+
+PUBLIC = "public"
+
+
+def role_can(role: Role | str | None, action: str) -> bool:
+    """True when the table grants ``action`` to ``role``; unknown actions are denied."""
+    if role is None:
+        return False
+    return Role(role) in PERMISSIONS.get(action, frozenset())
+
+
+def requires(action: str):
+    """Declare the action a view performs; the request guard enforces it."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"action {action!r} is not in the permission table")
+
+    def decorate(view):
+        view.required_action = action
+        return view
+
+    return decorate
+
+
+def public(view):
+    """Mark a view as reachable without signing in (sign-in page, static files)."""
+    view.required_action = PUBLIC
+    return view
+
+
+def required_action(view) -> str | None:
+    return getattr(view, "required_action", None)
+
+
+def wraps_action(view, inner):
+    """Keep the declared action when another decorator wraps a view."""
+    wrapped = wraps(inner)(view)
+    wrapped.required_action = required_action(inner)
+    return wrapped

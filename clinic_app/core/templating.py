@@ -1,0 +1,36 @@
+"""Template globals and filters: permission checks, coded labels, dates."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+
+from clinic_app.core.forms import EmptyForm
+from clinic_app.core.permissions import role_can
+
+
+def can(action: str) -> bool:
+    return bool(current_user and current_user.is_authenticated and role_can(current_user.role, action))
+
+
+def local_time(value: datetime | None) -> str:
+    """A UTC timestamp shown in the signed-in user's clinic time zone."""
+    if value is None:
+        return ""
+    tz = "UTC"
+    if current_user and current_user.is_authenticated:
+        tz = current_user.clinic.timezone
+    return format_datetime(value.astimezone(ZoneInfo(tz)).replace(tzinfo=None), "yyyy-MM-dd HH:mm")
+
+
+def iso_date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(can=can, EmptyForm=EmptyForm)
+    app.jinja_env.filters.update(local_time=local_time, iso_date=iso_date, long_date=format_date)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

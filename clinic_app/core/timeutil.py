@@ -1,0 +1,19 @@
+"""Dates as the clinic sees them: 'today' is the clinic's local date."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from clinic_app.core.db import utcnow
+
+
+def local_today(tz_name: str, now: datetime | None = None) -> date:
+    """Today's date in the given IANA time zone (a clinic's), from a UTC instant."""
+    return (now or utcnow()).astimezone(ZoneInfo(tz_name)).date()
+
+
+def age_on(born: date, on: date) -> int:
+    """Completed years of age on a given date (a 29 February birthday counts on 1 March)."""
+    years = on.year - born.year
+    if (on.month, on.day) < (born.month, born.day):
+        years -= 1
+    return years

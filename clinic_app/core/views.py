@@ -1,0 +1,48 @@
+"""Helpers shared by views: the current actor, form errors, safe redirects, paging."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, request
+from flask_login import current_user
+
+from clinic_app.core.actor import Actor
+from clinic_app.core.errors import DomainError
+from clinic_app.extensions import db
+
+
+def current_actor() -> Actor | None:
+    if not current_user or not current_user.is_authenticated:
+        return None
+    return Actor(current_user._get_current_object(), request.remote_addr or "unknown")
+
+
+def get_or_404(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def apply_errors(form, error: DomainError) -> None:
+    """Put a service's field errors beside the form's fields (others go to the top)."""
+    for name, message in error.field_errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors or []) + [message]
+        else:
+            form.form_errors.append(message)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """A redirect target on this site only (no scheme, no host)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def page_arg() -> int:
+    page = request.args.get("page", 1, type=int)
+    return page if page and 0 < page < 100_000 else 1

@@ -1,0 +1,25 @@
+"""The home page."""
+
+from flask import render_template
+
+from clinic_app.clients.forms import SearchForm
+from clinic_app.core.permissions import role_can, requires
+from clinic_app.core.timeutil import local_today
+from clinic_app.core.views import current_actor
+from clinic_app.main import bp, services
+
+
+@bp.route("/")
+@requires("home.view")
+def home():
+    actor = current_actor()
+    today = local_today(actor.user.clinic.timezone)
+    context = {"today": today}
+    if role_can(actor.role, "visits.list"):
+        context["figures"] = services.clinic_figures(actor=actor, today=today)
+        context["search_form"] = SearchForm()
+    if role_can(actor.role, "clinics.view"):
+        context["network"] = services.network_figures(today=today)
+    if role_can(actor.role, "users.manage"):
+        context["counts"] = services.account_counts()
+    return render_template("main/home.html", **context)

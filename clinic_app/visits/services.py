@@ -1,0 +1,190 @@
+"""Visit services: record, correct, list, and the client's timeline."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
+
+from clinic_app.audit.services import record_event
+from clinic_app.clients.models import Client
+from clinic_app.core.actor import Actor
+from clinic_app.core.errors import Conflict, Invalid, NotFound
+from clinic_app.core.timeutil import local_today
+from clinic_app.extensions import db
+from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitType
+
+EARLIEST_SERVICE_DATE = date(2000, 1, 1)
+_CODE_RE = re.compile(r"^[A-Z0-9]{4,16}$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class VisitInput:
+    service_date: date | None
+    visit_type: str
+    reasons: list[str]
+    referral_code: str | None = None
+    notes: str | None = None
+
+
+class DuplicateVisit(Conflict):
+    def __init__(self, visit: Visit):
+        super().__init__(_("A visit for this client on this date is already recorded here; add to that visit instead."))
+        self.visit = visit
+
+
+def _has_earlier_visit(client: Client, before: date, exclude_id=None) -> bool:
+    query = select(Visit.id).where(Visit.client_id == client.id, Visit.service_date < before)
+    if exclude_id is not None:
+        query = query.where(Visit.id != exclude_id)
+    return db.session.scalar(select(exists(query))) or False
+
+
+def suggested_visit_type(client: Client, on: date) -> VisitType:
+    """New when the registry holds no earlier visit of this client at any clinic."""
+    return VisitType.RETURN if _has_earlier_visit(client, on) else VisitType.NEW
+
+
+def normalise_referral_code(text: str | None) -> str | None:
+    code = re.sub(r"[\s\-]", "", text or "").upper()
+    return code or None
+
+
+def _clean(client: Client, data: VisitInput, today: date, exclude_id=None) -> dict:
+    errors: dict[str, str] = {}
+    day = data.service_date
+    if day is None:
+        errors["service_date"] = _("Give the date the client was seen.")
+    elif day > today:
+        errors["service_date"] = _("The date of service is in the future.")
+    elif day < max(EARLIEST_SERVICE_DATE, client.date_of_birth):
+        errors["service_date"] = _("The date of service is before the client was born.")
+    elif day < client.enrolled_on:
+        errors["service_date"] = _("The client was enrolled on %(day)s; correct the enrolment date first if this visit was earlier.",
+                                   day=client.enrolled_on.isoformat())
+    if data.visit_type not in {t.value for t in VisitType}:
+        errors["visit_type"] = _("Choose new or return.")
+    elif day and not errors.get("service_date") and data.visit_type == VisitType.NEW \
+            and _has_earlier_visit(client, day, exclude_id):
+        errors["visit_type"] = _("This client has an earlier visit, so this is a return visit.")
+    reasons = list(dict.fromkeys(data.reasons or []))
+    if not reasons:
+        errors["reasons"] = _("Tick at least one reason for the visit.")
+    elif any(r not in {v.value for v in VisitReason} for r in reasons):
+        errors["reasons"] = _("Choose reasons from the list.")
+    code = normalise_referral_code(data.referral_code)
+    if code and not _CODE_RE.match(code):
+        errors["referral_code"] = _("A referral code has 4 to 16 letters and digits.")
+    if errors:
+        raise Invalid(_("Please correct the fields marked below."), errors)
+    notes = _CONTROL_RE.sub("", data.notes or "").strip() or None
+    return {"service_date": day, "visit_type": VisitType(data.visit_type),
+            "reasons": [VisitReason(r) for r in reasons], "referral_code": code, "notes": notes}
+
+
+def _same_day_visit(client: Client, clinic_id, day: date, exclude_id=None) -> Visit | None:
+    query = select(Visit).where(Visit.client_id == client.id, Visit.clinic_id == clinic_id, Visit.service_date == day)
+    if exclude_id is not None:
+        query = query.where(Visit.id != exclude_id)
+    return db.session.scalars(query.limit(1)).first()
+
+
+def record_visit(*, actor: Actor, client: Client, data: VisitInput, today: date | None = None) -> Visit:
+    """Record a visit at the actor's clinic. One visit per client, clinic and day:
+    a second submit of the same visit is refused, not stored twice."""
+    actor.require("visits.record")
+    if client.is_merged:
+        raise Conflict(_("This record was merged into another; record the visit there."))
+    values = _clean(client, data, today or local_today(actor.user.clinic.timezone))
+    existing = _same_day_visit(client, actor.clinic_id, values["service_date"])
+    if existing is not None:
+        raise DuplicateVisit(existing)
+    reasons = values.pop("reasons")
+    visit = Visit(clinic_id=actor.clinic_id, client_id=client.id, recorded_by_id=actor.id, **values)
+    visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
+    db.session.add(visit)
+    db.session.flush()
+    record_event(actor=actor, action="visit.create", target=visit)
+    db.session.commit()
+    return visit
+
+
+def update_visit(*, actor: Actor, visit: Visit, data: VisitInput, today: date | None = None) -> Visit:
+    """Correct a visit of the actor's clinic; which fields changed is audited."""
+    actor.require("visits.edit")
+    _check_own_clinic(actor, visit)
+    values = _clean(visit.client, data, today or local_today(actor.user.clinic.timezone), exclude_id=visit.id)
+    existing = _same_day_visit(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
+    if existing is not None:
+        raise DuplicateVisit(existing)
+    reasons = values.pop("reasons")
+    changed = [name for name, value in values.items() if getattr(visit, name) != value]
+    if sorted(reasons) != sorted(visit.reasons):
+        changed.append("reasons")
+        visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
+    for name, value in values.items():
+        setattr(visit, name, value)
+    record_event(actor=actor, action="visit.update", target=visit,
+                 detail=("fields=" + ",".join(changed)) if changed else None)
+    db.session.commit()
+    return visit
+
+
+def _check_own_clinic(actor: Actor, visit: Visit) -> None:
+    # Visits of other clinics show on the client's timeline but are not opened
+    # or changed here: they belong to the clinic that made them.
+    if visit.clinic_id != actor.clinic_id:
+        raise NotFound()
+
+
+def view_visit(*, actor: Actor, visit_id) -> Visit:
+    actor.require("visits.list")
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound()
+    _check_own_clinic(actor, visit)
+    record_event(actor=actor, action="visit.view", target=visit)
+    db.session.commit()
+    return visit
+
+
+def client_timeline(client: Client) -> list[Visit]:
+    """Every visit of the client at every clinic, newest first."""
+    query = (
+        select(Visit)
+        .where(Visit.client_id == client.id)
+        .options(joinedload(Visit.recorded_by))
+        .order_by(Visit.service_date.desc(), Visit.created_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class VisitFilters:
+    date_from: date | None = None
+    date_to: date | None = None
+    visit_type: str | None = None
+    reason: str | None = None
+
+
+def list_visits(*, actor: Actor, filters: VisitFilters, page: int, per_page: int):
+    """A page of the actor's clinic's visits, newest first, in a fixed number of queries."""
+    actor.require("visits.list")
+    query = (
+        select(Visit)
+        .where(Visit.clinic_id == actor.clinic_id)
+        .options(joinedload(Visit.client), joinedload(Visit.recorded_by))
+        .order_by(Visit.service_date.desc(), Visit.created_at.desc())
+    )
+    if filters.date_from:
+        query = query.where(Visit.service_date >= filters.date_from)
+    if filters.date_to:
+        query = query.where(Visit.service_date <= filters.date_to)
+    if filters.visit_type in {t.value for t in VisitType}:
+        query = query.where(Visit.visit_type == VisitType(filters.visit_type))
+    if filters.reason in {r.value for r in VisitReason}:
+        query = query.where(Visit.reason_rows.any(VisitReasonRow.reason == VisitReason(filters.reason)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

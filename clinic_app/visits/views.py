@@ -1,0 +1,95 @@
+"""Visit pages: the clinic's visit list, record a visit, view and correct one."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from clinic_app.clients.models import Client
+from clinic_app.core.errors import Conflict, Invalid, NotFound
+from clinic_app.core.permissions import requires
+from clinic_app.core.timeutil import local_today
+from clinic_app.core.views import apply_errors, current_actor, get_or_404, page_arg
+from clinic_app.visits import bp, services
+from clinic_app.visits.forms import VisitFilterForm, VisitForm
+from clinic_app.visits.services import DuplicateVisit, VisitFilters, VisitInput
+
+
+def _input(form: VisitForm) -> VisitInput:
+    return VisitInput(
+        service_date=form.service_date.data,
+        visit_type=form.visit_type.data,
+        reasons=form.reasons.data or [],
+        referral_code=form.referral_code.data,
+        notes=form.notes.data,
+    )
+
+
+@bp.route("/")
+@requires("visits.list")
+def index():
+    form = VisitFilterForm(request.args)
+    filters = VisitFilters(**form.data) if form.validate() else VisitFilters()
+    pagination = services.list_visits(
+        actor=current_actor(), filters=filters, page=page_arg(), per_page=current_app.config["PAGE_SIZE"]
+    )
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("visits/index.html", form=form, pagination=pagination, args=args)
+
+
+@bp.route("/for/<uuid:client_id>/new", methods=["GET", "POST"])
+@requires("visits.record")
+def new(client_id):
+    client = get_or_404(Client, client_id)
+    form = VisitForm()
+    if request.method == "GET":
+        today = local_today(current_actor().user.clinic.timezone)
+        form.service_date.data = today
+        form.visit_type.data = services.suggested_visit_type(client, today).value
+    duplicate = None
+    if form.validate_on_submit():
+        try:
+            visit = services.record_visit(actor=current_actor(), client=client, data=_input(form))
+        except DuplicateVisit as error:
+            duplicate = error.visit
+            form.form_errors.append(error.message)
+        except (Invalid, Conflict) as error:
+            apply_errors(form, error)
+            form.form_errors.append(error.message)
+        else:
+            flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
+            return redirect(url_for("clients.detail", client_id=client.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("visits/form.html", form=form, client=client, visit=None, duplicate=duplicate), status
+
+
+@bp.route("/<uuid:visit_id>")
+@requires("visits.list")
+def detail(visit_id):
+    try:
+        visit = services.view_visit(actor=current_actor(), visit_id=visit_id)
+    except NotFound:
+        abort(404)
+    return render_template("visits/detail.html", visit=visit)
+
+
+@bp.route("/<uuid:visit_id>/edit", methods=["GET", "POST"])
+@requires("visits.edit")
+def edit(visit_id):
+    try:
+        visit = services.view_visit(actor=current_actor(), visit_id=visit_id)
+    except NotFound:
+        abort(404)
+    form = VisitForm(obj=visit if request.method == "GET" else None)
+    if request.method == "GET":
+        form.visit_type.data = visit.visit_type.value
+        form.reasons.data = [r.value for r in visit.reasons]
+    if form.validate_on_submit():
+        try:
+            services.update_visit(actor=current_actor(), visit=visit, data=_input(form))
+        except (Invalid, Conflict) as error:
+            apply_errors(form, error)
+            form.form_errors.append(error.message)
+        else:
+            flash(_("Visit saved."), "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("visits/form.html", form=form, client=visit.client, visit=visit, duplicate=None), status
