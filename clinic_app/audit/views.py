@@ -24,6 +24,10 @@ def index():
     rows = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template(
-        "audit/index.html", rows=rows[:per_page], has_next=len(rows) > per_page, page=page,
-        action=action, actions=actions,
+        "audit/index.html",
+        rows=rows[:per_page],
+        has_next=len(rows) > per_page,
+        page=page,
+        action=action,
+        actions=actions,
     )

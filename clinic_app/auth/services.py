@@ -29,9 +29,7 @@ def normalise_username(username: str) -> str:
 def _check_new_account(username: str, password: str, clinic: Clinic | None) -> dict[str, str]:
     errors = {}
     if not USERNAME_RE.match(username):
-        errors["username"] = _(
-            "Use 2 to 32 lower-case letters, digits, dots, dashes or underscores."
-        )
+        errors["username"] = _("Use 2 to 32 lower-case letters, digits, dots, dashes or underscores.")
     elif db.session.scalar(select(func.count()).where(User.username == username)):
         errors["username"] = _("This username is taken.")
     problem = password_problem(password, username=username)
@@ -90,9 +88,7 @@ def authenticate(*, username: str, password: str, source: str) -> User | None:
         db.session.commit()
         return None
     if not verify_password(user.password_hash, password) or not user.active:
-        record_event(
-            actor=None, action="auth.sign_in_failed", target=user, source=source
-        )
+        record_event(actor=None, action="auth.sign_in_failed", target=user, source=source)
         db.session.commit()
         return None
     if needs_rehash(user.password_hash):
@@ -174,4 +170,3 @@ def update_user(
     record_event(actor=actor, action="user.update", target=user, detail=",".join(changed) or None)
     db.session.commit()
     return user
-

@@ -11,7 +11,7 @@ from clinic_app.auth.models import User
 from clinic_app.clinics.models import Clinic
 from clinic_app.clinics.services import clinic_choices
 from clinic_app.core.errors import Invalid
-from clinic_app.core.forms import EmptyForm
+from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import public, requires
 from clinic_app.core.views import apply_errors, current_actor, get_or_404, safe_next
 from clinic_app.extensions import db
@@ -90,7 +90,7 @@ def users():
 @requires("users.manage")
 def new_user():
     form = NewUserForm()
-    form.clinic_id.choices = clinic_choices()
+    form.clinic_id.choices = choice_list(clinic_choices())
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -116,7 +116,7 @@ def new_user():
 def edit_user(user_id):
     user = get_or_404(User, user_id)
     form = EditUserForm(obj=None if request.method == "POST" else user)
-    form.clinic_id.choices = clinic_choices()
+    form.clinic_id.choices = choice_list(clinic_choices())
     if request.method == "GET":
         form.clinic_id.data = str(user.clinic_id)
         form.role.data = str(user.role)

@@ -68,4 +68,3 @@ class MergeForm(FlaskForm):
         _l("Client number of the duplicate record"),
         validators=[InputRequired(), Length(max=20)],
     )
-

@@ -49,9 +49,7 @@ class Client(Record, Base):
     consent_recorded_at: Mapped[datetime]
     registered_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     # A record merged into another stays, so its number and UIC are still found.
-    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("clients.id"), index=True
-    )
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id"), index=True)
     merged_at: Mapped[datetime | None]
 
     enrolment_clinic: Mapped[Clinic] = relationship(lazy="joined")

@@ -61,8 +61,12 @@ def _birth_date(details: ClientDetails, today: date, errors: dict) -> tuple[date
         if born > today:
             errors["date_of_birth"] = _("The date of birth is in the future.")
         elif not MIN_AGE <= age_on(born, today) <= MAX_AGE:
-            errors["date_of_birth"] = _("This gives an age of %(age)d; ages from %(lo)d to %(hi)d are accepted.",
-                                        age=age_on(born, today), lo=MIN_AGE, hi=MAX_AGE)
+            errors["date_of_birth"] = _(
+                "This gives an age of %(age)d; ages from %(lo)d to %(hi)d are accepted.",
+                age=age_on(born, today),
+                lo=MIN_AGE,
+                hi=MAX_AGE,
+            )
         return born, False
     if details.estimated_age is not None:
         if not MIN_AGE <= details.estimated_age <= MAX_AGE:
@@ -80,7 +84,9 @@ def _clean_phone(details: ClientDetails, errors: dict) -> str | None:
     if not phone:
         return None
     if not details.phone_consent:
-        errors["phone_consent"] = _("Keep a phone number only if the client agrees to follow-up; tick the box or clear the number.")
+        errors["phone_consent"] = _(
+            "Keep a phone number only if the client agrees to follow-up; tick the box or clear the number."
+        )
     if not _PHONE_RE.match(phone) or not 7 <= sum(ch.isdigit() for ch in phone) <= 15:
         errors["phone"] = _("Type a phone number of 7 to 15 digits, e.g. +263 77 123 4567.")
         return None
@@ -106,8 +112,9 @@ def _clean(details: ClientDetails, today: date, earliest_enrolment: date | None 
     elif born and enrolled < born:
         errors["enrolled_on"] = _("The enrolment date is before the date of birth.")
     elif earliest_enrolment and enrolled > earliest_enrolment:
-        errors["enrolled_on"] = _("The client has a visit on %(day)s, before this enrolment date.",
-                                  day=earliest_enrolment.isoformat())
+        errors["enrolled_on"] = _(
+            "The client has a visit on %(day)s, before this enrolment date.", day=earliest_enrolment.isoformat()
+        )
     alias = (details.alias or "").strip() or None
     if alias and any(ord(ch) < 32 for ch in alias):
         errors["alias"] = _("The alias contains characters that cannot be shown.")
@@ -130,8 +137,9 @@ def _clean(details: ClientDetails, today: date, earliest_enrolment: date | None 
     }
 
 
-def probable_duplicates(*, uic: str, date_of_birth: date, sex: Sex, alias_key: str | None,
-                        exclude_id=None) -> list[Client]:
+def probable_duplicates(
+    *, uic: str, date_of_birth: date, sex: Sex, alias_key: str | None, exclude_id=None
+) -> list[Client]:
     """Records that may be the same person: same UIC, or same birth date and sex with
     one pair of name letters in common, or same alias with the same birth year."""
     conditions = [
@@ -157,8 +165,9 @@ def _new_unique_number() -> str:
             return number
 
 
-def register_client(*, actor: Actor, details: ClientDetails, consent_given: bool,
-                    confirm_new: bool = False, today: date | None = None) -> Client:
+def register_client(
+    *, actor: Actor, details: ClientDetails, consent_given: bool, confirm_new: bool = False, today: date | None = None
+) -> Client:
     """Enrol a client at the actor's clinic with a new random client number.
 
     Refuses without consent, and raises ProbableDuplicate when the registry holds
@@ -168,11 +177,14 @@ def register_client(*, actor: Actor, details: ClientDetails, consent_given: bool
     today = today or actor_today(actor)
     values = _clean(details, today)
     if not consent_given:
-        raise Invalid(_("Please correct the fields marked below."),
-                      {"consent_given": _("A record can only be kept with the client's consent.")})
+        raise Invalid(
+            _("Please correct the fields marked below."),
+            {"consent_given": _("A record can only be kept with the client's consent.")},
+        )
     if not confirm_new:
-        matches = probable_duplicates(uic=values["uic"], date_of_birth=values["date_of_birth"],
-                                      sex=values["sex"], alias_key=values["alias_key"])
+        matches = probable_duplicates(
+            uic=values["uic"], date_of_birth=values["date_of_birth"], sex=values["sex"], alias_key=values["alias_key"]
+        )
         if matches:
             raise ProbableDuplicate(matches)
     client = Client(
@@ -185,8 +197,9 @@ def register_client(*, actor: Actor, details: ClientDetails, consent_given: bool
     )
     db.session.add(client)
     db.session.flush()
-    record_event(actor=actor, action="client.register", target=client,
-                 detail="confirmed_not_duplicate" if confirm_new else None)
+    record_event(
+        actor=actor, action="client.register", target=client, detail="confirmed_not_duplicate" if confirm_new else None
+    )
     db.session.commit()
     return client
 
@@ -198,14 +211,19 @@ def update_client(*, actor: Actor, client: Client, details: ClientDetails, today
         raise Conflict(_("This record was merged into another; edit that one."))
     from clinic_app.visits.models import Visit  # a visit date bounds the enrolment date
 
-    first_visit = db.session.scalar(select(Visit.service_date).where(Visit.client_id == client.id)
-                                    .order_by(Visit.service_date).limit(1))
+    first_visit = db.session.scalar(
+        select(Visit.service_date).where(Visit.client_id == client.id).order_by(Visit.service_date).limit(1)
+    )
     values = _clean(details, today or actor_today(actor), earliest_enrolment=first_visit)
     changed = sorted(name for name, value in values.items() if getattr(client, name) != value)
     for name, value in values.items():
         setattr(client, name, value)
-    record_event(actor=actor, action="client.update", target=client,
-                 detail=("fields=" + ",".join(changed))[:255] if changed else None)
+    record_event(
+        actor=actor,
+        action="client.update",
+        target=client,
+        detail=("fields=" + ",".join(changed))[:255] if changed else None,
+    )
     db.session.commit()
     return client
 
@@ -278,7 +296,9 @@ def _client_references():
     """
     for table in Base.metadata.sorted_tables:
         for fk in table.foreign_keys:
-            if fk.column.table.name == "clients" and not (table.name == "clients" and fk.parent.name == "merged_into_id"):
+            if fk.column.table.name == "clients" and not (
+                table.name == "clients" and fk.parent.name == "merged_into_id"
+            ):
                 yield table, fk.parent
 
 
@@ -290,8 +310,9 @@ def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
     """
     actor.require("clients.merge")
     if keep.id == duplicate.id:
-        raise Invalid(_("A record cannot be merged into itself."),
-                      {"duplicate_number": _("This is the record you are on.")})
+        raise Invalid(
+            _("A record cannot be merged into itself."), {"duplicate_number": _("This is the record you are on.")}
+        )
     if keep.is_merged or duplicate.is_merged:
         raise Conflict(_("One of these records has already been merged."))
     for table, column in _client_references():

@@ -52,8 +52,13 @@ def register():
         except Invalid as error:
             apply_errors(form, error)
         else:
-            flash(_("Client registered with number %(number)s. Write it on the health card.",
-                    number=client.client_number), "success")
+            flash(
+                _(
+                    "Client registered with number %(number)s. Write it on the health card.",
+                    number=client.client_number,
+                ),
+                "success",
+            )
             return redirect(url_for("clients.detail", client_id=client.id))
     status = 422 if form.is_submitted() else 200
     return render_template("clients/register.html", form=form, matches=matches), status
@@ -148,6 +153,12 @@ def merge(client_id):
         except (Invalid, Conflict) as error:
             flash(error.message, "error")
         else:
-            flash(_("Record %(old)s merged into %(new)s. Its number still finds this record.",
-                    old=duplicate.client_number, new=keep.client_number), "success")
+            flash(
+                _(
+                    "Record %(old)s merged into %(new)s. Its number still finds this record.",
+                    old=duplicate.client_number,
+                    new=keep.client_number,
+                ),
+                "success",
+            )
     return redirect(url_for("clients.detail", client_id=keep.id))

@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinics", cli_group=None)
 
-from clinic_app.clinics import cli, views  # noqa: E402
+from clinic_app.clinics import cli, views  # noqa: E402,F401
 
 bp.cli.add_command(cli.clinics_cli)

@@ -5,14 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from clinic_app.core.forms import CodedSelectField
+from clinic_app.core.forms import CodedSelectField, choice_list
 from clinic_app.core.places import TIME_ZONES, Country
 
 
 class ClinicForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     country = CodedSelectField(_l("Country"), enum=Country, validators=[InputRequired()])
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIME_ZONES])
+    timezone = SelectField(_l("Time zone"), choices=choice_list((tz, tz) for tz in TIME_ZONES))
     is_active = BooleanField(_l("Active"), default=True)
 
 

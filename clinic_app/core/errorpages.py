@@ -24,9 +24,7 @@ MESSAGES = {
 
 
 def _page(code: int, message=None):
-    return render_template(
-        "errors/error.html", code=code, message=message or MESSAGES.get(code, MESSAGES[400])
-    ), code
+    return render_template("errors/error.html", code=code, message=message or MESSAGES.get(code, MESSAGES[400])), code
 
 
 def handle_http(error: HTTPException):
@@ -37,7 +35,10 @@ def handle_http(error: HTTPException):
 def handle_csrf(_error: CSRFError):
     return _page(
         400,
-        _l("This form had expired (or was sent twice). Your entries were not saved; please go back, reload and submit again."),
+        _l(
+            "This form had expired (or was sent twice). Your entries were not saved; "
+            "please go back, reload and submit again."
+        ),
     )
 
 

@@ -4,8 +4,13 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, widgets
+from wtforms import SelectChoice, SelectField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
+
+
+def choice_list(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class EmptyForm(FlaskForm):
@@ -17,12 +22,15 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+CHOOSE = _l("Choose...")
+
+
 class CodedSelectField(SelectField):
     """A select over a CodedEnum, with an empty first choice that must be changed."""
 
-    def __init__(self, label=None, enum=None, placeholder=_l("Choose..."), **kwargs):
-        choices = [("", placeholder)] + enum.choices() if placeholder else enum.choices()
-        super().__init__(label, choices=choices, **kwargs)
+    def __init__(self, label=None, enum=None, placeholder=CHOOSE, **kwargs):
+        pairs = [("", placeholder)] + enum.choices() if placeholder else enum.choices()
+        super().__init__(label, choices=choice_list(pairs), **kwargs)
 
 
 class NotAfter:

@@ -23,9 +23,7 @@ def enforce_permissions():
             return redirect(url_for("auth.login", next=request.path))
         abort(401)
     if action is None or not role_can(current_user.role, action):
-        record_and_commit(
-            actor=current_actor(), action="access.denied", detail=request.endpoint
-        )
+        record_and_commit(actor=current_actor(), action="access.denied", detail=request.endpoint)
         abort(403)
     return None
 

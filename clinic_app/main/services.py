@@ -37,7 +37,9 @@ def network_figures(*, today: date) -> list[tuple[Clinic, int, int]]:
     """Per clinic: visits and distinct clients this month (for M&E and administrators)."""
     month_start = today.replace(day=1)
     counts = (
-        select(Visit.clinic_id, func.count().label("visits"), func.count(func.distinct(Visit.client_id)).label("people"))
+        select(
+            Visit.clinic_id, func.count().label("visits"), func.count(func.distinct(Visit.client_id)).label("people")
+        )
         .where(Visit.service_date >= month_start, Visit.service_date <= today)
         .group_by(Visit.clinic_id)
         .subquery()

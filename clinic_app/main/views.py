@@ -3,7 +3,7 @@
 from flask import render_template
 
 from clinic_app.clients.forms import SearchForm
-from clinic_app.core.permissions import role_can, requires
+from clinic_app.core.permissions import requires, role_can
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import current_actor
 from clinic_app.main import bp, services

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from clinic_app.core.forms import MultiCheckboxField
+from clinic_app.core.forms import MultiCheckboxField, choice_list
 from clinic_app.visits.models import VisitReason, VisitType
 
 
@@ -15,8 +15,8 @@ class VisitForm(FlaskForm):
         validators=[InputRequired()],
         description=_l("The day the client was seen, not the day this is typed."),
     )
-    visit_type = RadioField(_l("Visit"), choices=VisitType.choices(), validators=[InputRequired()])
-    reasons = MultiCheckboxField(_l("Reasons for the visit"), choices=VisitReason.choices())
+    visit_type = RadioField(_l("Visit"), choices=choice_list(VisitType.choices()), validators=[InputRequired()])
+    reasons = MultiCheckboxField(_l("Reasons for the visit"), choices=choice_list(VisitReason.choices()))
     referral_code = StringField(
         _l("Peer referral code (if the client brought one)"),
         validators=[Optional(), Length(max=16)],
@@ -32,5 +32,9 @@ class VisitFilterForm(FlaskForm):
 
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-    visit_type = SelectField(_l("Visit"), choices=[("", _l("All"))] + VisitType.choices(), validators=[Optional()])
-    reason = SelectField(_l("Reason"), choices=[("", _l("All"))] + VisitReason.choices(), validators=[Optional()])
+    visit_type = SelectField(
+        _l("Visit"), choices=choice_list([("", _l("All"))] + VisitType.choices()), validators=[Optional()]
+    )
+    reason = SelectField(
+        _l("Reason"), choices=choice_list([("", _l("All"))] + VisitReason.choices()), validators=[Optional()]
+    )

@@ -66,7 +66,5 @@ class VisitReasonRow(Base):
 
     __tablename__ = "visit_reasons"
 
-    visit_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True
-    )
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True)
     reason: Mapped[VisitReason] = mapped_column(coded(VisitReason, 20), primary_key=True)

@@ -63,12 +63,18 @@ def _clean(client: Client, data: VisitInput, today: date, exclude_id=None) -> di
     elif day < max(EARLIEST_SERVICE_DATE, client.date_of_birth):
         errors["service_date"] = _("The date of service is before the client was born.")
     elif day < client.enrolled_on:
-        errors["service_date"] = _("The client was enrolled on %(day)s; correct the enrolment date first if this visit was earlier.",
-                                   day=client.enrolled_on.isoformat())
+        errors["service_date"] = _(
+            "The client was enrolled on %(day)s; correct the enrolment date first if this visit was earlier.",
+            day=client.enrolled_on.isoformat(),
+        )
     if data.visit_type not in {t.value for t in VisitType}:
         errors["visit_type"] = _("Choose new or return.")
-    elif day and not errors.get("service_date") and data.visit_type == VisitType.NEW \
-            and _has_earlier_visit(client, day, exclude_id):
+    elif (
+        day
+        and not errors.get("service_date")
+        and data.visit_type == VisitType.NEW
+        and _has_earlier_visit(client, day, exclude_id)
+    ):
         errors["visit_type"] = _("This client has an earlier visit, so this is a return visit.")
     reasons = list(dict.fromkeys(data.reasons or []))
     if not reasons:
@@ -81,8 +87,13 @@ def _clean(client: Client, data: VisitInput, today: date, exclude_id=None) -> di
     if errors:
         raise Invalid(_("Please correct the fields marked below."), errors)
     notes = _CONTROL_RE.sub("", data.notes or "").strip() or None
-    return {"service_date": day, "visit_type": VisitType(data.visit_type),
-            "reasons": [VisitReason(r) for r in reasons], "referral_code": code, "notes": notes}
+    return {
+        "service_date": day,
+        "visit_type": VisitType(data.visit_type),
+        "reasons": [VisitReason(r) for r in reasons],
+        "referral_code": code,
+        "notes": notes,
+    }
 
 
 def _same_day_visit(client: Client, clinic_id, day: date, exclude_id=None) -> Visit | None:
@@ -127,8 +138,9 @@ def update_visit(*, actor: Actor, visit: Visit, data: VisitInput, today: date | 
         visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
     for name, value in values.items():
         setattr(visit, name, value)
-    record_event(actor=actor, action="visit.update", target=visit,
-                 detail=("fields=" + ",".join(changed)) if changed else None)
+    record_event(
+        actor=actor, action="visit.update", target=visit, detail=("fields=" + ",".join(changed)) if changed else None
+    )
     db.session.commit()
     return visit
 

@@ -1,0 +1,138 @@
+"""Fixtures: a fresh database per test (SQLite, or PostgreSQL with TEST_DATABASE_URL),
+the app, its test client, and a helper to sign in as any role."""
+
+import os
+import shutil
+from datetime import date
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+
+from clinic_app import create_app
+from clinic_app.core.actor import Actor
+from clinic_app.extensions import db
+from tests import factories
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+TODAY = date(2026, 11, 20)
+
+
+def _config(uri: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "WTF_CSRF_ENABLED": False,
+        "CLINIC_CODE": "BBR",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def schema(tmp_path_factory):
+    """Build the schema once, through the migrations, as a deployment would."""
+    if PG_URL:
+        app = create_app(_config(PG_URL))
+        with app.app_context():
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+            upgrade()
+            db.engine.dispose()
+        return PG_URL
+    template = tmp_path_factory.mktemp("schema") / "template.db"
+    app = create_app(_config(f"sqlite:///{template}"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return template
+
+
+@pytest.fixture
+def database_uri(schema, tmp_path):
+    if PG_URL:
+        yield PG_URL
+        return
+    target = tmp_path / "test.db"
+    shutil.copy(schema, target)
+    yield f"sqlite:///{target}"
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    db.session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_uri, request):
+    extra = getattr(request, "param", {}) or {}
+    app = create_app(_config(database_uri, **extra))
+    with app.app_context():
+        if PG_URL:
+            _empty_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app):
+    """Factories for records: make.clinic(), make.user(role=...), make.client(), make.visit()."""
+    return factories.Factory()
+
+
+@pytest.fixture
+def clinic(make):
+    return make.clinic(code="BBR", name="Beitbridge", country="ZW", timezone="Africa/Harare")
+
+
+@pytest.fixture
+def nurse(make, clinic):
+    return make.user(role="nurse", clinic=clinic, username="nurse")
+
+
+@pytest.fixture
+def nurse_actor(nurse):
+    return Actor(nurse, "test")
+
+
+@pytest.fixture
+def login(client):
+    """Sign in through the real form; returns the response of the sign-in POST."""
+
+    def sign_in(user, password=factories.PASSWORD):
+        return client.post("/auth/login", data={"username": user.username, "password": password})
+
+    return sign_in
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside the ``with`` block."""
+
+    class Counter:
+        def __init__(self):
+            self.count = 0
+
+        def __enter__(self):
+            event.listen(db.engine, "before_cursor_execute", self._hit)
+            return self
+
+        def __exit__(self, *exc):
+            event.remove(db.engine, "before_cursor_execute", self._hit)
+
+        def _hit(self, *args):
+            self.count += 1
+
+    return Counter
