@@ -1,0 +1,55 @@
+"""Run the clinic app: python3 scripts/run.py [--demo] [--port 5000] [--host 127.0.0.1]
+
+Creates .venv, installs the pinned requirements, creates instance/secret_key,
+applies the database migrations and serves the app with waitress.
+--demo uses a separate database (instance/demo.db) filled with synthetic data
+and prints one account per role; a clinic's real database is never touched.
+"""
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _venv  # noqa: E402
+
+
+def ensure_secret_key(instance: Path) -> None:
+    instance.mkdir(exist_ok=True)
+    key = instance / "secret_key"
+    if not key.exists():
+        key.write_text(secrets.token_hex(32))
+        key.chmod(0o600)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--demo", action="store_true", help="use instance/demo.db with synthetic data")
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 lets phones on the clinic Wi-Fi connect")
+    parser.add_argument("--port", default="5000")
+    parser.add_argument("--setup-only", action="store_true", help="install and migrate, do not serve")
+    args = parser.parse_args()
+
+    python = _venv.ensure("requirements.txt")
+    instance = _venv.ROOT / "instance"
+    ensure_secret_key(instance)
+    env = dict(os.environ)
+    if args.demo:
+        env["DATABASE_URL"] = f"sqlite:///{instance / 'demo.db'}"
+    flask = ["-m", "flask", "--app", "clinic_app"]
+    _venv.run(python, *flask, "db", "upgrade", env=env)
+    if args.demo:
+        _venv.run(python, *flask, "demo", "seed", env=env)
+    if args.setup_only:
+        return
+    print(f"Serving on http://{args.host}:{args.port}  (Ctrl+C to stop)", flush=True)
+    try:
+        _venv.run(python, "-m", "waitress", f"--listen={args.host}:{args.port}", "--threads=8", "wsgi:app", env=env)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

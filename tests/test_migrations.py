@@ -1,0 +1,31 @@
+"""The schema exists only through migrations: they must build exactly what the models declare."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from clinic_app.extensions import db
+
+
+def test_migrations_build_the_models_schema(app):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_every_record_has_a_global_id_its_clinic_and_utc_times(app):
+    """Ready for several clinics syncing into one database: UUID ids, the clinic of origin, UTC."""
+    from sqlalchemy import Uuid
+
+    from clinic_app.core.db import UTCDateTime
+
+    link_tables = {"visit_reasons"}
+    for table in db.metadata.sorted_tables:
+        if table.name in link_tables:
+            continue
+        assert isinstance(table.c.id.type, Uuid), table.name
+        if table.name != "clinics":
+            assert "clinic_id" in table.c, table.name
+        for column in table.c:
+            if column.name.endswith("_at"):
+                assert isinstance(column.type, UTCDateTime), f"{table.name}.{column.name}"
