@@ -22,6 +22,13 @@ class Config:
     # The code of the clinic this installation runs at (see README).
     CLINIC_CODE = None
     PAGE_SIZE = 50
+    # Clinical rules and due lists (see visits/rules.py and duelists/).
+    PREP_TEST_WINDOW_DAYS = 7  # a negative HIV test this recent allows a PrEP start
+    CERVICAL_MIN_AGE = 25
+    CERVICAL_MAX_AGE = 65
+    HIV_RETEST_MONTHS = 3  # sex workers retest every 3 months
+    DUE_SOON_DAYS = 7  # "due" lists look this far ahead
+    MISSED_GRACE_DAYS = 7  # an appointment is missed this long after its date
 
 
 def load_into(app, test_config: dict | None) -> None:

@@ -6,6 +6,8 @@ import shutil
 from datetime import date
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
@@ -64,10 +66,27 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+class Browser(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as when served.
+
+    The ``app`` fixture keeps an app context pushed for the whole test (factories
+    need it) and Flask reuses that context, and its ``g``, for test requests.
+    Flask-Login caches the signed-in user in ``g`` and Flask-Babel the locale:
+    without this, a request would see the user of the previous request, even
+    another browser's or one that has since signed out.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            vars(g).clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_uri, request):
     extra = getattr(request, "param", {}) or {}
     app = create_app(_config(database_uri, **extra))
+    app.test_client_class = Browser
     with app.app_context():
         if PG_URL:
             _empty_tables()
@@ -136,3 +155,36 @@ def count_queries(app):
             self.count += 1
 
     return Counter
+
+
+@pytest.fixture
+def other_clinic(make):
+    return make.clinic(code="NGO", name="Ngodwana", country="ZA", timezone="Africa/Johannesburg")
+
+
+@pytest.fixture
+def sign_in_as(client):
+    """Give a test client the session that login_user gives, without the sign-in form.
+
+    For tests whose subject is not signing in: the form costs an argon2 check per
+    call. ``sign_in_as(user, on=other_client)`` signs in a second browser.
+    """
+
+    def sign_in(user, on=None):
+        browser = on or client
+        with browser.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return browser
+
+    return sign_in
+
+
+@pytest.fixture
+def in_request(app):
+    """A request context around a service test, as when a view calls the service.
+
+    Services translate their messages for the person asking, which needs a request.
+    """
+    with app.test_request_context():
+        yield

@@ -1,6 +1,6 @@
 """Sign-in, sign-out, own password and language, and the administrator's user pages."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from clinic_app.auth import bp, services
 from clinic_app.auth.forms import ChangePasswordForm, EditUserForm, LanguageForm, LoginForm, NewUserForm
 from clinic_app.auth.models import User
 from clinic_app.clinics.models import Clinic
-from clinic_app.clinics.services import clinic_choices
+from clinic_app.clinics.services import clinic_choices, installation_clinic
 from clinic_app.core.errors import Invalid
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import public, requires
@@ -91,6 +91,9 @@ def users():
 def new_user():
     form = NewUserForm()
     form.clinic_id.choices = choice_list(clinic_choices())
+    if request.method == "GET":
+        here = installation_clinic(current_app.config)
+        form.clinic_id.data = str(here.id) if here else None
     if form.validate_on_submit():
         try:
             user = services.create_user(

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clinic_app.auth.models import User
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.coded import CodedEnum
 from clinic_app.core.db import Base, Record, coded
@@ -48,11 +49,14 @@ class Client(Record, Base):
     consent_given: Mapped[bool]
     consent_recorded_at: Mapped[datetime]
     registered_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # The peer educator who follows this client up (for tracing and due lists).
+    peer_educator_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     # A record merged into another stays, so its number and UIC are still found.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id"), index=True)
     merged_at: Mapped[datetime | None]
 
     enrolment_clinic: Mapped[Clinic] = relationship(lazy="joined")
+    peer_educator: Mapped["User | None"] = relationship(foreign_keys=[peer_educator_id])
     merged_into: Mapped["Client | None"] = relationship(remote_side="Client.id")
 
     @property

@@ -35,6 +35,11 @@ def clinic_by_id(value) -> Clinic | None:
         return None
 
 
+def installation_clinic(config) -> Clinic | None:
+    """The clinic this installation runs at (CLINIC_CODE in instance/config.py), if set."""
+    return clinic_by_code(config.get("CLINIC_CODE") or "")
+
+
 def clinic_by_code(code: str) -> Clinic | None:
     return db.session.scalar(select(Clinic).where(Clinic.code == (code or "").strip().upper()))
 

@@ -1,17 +1,18 @@
 """The Visit model: one attendance of a client at a clinic on a date of service."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic_app.auth.models import User
 from clinic_app.clients.models import Client
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.coded import CodedEnum
-from clinic_app.core.db import Base, Record, coded
+from clinic_app.core.db import Base, Record, coded, utcnow
+from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
 
 
 class VisitType(CodedEnum):
@@ -45,6 +46,7 @@ class Visit(Record, Base):
     referral_code: Mapped[str | None] = mapped_column(String(16))
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     notes: Mapped[str | None] = mapped_column(Text)
+    next_appointment_on: Mapped[date | None]
 
     clinic: Mapped[Clinic] = relationship(lazy="joined")
     client: Mapped[Client] = relationship()
@@ -52,6 +54,16 @@ class Visit(Record, Base):
     reason_rows: Mapped[list["VisitReasonRow"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="VisitReasonRow.reason"
     )
+    # What was done at the visit (each at most once; absent when not done).
+    hiv_test: Mapped[HivTest | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    sti_screening: Mapped[StiScreening | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    cervical_screening: Mapped[CervicalScreening | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    prep_event: Mapped["PrepEvent | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    pep_course: Mapped["PepCourse | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    self_test_kit: Mapped["SelfTestKit | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    dispensed: Mapped[list["Dispensed"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def reasons(self) -> list[VisitReason]:
@@ -68,3 +80,126 @@ class VisitReasonRow(Base):
 
     visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True)
     reason: Mapped[VisitReason] = mapped_column(coded(VisitReason, 20), primary_key=True)
+
+
+class PrepEventType(CodedEnum):
+    INITIATION = "initiation", _l("Initiation (first ever)")
+    FOLLOW_UP = "follow_up", _l("Follow-up / refill")
+    RESTART = "restart", _l("Restart after a stop")
+    STOP = "stop", _l("Stop")
+
+
+class PrepRegimen(CodedEnum):
+    TDF_FTC = "tdf_ftc", _l("Oral TDF/FTC")
+    TDF_3TC = "tdf_3tc", _l("Oral TDF/3TC")
+    CAB_LA = "cab_la", _l("Injectable CAB-LA")
+    RING = "ring", _l("Dapivirine ring")
+
+
+class PrepStopReason(CodedEnum):
+    NO_LONGER_AT_RISK = "no_risk", _l("No longer at substantial risk")
+    SIDE_EFFECTS = "side_effects", _l("Side effects")
+    CLIENT_CHOICE = "client_choice", _l("Client's choice")
+    HIV_POSITIVE = "hiv_positive", _l("Tested HIV positive")
+    MOVED = "moved", _l("Moved away")
+    OTHER = "other", _l("Other")
+
+
+class PrepEvent(Record, Base):
+    """What happened with PrEP at a visit: initiation, refill, restart or stop."""
+
+    __tablename__ = "prep_events"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    event: Mapped[PrepEventType] = mapped_column(coded(PrepEventType, 12))
+    regimen: Mapped[PrepRegimen | None] = mapped_column(coded(PrepRegimen, 8))
+    months_dispensed: Mapped[int | None]
+    next_appointment_on: Mapped[date | None]
+    stop_reason: Mapped[PrepStopReason | None] = mapped_column(coded(PrepStopReason, 14))
+
+
+class PepExposure(CodedEnum):
+    SEXUAL_VIOLENCE = "sexual_violence", _l("Sexual violence")
+    CONDOM_FAILURE = "condom_failure", _l("Condom burst or slipped")
+    UNPROTECTED_SEX = "unprotected", _l("Sex without a condom")
+    OCCUPATIONAL = "occupational", _l("Needle-stick or occupational")
+    OTHER = "other", _l("Other")
+
+
+class PepRegimen(CodedEnum):
+    TDF_3TC_DTG = "tdf_3tc_dtg", _l("TDF/3TC/DTG")
+    TDF_FTC_DTG = "tdf_ftc_dtg", _l("TDF/FTC + DTG")
+    OTHER = "other", _l("Other regimen")
+
+
+class PepOutcome(CodedEnum):
+    COMPLETED = "completed", _l("Completed 28 days")
+    NOT_COMPLETED = "not_completed", _l("Did not complete")
+    UNKNOWN = "unknown", _l("Lost to follow-up")
+
+
+class PepCourse(Record, Base):
+    __tablename__ = "pep_courses"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    exposure: Mapped[PepExposure] = mapped_column(coded(PepExposure, 16))
+    hours_since_exposure: Mapped[int]
+    regimen: Mapped[PepRegimen] = mapped_column(coded(PepRegimen, 12))
+    outcome: Mapped[PepOutcome | None] = mapped_column(coded(PepOutcome, 14))
+    outcome_on: Mapped[date | None]
+
+
+class Commodity(CodedEnum):
+    MALE_CONDOMS = "male_condoms", _l("Male condoms")
+    FEMALE_CONDOMS = "female_condoms", _l("Female condoms")
+    LUBRICANT = "lubricant", _l("Lubricant sachets")
+
+
+class Dispensed(Record, Base):
+    """Commodities handed out at a visit (pieces)."""
+
+    __tablename__ = "dispensed_items"
+    __table_args__ = (UniqueConstraint("visit_id", "item", name="uq_dispensed_items_visit_item"),)
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    item: Mapped[Commodity] = mapped_column(coded(Commodity, 16))
+    quantity: Mapped[int]
+
+
+class SelfTestDistribution(CodedEnum):
+    ASSISTED = "assisted", _l("Assisted")
+    UNASSISTED = "unassisted", _l("Unassisted")
+
+
+class SelfTestKit(Record, Base):
+    """HIV self-test kits distributed at a visit."""
+
+    __tablename__ = "self_test_kits"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    distribution: Mapped[SelfTestDistribution] = mapped_column(coded(SelfTestDistribution, 12))
+    for_self: Mapped[int] = mapped_column(default=0)
+    for_partner: Mapped[int] = mapped_column(default=0)
+    for_other: Mapped[int] = mapped_column(default=0)
+
+
+class VisitRevision(Base):
+    """The history of a visit's services: each correction keeps what it replaced.
+
+    Holds clinical values, so it is part of the record (never of the audit trail or logs).
+    """
+
+    __tablename__ = "visit_revisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    section: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)

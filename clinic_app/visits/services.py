@@ -2,8 +2,9 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
@@ -14,7 +15,13 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
+from clinic_app.screening.models import HivResult
+from clinic_app.visits import rules
+from clinic_app.visits.facts import client_facts
 from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitType
+from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections
+from clinic_app.visits.rules import RuleContext, RuleSettings
+from clinic_app.visits.sections import ServicesInput
 
 EARLIEST_SERVICE_DATE = date(2000, 1, 1)
 _CODE_RE = re.compile(r"^[A-Z0-9]{4,16}$")
@@ -28,6 +35,7 @@ class VisitInput:
     reasons: list[str]
     referral_code: str | None = None
     notes: str | None = None
+    next_appointment_on: date | None = None
 
 
 class DuplicateVisit(Conflict):
@@ -53,7 +61,7 @@ def normalise_referral_code(text: str | None) -> str | None:
     return code or None
 
 
-def _clean(client: Client, data: VisitInput, today: date, exclude_id=None) -> dict:
+def _clean(client: Client, data: VisitInput, today: date, exclude_id=None, implied=frozenset()) -> dict:
     errors: dict[str, str] = {}
     day = data.service_date
     if day is None:
@@ -76,14 +84,17 @@ def _clean(client: Client, data: VisitInput, today: date, exclude_id=None) -> di
         and _has_earlier_visit(client, day, exclude_id)
     ):
         errors["visit_type"] = _("This client has an earlier visit, so this is a return visit.")
-    reasons = list(dict.fromkeys(data.reasons or []))
+    reasons = list(dict.fromkeys(list(data.reasons or []) + sorted(r.value for r in implied)))
     if not reasons:
-        errors["reasons"] = _("Tick at least one reason for the visit.")
+        errors["reasons"] = _("Tick at least one reason for the visit, or record a service below.")
     elif any(r not in {v.value for v in VisitReason} for r in reasons):
         errors["reasons"] = _("Choose reasons from the list.")
     code = normalise_referral_code(data.referral_code)
     if code and not _CODE_RE.match(code):
         errors["referral_code"] = _("A referral code has 4 to 16 letters and digits.")
+    next_on = data.next_appointment_on
+    if next_on is not None and day and not day < next_on <= day + timedelta(days=366):
+        errors["next_appointment_on"] = _("The next appointment must fall within a year after this visit.")
     if errors:
         raise Invalid(_("Please correct the fields marked below."), errors)
     notes = _CONTROL_RE.sub("", data.notes or "").strip() or None
@@ -93,6 +104,7 @@ def _clean(client: Client, data: VisitInput, today: date, exclude_id=None) -> di
         "reasons": [VisitReason(r) for r in reasons],
         "referral_code": code,
         "notes": notes,
+        "next_appointment_on": next_on,
     }
 
 
@@ -103,13 +115,40 @@ def _same_day_visit(client: Client, clinic_id, day: date, exclude_id=None) -> Vi
     return db.session.scalars(query.limit(1)).first()
 
 
-def record_visit(*, actor: Actor, client: Client, data: VisitInput, today: date | None = None) -> Visit:
-    """Record a visit at the actor's clinic. One visit per client, clinic and day:
-    a second submit of the same visit is refused, not stored twice."""
+def rule_settings() -> RuleSettings:
+    config = current_app.config
+    return RuleSettings(
+        prep_test_window_days=config["PREP_TEST_WINDOW_DAYS"],
+        cervical_min_age=config["CERVICAL_MIN_AGE"],
+        cervical_max_age=config["CERVICAL_MAX_AGE"],
+    )
+
+
+def _check_services(client: Client, values: dict, services: ServicesInput, today: date, exclude_id=None):
+    """Run the clinical rules; returns the client's facts for the rows to be written."""
+    facts = client_facts(client, exclude_visit_id=exclude_id)
+    ctx = RuleContext(facts=facts, service_date=values["service_date"], today=today, services=services,
+                      settings=rule_settings())
+    errors = rules.check(ctx)
+    if errors:
+        raise Invalid(_("Nothing was saved. Please correct the fields marked below."), errors)
+    return ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE
+
+
+def record_visit(*, actor: Actor, client: Client, data: VisitInput, services: ServicesInput | None = None,
+                 today: date | None = None) -> Visit:
+    """Record a visit at the actor's clinic with everything done at it, in one unit of work.
+
+    The clinical rules run first; nothing is stored unless every section passes.
+    One visit per client, clinic and day: a second submit is refused, not stored twice.
+    """
     actor.require("visits.record")
     if client.is_merged:
         raise Conflict(_("This record was merged into another; record the visit there."))
-    values = _clean(client, data, today or local_today(actor.user.clinic.timezone))
+    services = services or ServicesInput()
+    today = today or local_today(actor.user.clinic.timezone)
+    values = _clean(client, data, today, implied=implied_reasons(services))
+    hiv_positive = _check_services(client, values, services, today)
     existing = _same_day_visit(client, actor.clinic_id, values["service_date"])
     if existing is not None:
         raise DuplicateVisit(existing)
@@ -117,17 +156,27 @@ def record_visit(*, actor: Actor, client: Client, data: VisitInput, today: date 
     visit = Visit(clinic_id=actor.clinic_id, client_id=client.id, recorded_by_id=actor.id, **values)
     visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
     db.session.add(visit)
+    apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=False)
     db.session.flush()
-    record_event(actor=actor, action="visit.create", target=visit)
+    record_event(actor=actor, action="visit.create", target=visit,
+                 detail=("sections=" + ",".join(services.given())) if services.given() else None)
     db.session.commit()
     return visit
 
 
-def update_visit(*, actor: Actor, visit: Visit, data: VisitInput, today: date | None = None) -> Visit:
-    """Correct a visit of the actor's clinic; which fields changed is audited."""
+def update_visit(*, actor: Actor, visit: Visit, data: VisitInput, services: ServicesInput | None = None,
+                 today: date | None = None) -> Visit:
+    """Correct a visit of the actor's clinic, or add services to it.
+
+    Each changed section keeps its previous values in the visit's history; the
+    audit trail records which parts changed (never the values).
+    """
     actor.require("visits.edit")
     _check_own_clinic(actor, visit)
-    values = _clean(visit.client, data, today or local_today(actor.user.clinic.timezone), exclude_id=visit.id)
+    services = services if services is not None else load_sections(visit)
+    today = today or local_today(actor.user.clinic.timezone)
+    values = _clean(visit.client, data, today, exclude_id=visit.id, implied=implied_reasons(services))
+    hiv_positive = _check_services(visit.client, values, services, today, exclude_id=visit.id)
     existing = _same_day_visit(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
     if existing is not None:
         raise DuplicateVisit(existing)
@@ -138,6 +187,7 @@ def update_visit(*, actor: Actor, visit: Visit, data: VisitInput, today: date | 
         visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
     for name, value in values.items():
         setattr(visit, name, value)
+    changed += apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=True)
     record_event(
         actor=actor, action="visit.update", target=visit, detail=("fields=" + ",".join(changed)) if changed else None
     )

@@ -1,0 +1,1 @@
+"""Tests and screenings done at a visit: HIV testing, STI screening, cervical screening."""

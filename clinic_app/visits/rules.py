@@ -1,0 +1,323 @@
+"""Clinical consistency rules for everything recorded at a visit, in one place.
+
+Each rule is a pure function of a RuleContext (what the registry already knows
+about the client, and what this visit records) and returns the problems it
+finds as {form field: message}. visits.services runs them all before anything
+is saved; tests exercise them one by one.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+
+from clinic_app.clients.models import KeyPopulation, Sex
+from clinic_app.core.timeutil import age_on
+from clinic_app.screening import algorithms
+from clinic_app.screening.models import (
+    AssayResult,
+    CervicalMethod,
+    CervicalResult,
+    CervicalTreatment,
+    HivResult,
+    PreviousHivStatus,
+    StiSyndrome,
+    TestingModality,
+)
+from clinic_app.visits.models import PrepEventType, PrepRegimen
+from clinic_app.visits.sections import ServicesInput
+
+PEP_MAX_HOURS = 72
+MAX_PIECES = 1000
+MAX_SELF_TEST_KITS = 20
+
+
+@dataclass
+class ClientFacts:
+    """What the registry knows about the client from visits other than this one."""
+
+    sex: Sex
+    date_of_birth: date
+    key_population: KeyPopulation
+    positive_since: date | None = None
+    negative_test_dates: list[date] = field(default_factory=list)
+    prep_history: list[tuple[date, PrepEventType]] = field(default_factory=list)
+
+
+@dataclass
+class RuleSettings:
+    prep_test_window_days: int = 7
+    cervical_min_age: int = 25
+    cervical_max_age: int = 65
+
+
+@dataclass
+class RuleContext:
+    facts: ClientFacts
+    service_date: date
+    today: date
+    services: ServicesInput
+    settings: RuleSettings = field(default_factory=RuleSettings)
+
+    @property
+    def hiv_result_today(self) -> HivResult | None:
+        hiv = self.services.hiv
+        return algorithms.hiv_final_result(hiv.screening_result, hiv.confirmatory_result) if hiv else None
+
+    @property
+    def known_positive(self) -> bool:
+        """Positive before this visit: a confirmed result on record, or the client says so."""
+        hiv = self.services.hiv
+        return self.facts.positive_since is not None or (
+            hiv is not None and hiv.previous_status == PreviousHivStatus.KNOWN_POSITIVE
+        )
+
+
+def known_positive_not_retested(ctx: RuleContext) -> dict:
+    hiv = ctx.services.hiv
+    if hiv and hiv.screening_result is not None and ctx.known_positive:
+        since = ctx.facts.positive_since
+        return {"hiv-screening_result": _(
+            "This client is already known HIV positive%(since)s: do not test again as a new test; "
+            "record linkage to ART instead.", since=_(" (since %(d)s)", d=since.isoformat()) if since else "")}
+    return {}
+
+
+def hiv_test_is_complete(ctx: RuleContext) -> dict:
+    hiv = ctx.services.hiv
+    if hiv is None:
+        return {}
+    errors = {}
+    if hiv.previous_status is None:
+        errors["hiv-previous_status"] = _("Say what the client knew of their HIV status before today.")
+    if hiv.screening_result is None and not ctx.known_positive:
+        errors["hiv-screening_result"] = _("Give the screening test result, or leave the HIV section empty.")
+    if hiv.screening_result is not None and hiv.modality is None:
+        errors["hiv-modality"] = _("Choose where the test was done (modality).")
+    return errors
+
+
+def index_testing_halted_for_key_populations(ctx: RuleContext) -> dict:
+    hiv = ctx.services.hiv
+    if hiv and hiv.modality == TestingModality.INDEX and ctx.facts.key_population != KeyPopulation.NON_KP:
+        return {"hiv-modality": _("Index testing is halted for key populations under PEPFAR guidance.")}
+    return {}
+
+
+def confirmatory_only_after_reactive(ctx: RuleContext) -> dict:
+    hiv = ctx.services.hiv
+    if hiv and hiv.confirmatory_result is not None and hiv.screening_result != AssayResult.REACTIVE:
+        return {"hiv-confirmatory_result": _(
+            "A confirmatory test is done only after a reactive screening test (national algorithm).")}
+    return {}
+
+
+def art_linkage_only_for_positives(ctx: RuleContext) -> dict:
+    hiv = ctx.services.hiv
+    if hiv is None or not (hiv.art_started_on or hiv.art_site or hiv.art_referred_to):
+        return {}
+    if ctx.hiv_result_today != HivResult.POSITIVE and not ctx.known_positive:
+        return {"hiv-art_started_on": _("ART linkage is recorded only for clients with a confirmed positive result.")}
+    if hiv.art_started_on and not hiv.art_site:
+        return {"hiv-art_site": _("Say where ART was started.")}
+    return {}
+
+
+def _prep_given(ctx: RuleContext) -> bool:
+    prep = ctx.services.prep
+    return prep is not None and prep.event in (PrepEventType.INITIATION, PrepEventType.FOLLOW_UP,
+                                               PrepEventType.RESTART)
+
+
+def no_prep_for_positive(ctx: RuleContext) -> dict:
+    if _prep_given(ctx) and (ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE):
+        return {"prep-event": _(
+            "PrEP cannot be started or refilled: the client's latest confirmed HIV result is positive. "
+            "Link the client to ART.")}
+    return {}
+
+
+def prep_start_needs_negative_test(ctx: RuleContext) -> dict:
+    prep = ctx.services.prep
+    if prep is None or prep.event not in (PrepEventType.INITIATION, PrepEventType.RESTART):
+        return {}
+    if ctx.hiv_result_today == HivResult.NEGATIVE:
+        return {}
+    window = ctx.settings.prep_test_window_days
+    earliest = ctx.service_date - timedelta(days=window)
+    if any(earliest <= day <= ctx.service_date for day in ctx.facts.negative_test_dates):
+        return {}
+    return {"prep-event": _(
+        "PrEP can start only with a negative HIV test today or in the last %(n)d days. Record today's test.",
+        n=window)}
+
+
+def prep_new_means_never_before(ctx: RuleContext) -> dict:
+    prep = ctx.services.prep
+    if prep is None:
+        return {}
+    if prep.event == PrepEventType.INITIATION and ctx.facts.prep_history:
+        first = min(day for day, _event in ctx.facts.prep_history)
+        return {"prep-event": _(
+            "This client has been on PrEP before (first record %(d)s): record a follow-up or a restart, "
+            "not an initiation.", d=first.isoformat())}
+    if prep.event == PrepEventType.RESTART and not ctx.facts.prep_history:
+        return {"prep-event": _("There is no earlier PrEP record for this client: record an initiation.")}
+    return {}
+
+
+def prep_dispensing_is_complete(ctx: RuleContext) -> dict:
+    prep = ctx.services.prep
+    if prep is None:
+        return {}
+    if prep.event is None:
+        return {"prep-event": _("Choose what happened with PrEP, or leave the PrEP section empty.")}
+    errors = {}
+    if prep.event == PrepEventType.STOP:
+        if prep.stop_reason is None:
+            errors["prep-stop_reason"] = _("Give the reason PrEP was stopped.")
+        return errors
+    if prep.regimen is None:
+        errors["prep-regimen"] = _("Choose the PrEP regimen.")
+    limit = 2 if prep.regimen == PrepRegimen.CAB_LA else 6
+    if prep.months_dispensed is None or not 1 <= prep.months_dispensed <= limit:
+        errors["prep-months_dispensed"] = _("Give the months dispensed, from 1 to %(n)d.", n=limit)
+    if prep.next_appointment_on is not None and not (
+        ctx.service_date < prep.next_appointment_on <= ctx.service_date + timedelta(days=366)
+    ):
+        errors["prep-next_appointment_on"] = _("The next appointment must fall within a year after this visit.")
+    return errors
+
+
+def pep_within_72_hours(ctx: RuleContext) -> dict:
+    pep = ctx.services.pep
+    if pep is None:
+        return {}
+    errors = {}
+    if pep.exposure is None:
+        errors["pep-exposure"] = _("Choose the type of exposure.")
+    if pep.regimen is None:
+        errors["pep-regimen"] = _("Choose the PEP regimen.")
+    hours = pep.hours_since_exposure
+    if hours is None or hours < 0:
+        errors["pep-hours_since_exposure"] = _("Give the hours since exposure.")
+    elif hours > PEP_MAX_HOURS:
+        errors["pep-hours_since_exposure"] = _(
+            "PEP is not given more than 72 hours after exposure: it no longer works. Offer an HIV test now "
+            "and again in 6 weeks%(violence)s.",
+            violence=_(", and violence support") if pep.exposure and pep.exposure.value == "sexual_violence" else "")
+    return errors
+
+
+def cervical_screening_applies(ctx: RuleContext) -> dict:
+    if ctx.services.cervical is None:
+        return {}
+    if ctx.facts.sex == Sex.MALE:
+        return {"cervical-screening_type": _("Cervical screening applies to clients with a cervix; "
+                                             "this client is recorded as male.")}
+    age = age_on(ctx.facts.date_of_birth, ctx.service_date)
+    low, high = ctx.settings.cervical_min_age, ctx.settings.cervical_max_age
+    if ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE:
+        low = min(low, 20)  # women living with HIV are screened from a younger age
+    if not low <= age <= high:
+        return {"cervical-screening_type": _(
+            "Cervical screening applies from age %(lo)d to %(hi)d; this client is %(age)d.", lo=low, hi=high, age=age)}
+    return {}
+
+
+def cervical_screening_is_consistent(ctx: RuleContext) -> dict:
+    cx = ctx.services.cervical
+    if cx is None:
+        return {}
+    errors = {}
+    if cx.screening_type is None:
+        errors["cervical-screening_type"] = _("Choose the screening visit type.")
+    if cx.method is None:
+        errors["cervical-method"] = _("Choose the screening method.")
+        return errors
+    hpv_positive = cx.method == CervicalMethod.HPV and cx.result == CervicalResult.POSITIVE
+    if cx.triage_result is not None and not hpv_positive:
+        errors["cervical-triage_result"] = _("A triage result is recorded only after a positive HPV test.")
+    outcome = algorithms.cervical_outcome(cx.method, cx.result, cx.triage_result)
+    treated = cx.treatment not in (None, CervicalTreatment.NONE)
+    if treated and outcome not in (CervicalResult.POSITIVE, CervicalResult.SUSPECTED_CANCER):
+        errors["cervical-treatment"] = _("Treatment is recorded only after a positive screen.")
+    if treated and cx.treatment_timing is None:
+        errors["cervical-treatment_timing"] = _("Say whether treatment was the same day or referred.")
+    return errors
+
+
+def results_not_before_visit(ctx: RuleContext) -> dict:
+    """A result, treatment or outcome date lies between the visit and today."""
+    dated = []
+    if ctx.services.hiv:
+        dated.append(("hiv-art_started_on", ctx.services.hiv.art_started_on))
+    if ctx.services.cervical:
+        dated += [("cervical-result_on", ctx.services.cervical.result_on),
+                  ("cervical-treated_on", ctx.services.cervical.treated_on)]
+    if ctx.services.pep:
+        dated.append(("pep-outcome_on", ctx.services.pep.outcome_on))
+    errors = {}
+    for name, day in dated:
+        if day is None:
+            continue
+        if day < ctx.service_date:
+            errors[name] = _("This date is before the visit (%(d)s); results cannot predate the visit.",
+                             d=ctx.service_date.isoformat())
+        elif day > ctx.today:
+            errors[name] = _("This date is in the future.")
+    return errors
+
+
+def quantities_are_plausible(ctx: RuleContext) -> dict:
+    errors = {}
+    goods = ctx.services.commodities
+    if goods is not None:
+        for name in ("male_condoms", "female_condoms", "lubricant"):
+            if not 0 <= getattr(goods, name) <= MAX_PIECES:
+                errors[f"commodities-{name}"] = _("Give a number from 0 to %(n)d.", n=MAX_PIECES)
+    kits = ctx.services.selftest
+    if kits is not None:
+        counts = (kits.for_self, kits.for_partner, kits.for_other)
+        if any(not 0 <= n <= MAX_SELF_TEST_KITS for n in counts):
+            errors["selftest-for_self"] = _("Give from 0 to %(n)d kits for each.", n=MAX_SELF_TEST_KITS)
+        elif sum(counts) == 0:
+            errors["selftest-for_self"] = _("Give the number of kits, or leave the self-test section empty.")
+        if kits.distribution is None:
+            errors["selftest-distribution"] = _("Say whether distribution was assisted or unassisted.")
+    return errors
+
+
+def sti_findings_are_consistent(ctx: RuleContext) -> dict:
+    sti = ctx.services.sti
+    if sti and StiSyndrome.NONE in sti.syndromes and len(sti.syndromes) > 1:
+        return {"sti-syndromes": _("'No symptoms' cannot be ticked together with a symptom.")}
+    return {}
+
+
+RULES = (
+    hiv_test_is_complete,
+    known_positive_not_retested,
+    index_testing_halted_for_key_populations,
+    confirmatory_only_after_reactive,
+    art_linkage_only_for_positives,
+    no_prep_for_positive,
+    prep_new_means_never_before,
+    prep_start_needs_negative_test,
+    prep_dispensing_is_complete,
+    pep_within_72_hours,
+    cervical_screening_applies,
+    cervical_screening_is_consistent,
+    results_not_before_visit,
+    quantities_are_plausible,
+    sti_findings_are_consistent,
+)
+
+
+def check(ctx: RuleContext) -> dict[str, str]:
+    """Every problem found by every rule; the first message per field wins."""
+    errors: dict[str, str] = {}
+    for rule in RULES:
+        for name, message in rule(ctx).items():
+            errors.setdefault(name, message)
+    return errors

@@ -1,0 +1,115 @@
+"""What can be recorded at a visit besides the visit itself, as plain typed inputs.
+
+The visit screen, the command line and tests all hand these to visits.services;
+an absent section is None.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from clinic_app.screening.models import (
+    ArtSite,
+    AssayResult,
+    CervicalMethod,
+    CervicalResult,
+    CervicalTreatment,
+    CervicalVisitType,
+    PreviousHivStatus,
+    StiSyndrome,
+    StiTreatment,
+    SyphilisResult,
+    TestingModality,
+    TreatmentTiming,
+)
+from clinic_app.visits.models import (
+    PepExposure,
+    PepOutcome,
+    PepRegimen,
+    PrepEventType,
+    PrepRegimen,
+    PrepStopReason,
+    SelfTestDistribution,
+)
+
+
+@dataclass
+class HivTestInput:
+    previous_status: PreviousHivStatus | None
+    modality: TestingModality | None = None
+    screening_result: AssayResult | None = None
+    confirmatory_result: AssayResult | None = None
+    result_received: bool = False
+    art_referred_to: str | None = None
+    art_started_on: date | None = None
+    art_site: ArtSite | None = None
+
+
+@dataclass
+class StiInput:
+    syndromes: list[StiSyndrome] = field(default_factory=list)
+    syphilis_result: SyphilisResult = SyphilisResult.NOT_DONE
+    treatments: list[StiTreatment] = field(default_factory=list)
+
+
+@dataclass
+class PrepInput:
+    event: PrepEventType | None
+    regimen: PrepRegimen | None = None
+    months_dispensed: int | None = None
+    next_appointment_on: date | None = None
+    stop_reason: PrepStopReason | None = None
+
+
+@dataclass
+class PepInput:
+    exposure: PepExposure | None
+    hours_since_exposure: int | None = None
+    regimen: PepRegimen | None = None
+    outcome: PepOutcome | None = None
+    outcome_on: date | None = None
+
+
+@dataclass
+class CervicalInput:
+    screening_type: CervicalVisitType | None
+    method: CervicalMethod | None = None
+    result: CervicalResult | None = None
+    result_on: date | None = None
+    triage_result: CervicalResult | None = None
+    treatment: CervicalTreatment | None = None
+    treatment_timing: TreatmentTiming | None = None
+    treated_on: date | None = None
+
+
+@dataclass
+class CommoditiesInput:
+    male_condoms: int = 0
+    female_condoms: int = 0
+    lubricant: int = 0
+
+
+@dataclass
+class SelfTestInput:
+    distribution: SelfTestDistribution | None
+    for_self: int = 0
+    for_partner: int = 0
+    for_other: int = 0
+
+
+@dataclass
+class ServicesInput:
+    """Every section of the visit screen; None means the section was not filled."""
+
+    hiv: HivTestInput | None = None
+    sti: StiInput | None = None
+    prep: PrepInput | None = None
+    pep: PepInput | None = None
+    cervical: CervicalInput | None = None
+    commodities: CommoditiesInput | None = None
+    selftest: SelfTestInput | None = None
+
+    def given(self) -> list[str]:
+        return [name for name in SECTION_NAMES if getattr(self, name) is not None]
+
+
+SECTION_NAMES = ("hiv", "sti", "prep", "pep", "cervical", "commodities", "selftest")
