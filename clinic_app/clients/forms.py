@@ -9,7 +9,7 @@ from clinic_app.clients.models import KeyPopulation, Sex
 from clinic_app.core.forms import CodedSelectField
 from clinic_app.core.places import Country
 
-LETTERS = Regexp(r"^[^\W\d_]{1,2}$", message=_l("Type one or two letters."))
+LETTERS = Regexp(r"^([^\W\d_]{1,2}|9{1,2})$", message=_l("Type one or two letters (or 9 if unknown)."))
 
 
 class SearchForm(FlaskForm):

@@ -10,7 +10,7 @@ from clinic_app.clients.services import ClientDetails, ProbableDuplicate
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor, get_or_404
-from clinic_app.visits.services import client_timeline
+from clinic_app.visits.services import client_timeline, clinical_summary
 
 DETAIL_FIELDS = tuple(ClientDetails.__dataclass_fields__)
 
@@ -74,11 +74,9 @@ def detail(client_id):
     if client.is_merged:
         flash(_("Record %(old)s was merged into this one.", old=client.client_number), "info")
         return redirect(url_for("clients.detail", client_id=services.resolve(client).id))
+    visits = client_timeline(client)
     return render_template(
-        "clients/detail.html",
-        client=client,
-        visits=client_timeline(client),
-        merge_form=MergeForm(),
+        "clients/detail.html", client=client, visits=visits, summary=clinical_summary(visits), merge_form=MergeForm()
     )
 
 

@@ -29,8 +29,15 @@ class CodedSelectField(SelectField):
     """A select over a CodedEnum, with an empty first choice that must be changed."""
 
     def __init__(self, label=None, enum=None, placeholder=CHOOSE, **kwargs):
+        self.enum = enum
         pairs = [("", placeholder)] + enum.choices() if placeholder else enum.choices()
         super().__init__(label, choices=choice_list(pairs), **kwargs)
+
+    def pre_validate(self, form):
+        # Nothing chosen is a valid answer here; InputRequired makes it compulsory where needed.
+        if self.data in (None, ""):
+            return
+        super().pre_validate(form)
 
 
 class NotAfter:
@@ -53,3 +60,62 @@ class NotBefore:
     def __call__(self, form, field):
         if isinstance(field.data, date) and field.data < self.earliest:
             raise ValidationError(self.message)
+
+
+class CodedCheckboxesField(MultiCheckboxField):
+    """Tick boxes over a CodedEnum."""
+
+    def __init__(self, label=None, enum=None, **kwargs):
+        self.enum = enum
+        super().__init__(label, choices=choice_list(enum.choices()), **kwargs)
+
+
+def _is_empty(value) -> bool:
+    return value in (None, "", False, 0, [])
+
+
+def section_input(subform, cls):
+    """A filled sub-form as the typed input dataclass ``cls``; None when left empty.
+
+    Coded fields become their enums; empty values fall back to the dataclass defaults.
+    """
+    from dataclasses import MISSING, fields
+
+    values = {}
+    for spec in fields(cls):
+        field = subform[spec.name]
+        data = field.data
+        if isinstance(field, CodedSelectField):
+            data = field.enum(data) if data else None
+        elif isinstance(field, CodedCheckboxesField):
+            data = [field.enum(v) for v in data or []]
+        if isinstance(data, str):
+            data = data.strip() or None
+        values[spec.name] = data
+    if all(_is_empty(v) for v in values.values()):
+        return None
+    return cls(
+        **{
+            spec.name: values[spec.name]
+            for spec in fields(cls)
+            if values[spec.name] is not None or (spec.default is MISSING and spec.default_factory is MISSING)
+        }
+    )
+
+
+def section_data(section) -> dict | None:
+    """A typed input dataclass as form data (codes for enums), to fill a sub-form."""
+    from dataclasses import asdict
+    from enum import Enum
+
+    if section is None:
+        return None
+
+    def plain(value):
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return {name: plain(value) for name, value in asdict(section).items()}

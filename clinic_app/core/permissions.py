@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "visits.list": CLINICAL,
     "visits.record": CLINICAL,
     "visits.edit": CLINICAL,
+    "duelists.view": CLINICAL,
     "clinics.view": frozenset({Role.ADMIN, Role.DATA_ADMIN, Role.ME_OFFICER}),
     "clinics.manage": frozenset({Role.ADMIN}),
     "users.manage": frozenset({Role.ADMIN}),

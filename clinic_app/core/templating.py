@@ -29,8 +29,31 @@ def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def filled(subform) -> bool:
+    """True when a sub-form section holds an entry or an error (it is shown open)."""
+    return bool(subform.errors) or any(field.data not in (None, "", False, 0, []) for field in subform.form)
+
+
+def shown(field) -> str:
+    """A form field's value as a person reads it: the label of a chosen code, a date, a number."""
+    from flask_babel import gettext as _
+
+    data = field.data
+    if field.type == "BooleanField":
+        return _("yes") if data else _("no")
+    choices = getattr(field, "choices", None)
+    if choices:
+        labels = {str(choice.value): str(choice.label) for choice in choices}
+        if isinstance(data, list):
+            return ", ".join(labels.get(str(v), str(v)) for v in data)
+        return labels.get(str(data), str(data))
+    if isinstance(data, date):
+        return data.isoformat()
+    return str(data)
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(can=can, EmptyForm=EmptyForm)
+    app.jinja_env.globals.update(can=can, EmptyForm=EmptyForm, filled=filled, shown=shown)
     app.jinja_env.filters.update(local_time=local_time, iso_date=iso_date, long_date=format_date)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,6 +1,6 @@
 """Dates as the clinic sees them: 'today' is the clinic's local date."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from clinic_app.core.db import utcnow
@@ -29,3 +29,15 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+def latest_start_due_by(deadline: date, months: int) -> date:
+    """The latest date d with add_months(d, months) <= deadline.
+
+    Lets a due list ask SQL for ``last_date <= cutoff`` while the due date itself
+    keeps the end-of-month rule of add_months.
+    """
+    candidate = add_months(deadline, -months)
+    while add_months(candidate + timedelta(days=1), months) <= deadline:
+        candidate += timedelta(days=1)
+    return candidate

@@ -26,11 +26,20 @@ def get_or_404(model, object_id):
 def apply_errors(form, error: DomainError) -> None:
     """Put a service's field errors beside the form's fields (others go to the top)."""
     for name, message in error.field_errors.items():
-        field = getattr(form, name, None)
+        field = _field(form, name)
         if field is not None:
             field.errors = list(field.errors or []) + [message]
         else:
             form.form_errors.append(message)
+
+
+def _field(form, name: str):
+    """A form field by name; ``section-field`` names a field of a sub-form (FormField)."""
+    section, _, sub = name.partition("-")
+    field = form._fields.get(section)
+    if field is not None and sub:
+        field = field.form._fields.get(sub) if hasattr(field, "form") else None
+    return field
 
 
 def safe_next(target: str | None, fallback: str) -> str:

@@ -1,11 +1,12 @@
 """The home page."""
 
-from flask import render_template
+from flask import current_app, render_template
 
 from clinic_app.clients.forms import SearchForm
 from clinic_app.core.permissions import requires, role_can
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import current_actor
+from clinic_app.duelists.services import DUE_LISTS, DueFilters, DueSettings, due_counts
 from clinic_app.main import bp, services
 
 
@@ -18,6 +19,10 @@ def home():
     if role_can(actor.role, "visits.list"):
         context["figures"] = services.clinic_figures(actor=actor, today=today)
         context["search_form"] = SearchForm()
+    if role_can(actor.role, "duelists.view"):
+        settings = DueSettings.from_config(current_app.config, today)
+        context["due_counts"] = due_counts(actor=actor, settings=settings, filters=DueFilters(actor.clinic_id))
+        context["due_lists"] = DUE_LISTS
     if role_can(actor.role, "clinics.view"):
         context["network"] = services.network_figures(today=today)
     if role_can(actor.role, "users.manage"):

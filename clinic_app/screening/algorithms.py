@@ -29,8 +29,9 @@ def hiv_final_result(screening: AssayResult | None, confirmatory: AssayResult | 
     return HivResult.INCONCLUSIVE
 
 
-def cervical_outcome(method: CervicalMethod, result: CervicalResult | None,
-                     triage: CervicalResult | None) -> CervicalResult | None:
+def cervical_outcome(
+    method: CervicalMethod, result: CervicalResult | None, triage: CervicalResult | None
+) -> CervicalResult | None:
     """The screen's result for counting: an HPV-positive screen takes its triage result."""
     if result is None:
         return None
@@ -44,8 +45,15 @@ def cervical_complete(method: CervicalMethod, result: CervicalResult | None, tri
     return cervical_outcome(method, result, triage) is not None
 
 
-def cervical_next_due(*, method: CervicalMethod, result: CervicalResult | None, triage: CervicalResult | None,
-                      treatment: CervicalTreatment | None, screened_on: date, hiv_positive: bool) -> date | None:
+def cervical_next_due(
+    *,
+    method: CervicalMethod,
+    result: CervicalResult | None,
+    triage: CervicalResult | None,
+    treatment: CervicalTreatment | None,
+    screened_on: date,
+    hiv_positive: bool,
+) -> date | None:
     """When the next screen is due: rescreen after a negative, follow-up a year after
     treatment; none while a result is pending or cancer is suspected (referral)."""
     outcome = cervical_outcome(method, result, triage)

@@ -19,7 +19,8 @@ def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
         .order_by(Visit.service_date)
     ).all()
     positive_days = [
-        day for day, result, previous in hiv_rows
+        day
+        for day, result, previous in hiv_rows
         if result == HivResult.POSITIVE or previous == PreviousHivStatus.KNOWN_POSITIVE
     ]
     prep_rows = db.session.execute(

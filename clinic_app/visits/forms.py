@@ -1,12 +1,129 @@
-"""Forms for recording and listing visits."""
+"""Forms for the visit screen (the visit and its collapsible service sections) and the visit list."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from clinic_app.core.forms import MultiCheckboxField, choice_list
-from clinic_app.visits.models import VisitReason, VisitType
+from clinic_app.core.forms import CodedCheckboxesField, CodedSelectField, MultiCheckboxField, choice_list
+from clinic_app.screening.models import (
+    ArtSite,
+    AssayResult,
+    CervicalMethod,
+    CervicalResult,
+    CervicalTreatment,
+    CervicalVisitType,
+    PreviousHivStatus,
+    StiSyndrome,
+    StiTreatment,
+    SyphilisResult,
+    TestingModality,
+    TreatmentTiming,
+)
+from clinic_app.visits.models import (
+    PepExposure,
+    PepOutcome,
+    PepRegimen,
+    PrepEventType,
+    PrepRegimen,
+    PrepStopReason,
+    SelfTestDistribution,
+    VisitReason,
+    VisitType,
+)
+
+OPTIONAL = [Optional()]
+
+
+def _count(label, maximum=1000):
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=maximum)], render_kw={"min": 0})
+
+
+class HivSection(Form):
+    previous_status = CodedSelectField(_l("Status before today"), enum=PreviousHivStatus)
+    modality = CodedSelectField(_l("Modality"), enum=TestingModality)
+    screening_result = CodedSelectField(_l("Screening test"), enum=AssayResult)
+    confirmatory_result = CodedSelectField(
+        _l("Confirmatory test"), enum=AssayResult, description=_l("Only when the screening test is reactive.")
+    )
+    result_received = BooleanField(_l("Client received the result"))
+    art_referred_to = StringField(_l("Referred for ART to"), validators=[Optional(), Length(max=120)])
+    art_started_on = DateField(_l("ART started on"), validators=OPTIONAL)
+    art_site = CodedSelectField(_l("ART started at"), enum=ArtSite)
+
+
+class StiSection(Form):
+    syndromes = CodedCheckboxesField(_l("Syndromic screening"), enum=StiSyndrome)
+    syphilis_result = CodedSelectField(_l("Syphilis test"), enum=SyphilisResult)
+    treatments = CodedCheckboxesField(_l("Treatment given"), enum=StiTreatment)
+
+
+class PrepSection(Form):
+    event = CodedSelectField(_l("PrEP today"), enum=PrepEventType)
+    regimen = CodedSelectField(_l("Regimen"), enum=PrepRegimen)
+    months_dispensed = IntegerField(_l("Months dispensed"), validators=[Optional(), NumberRange(min=0, max=12)])
+    next_appointment_on = DateField(
+        _l("Next PrEP appointment"), validators=OPTIONAL, description=_l("Left empty: the date the supply runs out.")
+    )
+    stop_reason = CodedSelectField(_l("Reason for stopping"), enum=PrepStopReason)
+
+
+class PepSection(Form):
+    exposure = CodedSelectField(_l("Exposure"), enum=PepExposure)
+    hours_since_exposure = IntegerField(
+        _l("Hours since exposure"), validators=[Optional(), NumberRange(min=0, max=10_000)]
+    )
+    regimen = CodedSelectField(_l("Regimen"), enum=PepRegimen)
+    outcome = CodedSelectField(_l("Outcome at follow-up"), enum=PepOutcome)
+    outcome_on = DateField(_l("Outcome recorded on"), validators=OPTIONAL)
+
+
+class CervicalSection(Form):
+    screening_type = CodedSelectField(_l("Screening visit"), enum=CervicalVisitType)
+    method = CodedSelectField(_l("Method"), enum=CervicalMethod)
+    result = CodedSelectField(
+        _l("Result"), enum=CervicalResult, description=_l("Leave empty while a lab result is pending.")
+    )
+    result_on = DateField(_l("Result date"), validators=OPTIONAL)
+    triage_result = CodedSelectField(_l("Triage result (after a positive HPV test)"), enum=CervicalResult)
+    treatment = CodedSelectField(_l("Treatment"), enum=CervicalTreatment)
+    treatment_timing = CodedSelectField(_l("Treatment given"), enum=TreatmentTiming)
+    treated_on = DateField(_l("Treated on"), validators=OPTIONAL)
+
+
+class CommoditiesSection(Form):
+    male_condoms = _count(_l("Male condoms"))
+    female_condoms = _count(_l("Female condoms"))
+    lubricant = _count(_l("Lubricant sachets"))
+
+
+class SelfTestSection(Form):
+    distribution = CodedSelectField(_l("Distribution"), enum=SelfTestDistribution)
+    for_self = _count(_l("Kits for self"), 20)
+    for_partner = _count(_l("Kits for partners"), 20)
+    for_other = _count(_l("Kits for others"), 20)
+
+
+# The service sections of the visit screen, in screen order.
+SECTION_TITLES = {
+    "hiv": _l("HIV test"),
+    "prep": _l("PrEP"),
+    "commodities": _l("Condoms and lubricant"),
+    "sti": _l("STI screening"),
+    "cervical": _l("Cervical cancer screening"),
+    "pep": _l("PEP"),
+    "selftest": _l("HIV self-test kits"),
+}
 
 
 class VisitForm(FlaskForm):
@@ -16,12 +133,24 @@ class VisitForm(FlaskForm):
         description=_l("The day the client was seen, not the day this is typed."),
     )
     visit_type = RadioField(_l("Visit"), choices=choice_list(VisitType.choices()), validators=[InputRequired()])
-    reasons = MultiCheckboxField(_l("Reasons for the visit"), choices=choice_list(VisitReason.choices()))
+    reasons = MultiCheckboxField(
+        _l("Other reasons for the visit"),
+        choices=choice_list(VisitReason.choices()),
+        description=_l("Services recorded below are added as reasons by themselves."),
+    )
     referral_code = StringField(
         _l("Peer referral code (if the client brought one)"),
         validators=[Optional(), Length(max=16)],
     )
+    next_appointment_on = DateField(_l("Next appointment"), validators=OPTIONAL)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+    hiv = FormField(HivSection)
+    prep = FormField(PrepSection)
+    commodities = FormField(CommoditiesSection)
+    sti = FormField(StiSection)
+    cervical = FormField(CervicalSection)
+    pep = FormField(PepSection)
+    selftest = FormField(SelfTestSection)
 
 
 class VisitFilterForm(FlaskForm):

@@ -69,17 +69,24 @@ def snapshot(row) -> dict | None:
 
 def _hiv_row(data: HivTestInput, **_ctx) -> HivTest:
     return HivTest(
-        previous_status=data.previous_status, modality=data.modality, screening_result=data.screening_result,
+        previous_status=data.previous_status,
+        modality=data.modality,
+        screening_result=data.screening_result,
         confirmatory_result=data.confirmatory_result,
         final_result=algorithms.hiv_final_result(data.screening_result, data.confirmatory_result),
-        result_received=data.result_received, art_referred_to=(data.art_referred_to or "").strip() or None,
-        art_started_on=data.art_started_on, art_site=data.art_site,
+        result_received=data.result_received,
+        art_referred_to=(data.art_referred_to or "").strip() or None,
+        art_started_on=data.art_started_on,
+        art_site=data.art_site,
     )
 
 
 def _sti_row(data: StiInput, **_ctx) -> StiScreening:
-    return StiScreening(syndromes=[s.value for s in data.syndromes], syphilis_result=data.syphilis_result,
-                        treatments=[t.value for t in data.treatments])
+    return StiScreening(
+        syndromes=[s.value for s in data.syndromes],
+        syphilis_result=data.syphilis_result,
+        treatments=[t.value for t in data.treatments],
+    )
 
 
 def _prep_row(data: PrepInput, *, service_date: date, **_ctx) -> PrepEvent:
@@ -87,37 +94,57 @@ def _prep_row(data: PrepInput, *, service_date: date, **_ctx) -> PrepEvent:
     next_on = data.next_appointment_on
     if next_on is None and not stopping and data.months_dispensed:
         next_on = add_months(service_date, data.months_dispensed)
-    return PrepEvent(event=data.event, regimen=None if stopping else data.regimen,
-                     months_dispensed=None if stopping else data.months_dispensed,
-                     next_appointment_on=None if stopping else next_on,
-                     stop_reason=data.stop_reason if stopping else None)
+    return PrepEvent(
+        event=data.event,
+        regimen=None if stopping else data.regimen,
+        months_dispensed=None if stopping else data.months_dispensed,
+        next_appointment_on=None if stopping else next_on,
+        stop_reason=data.stop_reason if stopping else None,
+    )
 
 
 def _pep_row(data: PepInput, **_ctx) -> PepCourse:
-    return PepCourse(exposure=data.exposure, hours_since_exposure=data.hours_since_exposure, regimen=data.regimen,
-                     outcome=data.outcome, outcome_on=data.outcome_on)
+    return PepCourse(
+        exposure=data.exposure,
+        hours_since_exposure=data.hours_since_exposure,
+        regimen=data.regimen,
+        outcome=data.outcome,
+        outcome_on=data.outcome_on,
+    )
 
 
 def _cervical_row(data: CervicalInput, *, service_date: date, hiv_positive: bool, **_ctx) -> CervicalScreening:
     return CervicalScreening(
-        screening_type=data.screening_type, method=data.method, result=data.result, result_on=data.result_on,
-        triage_result=data.triage_result, treatment=data.treatment, treatment_timing=data.treatment_timing,
+        screening_type=data.screening_type,
+        method=data.method,
+        result=data.result,
+        result_on=data.result_on,
+        triage_result=data.triage_result,
+        treatment=data.treatment,
+        treatment_timing=data.treatment_timing,
         treated_on=data.treated_on,
         complete=algorithms.cervical_complete(data.method, data.result, data.triage_result),
         next_due_on=algorithms.cervical_next_due(
-            method=data.method, result=data.result, triage=data.triage_result, treatment=data.treatment,
-            screened_on=service_date, hiv_positive=hiv_positive),
+            method=data.method,
+            result=data.result,
+            triage=data.triage_result,
+            treatment=data.treatment,
+            screened_on=service_date,
+            hiv_positive=hiv_positive,
+        ),
     )
 
 
 def _selftest_row(data: SelfTestInput, **_ctx) -> SelfTestKit:
-    return SelfTestKit(distribution=data.distribution, for_self=data.for_self, for_partner=data.for_partner,
-                       for_other=data.for_other)
+    return SelfTestKit(
+        distribution=data.distribution, for_self=data.for_self, for_partner=data.for_partner, for_other=data.for_other
+    )
 
 
 def _dispensed_rows(data: CommoditiesInput, **_ctx) -> list[Dispensed]:
-    return [Dispensed(item=item, quantity=getattr(data, item.value)) for item in Commodity
-            if getattr(data, item.value) > 0]
+    return [
+        Dispensed(item=item, quantity=getattr(data, item.value)) for item in Commodity if getattr(data, item.value) > 0
+    ]
 
 
 # section name -> (Visit attribute, row builder)
@@ -132,8 +159,9 @@ SECTIONS = {
 }
 
 
-def apply_sections(visit: Visit, services: ServicesInput, *, actor: Actor, hiv_positive: bool,
-                   keep_history: bool) -> list[str]:
+def apply_sections(
+    visit: Visit, services: ServicesInput, *, actor: Actor, hiv_positive: bool, keep_history: bool
+) -> list[str]:
     """Make the visit's sections match ``services``; returns the names of sections that changed.
 
     With ``keep_history`` (a correction), each changed section leaves a VisitRevision
@@ -184,8 +212,16 @@ def _replace(visit: Visit, attribute: str, current, new) -> None:
 def visit_revision(visit: Visit, actor: Actor, section: str, before: dict | None, after: dict | None) -> None:
     from clinic_app.extensions import db
 
-    db.session.add(VisitRevision(clinic_id=visit.clinic_id, visit_id=visit.id, section=section,
-                                 changed_by_id=actor.id, before=before, after=after))
+    db.session.add(
+        VisitRevision(
+            clinic_id=visit.clinic_id,
+            visit_id=visit.id,
+            section=section,
+            changed_by_id=actor.id,
+            before=before,
+            after=after,
+        )
+    )
 
 
 def load_sections(visit: Visit) -> ServicesInput:
@@ -196,13 +232,24 @@ def load_sections(visit: Visit) -> ServicesInput:
         names = cls.__dataclass_fields__
         return cls(**{n: getattr(row, n) for n in names if n not in extra}, **extra)
 
-    hiv, sti, prep, pep, cx, kit = (visit.hiv_test, visit.sti_screening, visit.prep_event, visit.pep_course,
-                                    visit.cervical_screening, visit.self_test_kit)
+    hiv, sti, prep, pep, cx, kit = (
+        visit.hiv_test,
+        visit.sti_screening,
+        visit.prep_event,
+        visit.pep_course,
+        visit.cervical_screening,
+        visit.self_test_kit,
+    )
     goods = {str(d.item): d.quantity for d in visit.dispensed}
     return ServicesInput(
         hiv=fields(hiv, HivTestInput) if hiv else None,
-        sti=StiInput(syndromes=[StiSyndrome(s) for s in sti.syndromes], syphilis_result=sti.syphilis_result,
-                     treatments=[StiTreatment(t) for t in sti.treatments]) if sti else None,
+        sti=StiInput(
+            syndromes=[StiSyndrome(s) for s in sti.syndromes],
+            syphilis_result=sti.syphilis_result,
+            treatments=[StiTreatment(t) for t in sti.treatments],
+        )
+        if sti
+        else None,
         prep=fields(prep, PrepInput) if prep else None,
         pep=fields(pep, PepInput) if pep else None,
         cervical=fields(cx, CervicalInput) if cx else None,

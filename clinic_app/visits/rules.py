@@ -77,9 +77,13 @@ def known_positive_not_retested(ctx: RuleContext) -> dict:
     hiv = ctx.services.hiv
     if hiv and hiv.screening_result is not None and ctx.known_positive:
         since = ctx.facts.positive_since
-        return {"hiv-screening_result": _(
-            "This client is already known HIV positive%(since)s: do not test again as a new test; "
-            "record linkage to ART instead.", since=_(" (since %(d)s)", d=since.isoformat()) if since else "")}
+        return {
+            "hiv-screening_result": _(
+                "This client is already known HIV positive%(since)s: do not test again as a new test; "
+                "record linkage to ART instead.",
+                since=_(" (since %(d)s)", d=since.isoformat()) if since else "",
+            )
+        }
     return {}
 
 
@@ -107,8 +111,11 @@ def index_testing_halted_for_key_populations(ctx: RuleContext) -> dict:
 def confirmatory_only_after_reactive(ctx: RuleContext) -> dict:
     hiv = ctx.services.hiv
     if hiv and hiv.confirmatory_result is not None and hiv.screening_result != AssayResult.REACTIVE:
-        return {"hiv-confirmatory_result": _(
-            "A confirmatory test is done only after a reactive screening test (national algorithm).")}
+        return {
+            "hiv-confirmatory_result": _(
+                "A confirmatory test is done only after a reactive screening test (national algorithm)."
+            )
+        }
     return {}
 
 
@@ -125,15 +132,17 @@ def art_linkage_only_for_positives(ctx: RuleContext) -> dict:
 
 def _prep_given(ctx: RuleContext) -> bool:
     prep = ctx.services.prep
-    return prep is not None and prep.event in (PrepEventType.INITIATION, PrepEventType.FOLLOW_UP,
-                                               PrepEventType.RESTART)
+    return prep is not None and prep.event in (PrepEventType.INITIATION, PrepEventType.FOLLOW_UP, PrepEventType.RESTART)
 
 
 def no_prep_for_positive(ctx: RuleContext) -> dict:
     if _prep_given(ctx) and (ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE):
-        return {"prep-event": _(
-            "PrEP cannot be started or refilled: the client's latest confirmed HIV result is positive. "
-            "Link the client to ART.")}
+        return {
+            "prep-event": _(
+                "PrEP cannot be started or refilled: the client's latest confirmed HIV result is positive. "
+                "Link the client to ART."
+            )
+        }
     return {}
 
 
@@ -147,9 +156,12 @@ def prep_start_needs_negative_test(ctx: RuleContext) -> dict:
     earliest = ctx.service_date - timedelta(days=window)
     if any(earliest <= day <= ctx.service_date for day in ctx.facts.negative_test_dates):
         return {}
-    return {"prep-event": _(
-        "PrEP can start only with a negative HIV test today or in the last %(n)d days. Record today's test.",
-        n=window)}
+    return {
+        "prep-event": _(
+            "PrEP can start only with a negative HIV test today or in the last %(n)d days. Record today's test.",
+            n=window,
+        )
+    }
 
 
 def prep_new_means_never_before(ctx: RuleContext) -> dict:
@@ -158,9 +170,13 @@ def prep_new_means_never_before(ctx: RuleContext) -> dict:
         return {}
     if prep.event == PrepEventType.INITIATION and ctx.facts.prep_history:
         first = min(day for day, _event in ctx.facts.prep_history)
-        return {"prep-event": _(
-            "This client has been on PrEP before (first record %(d)s): record a follow-up or a restart, "
-            "not an initiation.", d=first.isoformat())}
+        return {
+            "prep-event": _(
+                "This client has been on PrEP before (first record %(d)s): record a follow-up or a restart, "
+                "not an initiation.",
+                d=first.isoformat(),
+            )
+        }
     if prep.event == PrepEventType.RESTART and not ctx.facts.prep_history:
         return {"prep-event": _("There is no earlier PrEP record for this client: record an initiation.")}
     return {}
@@ -205,7 +221,8 @@ def pep_within_72_hours(ctx: RuleContext) -> dict:
         errors["pep-hours_since_exposure"] = _(
             "PEP is not given more than 72 hours after exposure: it no longer works. Offer an HIV test now "
             "and again in 6 weeks%(violence)s.",
-            violence=_(", and violence support") if pep.exposure and pep.exposure.value == "sexual_violence" else "")
+            violence=_(", and violence support") if pep.exposure and pep.exposure.value == "sexual_violence" else "",
+        )
     return errors
 
 
@@ -213,15 +230,24 @@ def cervical_screening_applies(ctx: RuleContext) -> dict:
     if ctx.services.cervical is None:
         return {}
     if ctx.facts.sex == Sex.MALE:
-        return {"cervical-screening_type": _("Cervical screening applies to clients with a cervix; "
-                                             "this client is recorded as male.")}
+        return {
+            "cervical-screening_type": _(
+                "Cervical screening applies to clients with a cervix; this client is recorded as male."
+            )
+        }
     age = age_on(ctx.facts.date_of_birth, ctx.service_date)
     low, high = ctx.settings.cervical_min_age, ctx.settings.cervical_max_age
     if ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE:
         low = min(low, 20)  # women living with HIV are screened from a younger age
     if not low <= age <= high:
-        return {"cervical-screening_type": _(
-            "Cervical screening applies from age %(lo)d to %(hi)d; this client is %(age)d.", lo=low, hi=high, age=age)}
+        return {
+            "cervical-screening_type": _(
+                "Cervical screening applies from age %(lo)d to %(hi)d; this client is %(age)d.",
+                lo=low,
+                hi=high,
+                age=age,
+            )
+        }
     return {}
 
 
@@ -253,8 +279,10 @@ def results_not_before_visit(ctx: RuleContext) -> dict:
     if ctx.services.hiv:
         dated.append(("hiv-art_started_on", ctx.services.hiv.art_started_on))
     if ctx.services.cervical:
-        dated += [("cervical-result_on", ctx.services.cervical.result_on),
-                  ("cervical-treated_on", ctx.services.cervical.treated_on)]
+        dated += [
+            ("cervical-result_on", ctx.services.cervical.result_on),
+            ("cervical-treated_on", ctx.services.cervical.treated_on),
+        ]
     if ctx.services.pep:
         dated.append(("pep-outcome_on", ctx.services.pep.outcome_on))
     errors = {}
@@ -262,8 +290,10 @@ def results_not_before_visit(ctx: RuleContext) -> dict:
         if day is None:
             continue
         if day < ctx.service_date:
-            errors[name] = _("This date is before the visit (%(d)s); results cannot predate the visit.",
-                             d=ctx.service_date.isoformat())
+            errors[name] = _(
+                "This date is before the visit (%(d)s); results cannot predate the visit.",
+                d=ctx.service_date.isoformat(),
+            )
         elif day > ctx.today:
             errors[name] = _("This date is in the future.")
     return errors

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic_app.audit.services import record_event
 from clinic_app.clients.models import Client
@@ -15,10 +15,10 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
-from clinic_app.screening.models import HivResult
+from clinic_app.screening.models import HivResult, PreviousHivStatus
 from clinic_app.visits import rules
 from clinic_app.visits.facts import client_facts
-from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitType
+from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitRevision, VisitType
 from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections
 from clinic_app.visits.rules import RuleContext, RuleSettings
 from clinic_app.visits.sections import ServicesInput
@@ -127,16 +127,18 @@ def rule_settings() -> RuleSettings:
 def _check_services(client: Client, values: dict, services: ServicesInput, today: date, exclude_id=None):
     """Run the clinical rules; returns the client's facts for the rows to be written."""
     facts = client_facts(client, exclude_visit_id=exclude_id)
-    ctx = RuleContext(facts=facts, service_date=values["service_date"], today=today, services=services,
-                      settings=rule_settings())
+    ctx = RuleContext(
+        facts=facts, service_date=values["service_date"], today=today, services=services, settings=rule_settings()
+    )
     errors = rules.check(ctx)
     if errors:
         raise Invalid(_("Nothing was saved. Please correct the fields marked below."), errors)
     return ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE
 
 
-def record_visit(*, actor: Actor, client: Client, data: VisitInput, services: ServicesInput | None = None,
-                 today: date | None = None) -> Visit:
+def record_visit(
+    *, actor: Actor, client: Client, data: VisitInput, services: ServicesInput | None = None, today: date | None = None
+) -> Visit:
     """Record a visit at the actor's clinic with everything done at it, in one unit of work.
 
     The clinical rules run first; nothing is stored unless every section passes.
@@ -158,14 +160,19 @@ def record_visit(*, actor: Actor, client: Client, data: VisitInput, services: Se
     db.session.add(visit)
     apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=False)
     db.session.flush()
-    record_event(actor=actor, action="visit.create", target=visit,
-                 detail=("sections=" + ",".join(services.given())) if services.given() else None)
+    record_event(
+        actor=actor,
+        action="visit.create",
+        target=visit,
+        detail=("sections=" + ",".join(services.given())) if services.given() else None,
+    )
     db.session.commit()
     return visit
 
 
-def update_visit(*, actor: Actor, visit: Visit, data: VisitInput, services: ServicesInput | None = None,
-                 today: date | None = None) -> Visit:
+def update_visit(
+    *, actor: Actor, visit: Visit, data: VisitInput, services: ServicesInput | None = None, today: date | None = None
+) -> Visit:
     """Correct a visit of the actor's clinic, or add services to it.
 
     Each changed section keeps its previous values in the visit's history; the
@@ -213,15 +220,75 @@ def view_visit(*, actor: Actor, visit_id) -> Visit:
     return visit
 
 
+def visit_history(visit: Visit) -> list[tuple[VisitRevision, str]]:
+    """Corrections of the visit's services, newest first, with who made them."""
+    from clinic_app.auth.models import User
+
+    return list(
+        db.session.execute(
+            select(VisitRevision, User.display_name)
+            .join(User, User.id == VisitRevision.changed_by_id)
+            .where(VisitRevision.visit_id == visit.id)
+            .order_by(VisitRevision.changed_at.desc())
+        ).tuples()
+    )
+
+
 def client_timeline(client: Client) -> list[Visit]:
     """Every visit of the client at every clinic, newest first."""
     query = (
         select(Visit)
         .where(Visit.client_id == client.id)
-        .options(joinedload(Visit.recorded_by))
+        .options(joinedload(Visit.recorded_by), *WITH_SECTIONS)
         .order_by(Visit.service_date.desc(), Visit.created_at.desc())
     )
     return list(db.session.scalars(query))
+
+
+# Load every section of many visits in a fixed number of queries.
+WITH_SECTIONS = tuple(
+    selectinload(getattr(Visit, attribute))
+    for attribute in (
+        "hiv_test",
+        "sti_screening",
+        "cervical_screening",
+        "prep_event",
+        "pep_course",
+        "self_test_kit",
+        "dispensed",
+    )
+)
+
+
+@dataclass
+class ClinicalSummary:
+    latest_hiv: Visit | None
+    positive_since: date | None
+    art_started_on: date | None
+    latest_prep: Visit | None
+    latest_cervical: Visit | None
+
+
+def clinical_summary(visits: list[Visit]) -> ClinicalSummary:
+    """What a nurse checks first, from the client's timeline (newest first)."""
+    tested = [v for v in visits if v.hiv_test and v.hiv_test.final_result]
+    positives = [
+        v.service_date
+        for v in visits
+        if v.hiv_test
+        and (
+            v.hiv_test.final_result == HivResult.POSITIVE
+            or v.hiv_test.previous_status == PreviousHivStatus.KNOWN_POSITIVE
+        )
+    ]
+    art = [v.hiv_test.art_started_on for v in visits if v.hiv_test and v.hiv_test.art_started_on]
+    return ClinicalSummary(
+        latest_hiv=tested[0] if tested else None,
+        positive_since=min(positives) if positives else None,
+        art_started_on=min(art) if art else None,
+        latest_prep=next((v for v in visits if v.prep_event), None),
+        latest_cervical=next((v for v in visits if v.cervical_screening and v.cervical_screening.complete), None),
+    )
 
 
 @dataclass

@@ -5,12 +5,34 @@ from flask_babel import gettext as _
 
 from clinic_app.clients.models import Client
 from clinic_app.core.errors import Conflict, Invalid, NotFound
+from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor, get_or_404, page_arg
 from clinic_app.visits import bp, services
-from clinic_app.visits.forms import VisitFilterForm, VisitForm
+from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
+from clinic_app.visits.recording import load_sections
+from clinic_app.visits.sections import (
+    CervicalInput,
+    CommoditiesInput,
+    HivTestInput,
+    PepInput,
+    PrepInput,
+    SelfTestInput,
+    ServicesInput,
+    StiInput,
+)
 from clinic_app.visits.services import DuplicateVisit, VisitFilters, VisitInput
+
+SECTION_INPUTS = {
+    "hiv": HivTestInput,
+    "prep": PrepInput,
+    "commodities": CommoditiesInput,
+    "sti": StiInput,
+    "cervical": CervicalInput,
+    "pep": PepInput,
+    "selftest": SelfTestInput,
+}
 
 
 def _input(form: VisitForm) -> VisitInput:
@@ -20,7 +42,19 @@ def _input(form: VisitForm) -> VisitInput:
         reasons=form.reasons.data or [],
         referral_code=form.referral_code.data,
         notes=form.notes.data,
+        next_appointment_on=form.next_appointment_on.data,
     )
+
+
+def _services(form: VisitForm) -> ServicesInput:
+    return ServicesInput(**{name: section_input(form[name], cls) for name, cls in SECTION_INPUTS.items()})
+
+
+def _render_form(form, client, visit, duplicate=None):
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "visits/form.html", form=form, client=client, visit=visit, duplicate=duplicate, sections=SECTION_TITLES
+    ), status
 
 
 @bp.route("/")
@@ -47,7 +81,9 @@ def new(client_id):
     duplicate = None
     if form.validate_on_submit():
         try:
-            visit = services.record_visit(actor=current_actor(), client=client, data=_input(form))
+            visit = services.record_visit(
+                actor=current_actor(), client=client, data=_input(form), services=_services(form)
+            )
         except DuplicateVisit as error:
             duplicate = error.visit
             form.form_errors.append(error.message)
@@ -57,8 +93,7 @@ def new(client_id):
         else:
             flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
             return redirect(url_for("clients.detail", client_id=client.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("visits/form.html", form=form, client=client, visit=None, duplicate=duplicate), status
+    return _render_form(form, client, None, duplicate)
 
 
 @bp.route("/<uuid:visit_id>")
@@ -68,7 +103,10 @@ def detail(visit_id):
         visit = services.view_visit(actor=current_actor(), visit_id=visit_id)
     except NotFound:
         abort(404)
-    return render_template("visits/detail.html", visit=visit)
+    form = VisitForm(data=_visit_data(visit), meta={"csrf": False})
+    return render_template(
+        "visits/detail.html", visit=visit, form=form, sections=SECTION_TITLES, history=services.visit_history(visit)
+    )
 
 
 @bp.route("/<uuid:visit_id>/edit", methods=["GET", "POST"])
@@ -78,18 +116,28 @@ def edit(visit_id):
         visit = services.view_visit(actor=current_actor(), visit_id=visit_id)
     except NotFound:
         abort(404)
-    form = VisitForm(obj=visit if request.method == "GET" else None)
-    if request.method == "GET":
-        form.visit_type.data = visit.visit_type.value
-        form.reasons.data = [r.value for r in visit.reasons]
+    form = VisitForm(data=_visit_data(visit) if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            services.update_visit(actor=current_actor(), visit=visit, data=_input(form))
+            services.update_visit(actor=current_actor(), visit=visit, data=_input(form), services=_services(form))
         except (Invalid, Conflict) as error:
             apply_errors(form, error)
             form.form_errors.append(error.message)
         else:
             flash(_("Visit saved."), "success")
             return redirect(url_for("visits.detail", visit_id=visit.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("visits/form.html", form=form, client=visit.client, visit=visit, duplicate=None), status
+    return _render_form(form, visit.client, visit)
+
+
+def _visit_data(visit) -> dict:
+    recorded = load_sections(visit)
+    data = {
+        "service_date": visit.service_date,
+        "visit_type": visit.visit_type.value,
+        "reasons": [r.value for r in visit.reasons],
+        "referral_code": visit.referral_code,
+        "next_appointment_on": visit.next_appointment_on,
+        "notes": visit.notes,
+    }
+    data.update({name: section_data(getattr(recorded, name)) for name in SECTION_INPUTS})
+    return {k: v for k, v in data.items() if v is not None}

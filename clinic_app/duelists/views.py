@@ -1,0 +1,72 @@
+"""Due list pages: an overview with counts, and each printable list."""
+
+import uuid
+
+from flask import abort, current_app, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from clinic_app.auth.models import User
+from clinic_app.clinics.services import clinic_choices
+from clinic_app.core.forms import choice_list
+from clinic_app.core.permissions import Role, requires
+from clinic_app.core.timeutil import local_today
+from clinic_app.core.views import current_actor
+from clinic_app.duelists import bp, services
+from clinic_app.duelists.forms import DueFilterForm
+from clinic_app.extensions import db
+
+
+def due_settings(actor) -> services.DueSettings:
+    return services.DueSettings.from_config(current_app.config, local_today(actor.user.clinic.timezone))
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(actor) -> tuple[DueFilterForm, services.DueFilters]:
+    form = DueFilterForm(request.args)
+    form.clinic.choices = choice_list(clinic_choices())
+    clinic_id = _uuid(form.clinic.data) or actor.clinic_id
+    form.clinic.data = str(clinic_id)
+    peers = db.session.scalars(
+        select(User).where(User.role == Role.PEER_EDUCATOR, User.clinic_id == clinic_id).order_by(User.display_name)
+    )
+    form.peer.choices = choice_list([("", _("All"))] + [(str(p.id), p.display_name) for p in peers])
+    peer_id = _uuid(form.peer.data)
+    return form, services.DueFilters(clinic_id=clinic_id, peer_educator_id=peer_id)
+
+
+@bp.route("/")
+@requires("duelists.view")
+def index():
+    actor = current_actor()
+    form, filters = _filters(actor)
+    counts = services.due_counts(actor=actor, settings=due_settings(actor), filters=filters)
+    return render_template(
+        "duelists/index.html", form=form, counts=counts, lists=services.DUE_LISTS, args=request.args.to_dict()
+    )
+
+
+@bp.route("/<name>")
+@requires("duelists.view")
+def show(name):
+    if name not in services.DUE_LISTS:
+        abort(404)
+    actor = current_actor()
+    form, filters = _filters(actor)
+    settings = due_settings(actor)
+    entries = services.due_entries(actor=actor, name=name, settings=settings, filters=filters)
+    return render_template(
+        "duelists/list.html",
+        form=form,
+        due=services.DUE_LISTS[name],
+        entries=entries,
+        today=settings.today,
+        limit=services.LIST_LIMIT,
+        args=request.args.to_dict(),
+    )

@@ -1,0 +1,79 @@
+"""The visit screen: the common return visit in one submit, and corrections kept in history."""
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from clinic_app.extensions import db
+from clinic_app.screening.models import HivResult, HivTest
+from clinic_app.visits.models import Dispensed, PrepEvent, PrepEventType, Visit, VisitReason, VisitRevision
+
+COMMON_VISIT = {
+    "service_date": "2026-11-20",
+    "visit_type": "return",
+    "hiv-previous_status": "negative",
+    "hiv-modality": "facility_kp",
+    "hiv-screening_result": "non_reactive",
+    "hiv-result_received": "y",
+    "prep-event": "follow_up",
+    "prep-regimen": "tdf_ftc",
+    "prep-months_dispensed": "3",
+    "commodities-male_condoms": "30",
+    "commodities-lubricant": "10",
+}
+
+
+def _prepared_client(make, nurse):
+    client = make.client(registered_by=nurse, enrolled_on=date(2026, 1, 5))
+    make.visit(client=client, recorded_by=nurse, service_date=date(2026, 1, 5), visit_type="new")
+    first = make.visit(client=client, recorded_by=nurse, service_date=date(2026, 8, 20))
+    db.session.add(HivTest(clinic_id=first.clinic_id, visit_id=first.id, previous_status="never_tested",
+                           modality="facility_kp", screening_result="non_reactive", final_result="negative"))
+    db.session.add(PrepEvent(clinic_id=first.clinic_id, visit_id=first.id, event="initiation", regimen="tdf_ftc",
+                             months_dispensed=3, next_appointment_on=date(2026, 11, 20)))
+    db.session.commit()
+    return client
+
+
+def test_nurse_records_the_common_return_visit_in_one_submit(client, login, nurse, make):
+    person = _prepared_client(make, nurse)
+    login(nurse)
+    response = client.post(f"/visits/for/{person.id}/new", data=COMMON_VISIT)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    visit = db.session.scalar(select(Visit).where(Visit.client_id == person.id, Visit.service_date == date(2026, 11, 20)))
+    assert visit.hiv_test.final_result == HivResult.NEGATIVE
+    assert visit.prep_event.event == PrepEventType.FOLLOW_UP
+    assert visit.prep_event.next_appointment_on == date(2027, 2, 20)
+    assert {(d.item.value, d.quantity) for d in visit.dispensed} == {("male_condoms", 30), ("lubricant", 10)}
+    assert {VisitReason.HIV_TESTING, VisitReason.PREP, VisitReason.CONDOMS} <= set(visit.reasons)
+    page = client.get(f"/clients/{person.id}").get_data(as_text=True)
+    assert "2026-11-20" in page
+
+
+def test_a_rule_violation_saves_nothing_and_keeps_the_entries(client, login, nurse, make):
+    person = _prepared_client(make, nurse)
+    login(nurse)
+    data = dict(COMMON_VISIT, **{"hiv-screening_result": "reactive", "hiv-confirmatory_result": "reactive"})
+    response = client.post(f"/visits/for/{person.id}/new", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "latest confirmed HIV result is positive" in html
+    assert 'value="30"' in html  # the condoms typed are still there
+    assert db.session.scalar(select(func.count()).select_from(Visit).where(Visit.client_id == person.id)) == 2
+
+
+def test_correcting_a_section_keeps_the_previous_values_in_history(client, login, nurse, make):
+    person = _prepared_client(make, nurse)
+    login(nurse)
+    client.post(f"/visits/for/{person.id}/new", data=COMMON_VISIT)
+    visit = db.session.scalar(select(Visit).where(Visit.service_date == date(2026, 11, 20)))
+    corrected = dict(COMMON_VISIT, **{"commodities-male_condoms": "50"})
+    response = client.post(f"/visits/{visit.id}/edit", data=corrected)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(Dispensed.quantity).where(Dispensed.visit_id == visit.id,
+                                                              Dispensed.item == "male_condoms")) == 50
+    revision = db.session.scalar(select(VisitRevision).where(VisitRevision.visit_id == visit.id))
+    assert revision.section == "commodities"
+    assert revision.before == {"male_condoms": 30, "lubricant": 10}
+    assert revision.after == {"male_condoms": 50, "lubricant": 10}
