@@ -1,0 +1,330 @@
+"""Synthetic clients and their clinical histories for demo mode (all invented).
+
+Each client is simulated visit by visit so that the histories obey the clinical
+rules: PrEP starts only after a negative test, positives are linked to ART and
+leave PrEP, women are screened for cervical cancer, appointments are sometimes missed.
+"""
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+from clinic_app.auth.models import User
+from clinic_app.clients import identifiers
+from clinic_app.clients.models import Client, KeyPopulation, Sex
+from clinic_app.clinics.models import Clinic
+from clinic_app.core.places import Country
+from clinic_app.core.timeutil import add_months, age_on, local_today
+from clinic_app.extensions import db
+from clinic_app.screening.models import (
+    ArtSite,
+    AssayResult,
+    CervicalMethod,
+    CervicalResult,
+    CervicalTreatment,
+    CervicalVisitType,
+    PreviousHivStatus,
+    StiSyndrome,
+    StiTreatment,
+    SyphilisResult,
+    TestingModality,
+    TreatmentTiming,
+)
+from clinic_app.visits.models import (
+    PrepEventType,
+    PrepRegimen,
+    PrepStopReason,
+    SelfTestDistribution,
+    Visit,
+    VisitReason,
+    VisitReasonRow,
+    VisitType,
+)
+from clinic_app.visits.recording import apply_sections, implied_reasons
+from clinic_app.visits.sections import (
+    CervicalInput,
+    CommoditiesInput,
+    HivTestInput,
+    PrepInput,
+    SelfTestInput,
+    ServicesInput,
+    StiInput,
+)
+
+ALIASES = [
+    "Chipo",
+    "Tendai",
+    "Rudo",
+    "Lulu",
+    "Sisi",
+    "Naledi",
+    "Zodwa",
+    "Mimi",
+    "Precious",
+    "Gift",
+    "Lady T",
+    "Queen",
+    "Baby",
+    "Nomsa",
+    "Fatima",
+    "Lina",
+    "Joy",
+    "Star",
+    "Dudu",
+    "Mama K",
+]
+LETTERS = "ABCDEFGHIJKLMNOPRSTUVWZ"
+CLINIC_WEIGHTS = {"NGD": 2, "CTR": 2, "BBR": 4, "VFA": 2, "INC": 2}
+
+
+def _person(rng: random.Random, clinic: Clinic, today: date) -> dict:
+    roll = rng.random()
+    sex, kp = (
+        (Sex.FEMALE, KeyPopulation.FSW)
+        if roll < 0.85
+        else (Sex.TRANSGENDER, KeyPopulation.TGSW)
+        if roll < 0.93
+        else (Sex.MALE, KeyPopulation.MSW)
+    )
+    age = int(min(58, max(18, rng.gauss(29, 7))))
+    born = today - timedelta(days=age * 365 + rng.randint(0, 364))
+    estimated = rng.random() < 0.1
+    nationality = (
+        clinic.country
+        if rng.random() < 0.7
+        else rng.choice([Country.ZW, Country.MZ, Country.MW, Country.ZM, Country.ZA, Country.BW, Country.CD])
+    )
+    alias = rng.choice(ALIASES) if rng.random() < 0.6 else None
+    phone = (
+        f"+{rng.choice(['27', '263', '258', '267'])}7{rng.randint(10_000_000, 99_999_999)}"
+        if rng.random() < 0.4
+        else None
+    )
+    mother, own = (rng.choice(LETTERS) + rng.choice(LETTERS).lower() for _ in range(2))
+    return dict(
+        sex=sex,
+        key_population=kp,
+        date_of_birth=born,
+        dob_estimated=estimated,
+        uic=identifiers.build_uic(mother, own, born, estimated, sex.value),
+        alias=alias,
+        alias_key=identifiers.alias_key(alias),
+        nationality=nationality,
+        is_mobile=nationality != clinic.country or rng.random() < 0.3,
+        phone=phone,
+        phone_consent=phone is not None,
+    )
+
+
+class History:
+    """What the simulation remembers of one client between visits."""
+
+    def __init__(self):
+        self.positive = False
+        self.art = False
+        self.last_test: date | None = None
+        self.on_prep = False
+        self.ever_prep = False
+        self.next_cervical: date | None = None
+        self.screened = False
+
+
+def _hiv(rng, h: History, day: date) -> HivTestInput | None:
+    if h.positive:
+        if h.art:
+            return None
+        h.art = rng.random() < 0.8
+        return HivTestInput(
+            previous_status=PreviousHivStatus.KNOWN_POSITIVE,
+            art_site=ArtSite.THIS_CLINIC,
+            art_started_on=day if h.art else None,
+            art_referred_to=None,
+        )
+    if h.last_test and (day - h.last_test).days < 80 and rng.random() < 0.8:
+        return None
+    previous = (
+        PreviousHivStatus.NEGATIVE
+        if h.last_test
+        else rng.choice([PreviousHivStatus.NEVER_TESTED, PreviousHivStatus.NEGATIVE, PreviousHivStatus.UNKNOWN])
+    )
+    h.last_test = day
+    if rng.random() < 0.04:
+        h.positive, h.art = True, rng.random() < 0.6
+        return HivTestInput(
+            previous_status=previous,
+            modality=TestingModality.FACILITY_KP,
+            screening_result=AssayResult.REACTIVE,
+            confirmatory_result=AssayResult.REACTIVE,
+            result_received=True,
+            art_site=ArtSite.THIS_CLINIC if h.art else None,
+            art_started_on=day if h.art else None,
+        )
+    return HivTestInput(
+        previous_status=previous,
+        modality=rng.choice([TestingModality.FACILITY_KP] * 4 + [TestingModality.MOBILE, TestingModality.VCT]),
+        screening_result=AssayResult.NON_REACTIVE,
+        result_received=True,
+    )
+
+
+def _prep(rng, h: History, hiv: HivTestInput | None, day: date) -> PrepInput | None:
+    negative_today = hiv is not None and hiv.screening_result == AssayResult.NON_REACTIVE
+    if h.positive:
+        if h.on_prep:
+            h.on_prep = False
+            return PrepInput(event=PrepEventType.STOP, stop_reason=PrepStopReason.HIV_POSITIVE)
+        return None
+    if h.on_prep:
+        if rng.random() < 0.08:
+            h.on_prep = False
+            return PrepInput(event=PrepEventType.STOP, stop_reason=rng.choice(list(PrepStopReason)[:3]))
+        return PrepInput(event=PrepEventType.FOLLOW_UP, regimen=PrepRegimen.TDF_FTC, months_dispensed=3)
+    if negative_today and rng.random() < (0.45 if not h.ever_prep else 0.2):
+        event = PrepEventType.RESTART if h.ever_prep else PrepEventType.INITIATION
+        h.on_prep = h.ever_prep = True
+        regimen = PrepRegimen.CAB_LA if rng.random() < 0.1 else PrepRegimen.TDF_FTC
+        return PrepInput(event=event, regimen=regimen, months_dispensed=2 if regimen == PrepRegimen.CAB_LA else 1)
+    return None
+
+
+def _cervical(rng, h: History, client: Client, day: date) -> CervicalInput | None:
+    if client.sex == Sex.MALE or not 25 <= age_on(client.date_of_birth, day) <= 65:
+        return None
+    if h.next_cervical and day < h.next_cervical or (not h.screened and rng.random() < 0.6):
+        return None
+    method = CervicalMethod.HPV if rng.random() < 0.3 else CervicalMethod.VIA
+    roll = rng.random()
+    result = (
+        CervicalResult.NEGATIVE
+        if roll < 0.85
+        else CervicalResult.POSITIVE
+        if roll < 0.97
+        else CervicalResult.SUSPECTED_CANCER
+    )
+    if method == CervicalMethod.HPV and result == CervicalResult.SUSPECTED_CANCER:
+        result = CervicalResult.POSITIVE
+    triage = (
+        rng.choice([CervicalResult.NEGATIVE, CervicalResult.POSITIVE])
+        if (method == CervicalMethod.HPV and result == CervicalResult.POSITIVE and rng.random() < 0.85)
+        else None
+    )
+    outcome = triage if method == CervicalMethod.HPV and result == CervicalResult.POSITIVE else result
+    treated = outcome == CervicalResult.POSITIVE
+    visit_type = (
+        CervicalVisitType.POST_TREATMENT
+        if h.screened and h.next_cervical and (h.next_cervical - day).days < 400
+        else CervicalVisitType.RESCREEN
+        if h.screened
+        else CervicalVisitType.FIRST
+    )
+    h.screened = True
+    h.next_cervical = add_months(day, 12 if treated else 36)
+    return CervicalInput(
+        screening_type=visit_type,
+        method=method,
+        result=result,
+        result_on=day,
+        triage_result=triage,
+        treatment=CervicalTreatment.THERMAL_ABLATION if treated else None,
+        treatment_timing=TreatmentTiming.SAME_DAY if treated else None,
+        treated_on=day if treated else None,
+    )
+
+
+def _services(rng, h: History, client: Client, day: date) -> ServicesInput:
+    hiv = _hiv(rng, h, day)
+    sti = (
+        StiInput(
+            syndromes=[StiSyndrome.DISCHARGE],
+            syphilis_result=SyphilisResult.NON_REACTIVE,
+            treatments=[StiTreatment.SYNDROMIC],
+        )
+        if rng.random() < 0.15
+        else (
+            StiInput(syndromes=[StiSyndrome.NONE], syphilis_result=SyphilisResult.NON_REACTIVE)
+            if rng.random() < 0.2
+            else None
+        )
+    )
+    goods = (
+        CommoditiesInput(
+            male_condoms=rng.choice([20, 30, 50, 100]),
+            lubricant=rng.choice([0, 10, 20]),
+            female_condoms=rng.choice([0, 0, 0, 5]),
+        )
+        if rng.random() < 0.75
+        else None
+    )
+    kits = (
+        SelfTestInput(
+            distribution=rng.choice(list(SelfTestDistribution)), for_self=1, for_partner=rng.choice([0, 0, 1, 2])
+        )
+        if rng.random() < 0.08
+        else None
+    )
+    return ServicesInput(
+        hiv=hiv,
+        prep=_prep(rng, h, hiv, day),
+        sti=sti,
+        commodities=goods,
+        selftest=kits,
+        cervical=_cervical(rng, h, client, day),
+    )
+
+
+def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: User, today: date) -> None:
+    h, day, first = History(), client.enrolled_on, True
+    while day <= today:
+        clinic = home if not client.is_mobile or rng.random() < 0.75 else rng.choice(clinics)
+        services = _services(rng, h, client, day)
+        prep = services.prep
+        next_on = add_months(day, prep.months_dispensed) if prep and prep.months_dispensed else add_months(day, 3)
+        visit = Visit(
+            clinic_id=clinic.id,
+            client=client,
+            service_date=day,
+            recorded_by_id=nurse.id,
+            visit_type=VisitType.NEW if first else VisitType.RETURN,
+            next_appointment_on=next_on,
+            created_at=datetime.combine(day, time(rng.randint(7, 15), rng.randint(0, 59)), UTC),
+        )
+        reasons = implied_reasons(services) or {VisitReason.GENERAL}
+        visit.reason_rows = [VisitReasonRow(reason=r) for r in sorted(reasons)]
+        db.session.add(visit)
+        apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False)
+        first = False
+        # Most come back on the appointment; some late; some are lost.
+        if rng.random() < 0.07:
+            break
+        day = next_on + timedelta(days=int(rng.choice([0, 0, 0, 1, 3, 7, 20, 60])))
+
+
+def add_clients(
+    rng: random.Random,
+    clinics: dict[str, Clinic],
+    nurse: User,
+    n_clients: int,
+    peer_educators: dict[str, User] | None = None,
+) -> None:
+    """Add ``n_clients`` synthetic clients with their visits; some are followed by a peer educator."""
+    peer_educators = peer_educators or {}
+    codes = list(CLINIC_WEIGHTS)
+    numbers: set[str] = set()
+    for _ in range(n_clients):
+        home = clinics[rng.choices(codes, weights=[CLINIC_WEIGHTS[c] for c in codes])[0]]
+        today = local_today(home.timezone)
+        enrolled = today - timedelta(days=int(rng.triangular(0, 720, 120)))
+        number = identifiers.new_client_number()
+        while number in numbers:
+            number = identifiers.new_client_number()
+        numbers.add(number)
+        client = Client(
+            clinic_id=home.id,
+            client_number=number,
+            enrolled_on=enrolled,
+            consent_given=True,
+            consent_recorded_at=datetime.combine(enrolled, time(9), UTC),
+            registered_by_id=nurse.id,
+            **_person(rng, home, today),
+        )
+        db.session.add(client)
+        _simulate(rng, client, home, list(clinics.values()), nurse, today)
