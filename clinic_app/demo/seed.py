@@ -86,6 +86,7 @@ def seed_demo(*, n_clients: int = 300, random_seed: int = 2024) -> dict[str, tup
     if not db.session.scalar(select(func.count()).select_from(Client)):
         nurse = db.session.scalar(select(User).where(User.username == "nurse"))
         rng = random.Random(random_seed)  # noqa: S311 (synthetic data, not security)
-        synthetic.add_clients(rng, clinics, nurse, n_clients)
+        peers = {u.clinic.code: u for u in db.session.scalars(select(User).where(User.role == Role.PEER_EDUCATOR))}
+        synthetic.add_clients(rng, clinics, nurse, n_clients, peers)
     db.session.commit()
     return printed

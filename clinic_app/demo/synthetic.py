@@ -326,5 +326,8 @@ def add_clients(
             registered_by_id=nurse.id,
             **_person(rng, home, today),
         )
+        peer = peer_educators.get(home.code)
+        if peer is not None and rng.random() < 0.6:
+            client.peer_educator_id = peer.id
         db.session.add(client)
         _simulate(rng, client, home, list(clinics.values()), nurse, today)
