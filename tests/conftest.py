@@ -17,11 +17,17 @@ from clinic_app.extensions import db
 from tests import factories
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Each test run gets its own PostgreSQL schema, so parallel runs never collide.
+PG_SCHEMA = f"test_{os.getpid()}"
 TODAY = date(2026, 11, 20)
 
 
 def _config(uri: str, **extra) -> dict:
+    engine_options = {}
+    if uri.startswith("postgresql"):
+        engine_options = {"connect_args": {"options": f"-csearch_path={PG_SCHEMA}"}}
     return {
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": uri,
@@ -37,17 +43,22 @@ def schema(tmp_path_factory):
     if PG_URL:
         app = create_app(_config(PG_URL))
         with app.app_context():
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE; CREATE SCHEMA {PG_SCHEMA}"))
             db.session.commit()
             upgrade()
             db.engine.dispose()
-        return PG_URL
+        yield PG_URL
+        with app.app_context():
+            db.session.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            db.session.commit()
+            db.engine.dispose()
+        return
     template = tmp_path_factory.mktemp("schema") / "template.db"
     app = create_app(_config(f"sqlite:///{template}"))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return template
+    yield template
 
 
 @pytest.fixture
