@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, StringField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from clinic_app.clients.models import KeyPopulation, Sex
@@ -53,6 +53,12 @@ class ClientDetailsForm(FlaskForm):
     )
     phone_consent = BooleanField(_l("Client agrees to follow-up by phone"))
     enrolled_on = DateField(_l("Enrolment date"), validators=[InputRequired()])
+    peer_educator_id = SelectField(
+        _l("Followed up by peer educator"),
+        validators=[Optional()],
+        validate_choice=False,
+        description=_l("The peer educator who brought the client or will trace them."),
+    )
 
 
 class RegisterClientForm(ClientDetailsForm):

@@ -1,6 +1,7 @@
 """Client registry services: register, find, update and merge clients."""
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -8,11 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
 from clinic_app.audit.services import record_event
+from clinic_app.auth.models import User
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client, KeyPopulation, Sex
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import Base, utcnow
 from clinic_app.core.errors import Conflict, Invalid, NotFound
+from clinic_app.core.permissions import Role
 from clinic_app.core.places import Country
 from clinic_app.core.timeutil import age_on, local_today
 from clinic_app.extensions import db
@@ -38,6 +41,7 @@ class ClientDetails:
     is_mobile: bool = False
     phone: str | None = None
     phone_consent: bool = False
+    peer_educator_id: str | None = None
 
 
 class ProbableDuplicate(Conflict):
@@ -119,6 +123,7 @@ def _clean(details: ClientDetails, today: date, earliest_enrolment: date | None 
     if alias and any(ord(ch) < 32 for ch in alias):
         errors["alias"] = _("The alias contains characters that cannot be shown.")
     phone = _clean_phone(details, errors)
+    peer = _peer_educator(details.peer_educator_id, errors)
     if errors:
         raise Invalid(_("Please correct the fields marked below."), errors)
     return {
@@ -134,7 +139,31 @@ def _clean(details: ClientDetails, today: date, earliest_enrolment: date | None 
         "phone": phone,
         "phone_consent": bool(details.phone_consent and phone),
         "enrolled_on": enrolled,
+        "peer_educator_id": peer.id if peer else None,
     }
+
+
+def _peer_educator(value, errors: dict) -> User | None:
+    if not value:
+        return None
+    try:
+        peer = db.session.get(User, uuid.UUID(str(value)))
+    except ValueError:
+        peer = None
+    if peer is None or peer.role != Role.PEER_EDUCATOR or not peer.active:
+        errors["peer_educator_id"] = _("Choose a peer educator from the list.")
+        return None
+    return peer
+
+
+def peer_educator_choices(clinic_id) -> list[tuple[str, str]]:
+    """Active peer educators of a clinic, for the 'followed up by' choice."""
+    peers = db.session.scalars(
+        select(User)
+        .where(User.role == Role.PEER_EDUCATOR, User.active.is_(True), User.clinic_id == clinic_id)
+        .order_by(User.display_name)
+    )
+    return [(str(p.id), p.display_name) for p in peers]
 
 
 def probable_duplicates(

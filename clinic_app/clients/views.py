@@ -8,6 +8,7 @@ from clinic_app.clients.forms import MergeForm, RegisterClientForm, SearchForm
 from clinic_app.clients.models import Client
 from clinic_app.clients.services import ClientDetails, ProbableDuplicate
 from clinic_app.core.errors import Conflict, Invalid, NotFound
+from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor, get_or_404
 from clinic_app.visits.services import client_timeline, clinical_summary
@@ -35,6 +36,7 @@ def search():
 @requires("clients.register")
 def register():
     form = RegisterClientForm()
+    _peer_choices(form)
     if request.method == "GET":
         form.enrolled_on.data = services.actor_today(current_actor())
     matches = None
@@ -88,6 +90,7 @@ def edit(client_id):
         return redirect(url_for("clients.edit", client_id=services.resolve(client).id))
     form = RegisterClientForm(data=_form_data(client) if request.method == "GET" else None)
     del form.consent_given, form.confirm_new
+    _peer_choices(form)
     if form.validate_on_submit():
         try:
             services.update_client(actor=current_actor(), client=client, details=_details(form))
@@ -99,6 +102,11 @@ def edit(client_id):
             return redirect(url_for("clients.detail", client_id=client.id))
     status = 422 if form.is_submitted() else 200
     return render_template("clients/edit.html", form=form, client=client), status
+
+
+def _peer_choices(form) -> None:
+    peers = services.peer_educator_choices(current_actor().clinic_id)
+    form.peer_educator_id.choices = choice_list([("", _("None"))] + peers)
 
 
 def _form_data(client: Client) -> dict:
@@ -115,6 +123,7 @@ def _form_data(client: Client) -> dict:
         "phone": client.phone,
         "phone_consent": client.phone_consent,
         "enrolled_on": client.enrolled_on,
+        "peer_educator_id": str(client.peer_educator_id) if client.peer_educator_id else "",
     }
 
 

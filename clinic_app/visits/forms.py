@@ -136,7 +136,7 @@ class VisitForm(FlaskForm):
     reasons = MultiCheckboxField(
         _l("Other reasons for the visit"),
         choices=choice_list(VisitReason.choices()),
-        description=_l("Services recorded below are added as reasons by themselves."),
+        description=_l("Services recorded in the sections above count as reasons by themselves."),
     )
     referral_code = StringField(
         _l("Peer referral code (if the client brought one)"),

@@ -230,7 +230,7 @@ def visit_history(visit: Visit) -> list[tuple[VisitRevision, str]]:
             .join(User, User.id == VisitRevision.changed_by_id)
             .where(VisitRevision.visit_id == visit.id)
             .order_by(VisitRevision.changed_at.desc())
-        ).tuples()
+        ).all()
     )
 
 
