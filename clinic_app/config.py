@@ -29,6 +29,8 @@ class Config:
     HIV_RETEST_MONTHS = 3  # sex workers retest every 3 months
     DUE_SOON_DAYS = 7  # "due" lists look this far ahead
     MISSED_GRACE_DAYS = 7  # an appointment is missed this long after its date
+    REFERRAL_VALID_DAYS = 30  # a referral slip can be redeemed this long after it is issued
+    OUTREACH_BACKDATE_DAYS = 31  # how far back a contact may be entered (signal, paper)
 
 
 def load_into(app, test_config: dict | None) -> None:

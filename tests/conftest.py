@@ -193,9 +193,10 @@ def sign_in_as(client):
 
 @pytest.fixture
 def in_request(app):
-    """A request context around a service test, as when a view calls the service.
+    """A request context around a test, as when a view calls a service.
 
-    Services translate their messages for the person asking, which needs a request.
+    Services themselves must work without one (the command line calls them so):
+    the service tests of auth, clients and visits run without this fixture.
     """
     with app.test_request_context():
         yield

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, tuple_, update
 
 from clinic_app.audit.services import record_event
 from clinic_app.auth.models import User
@@ -56,7 +56,9 @@ def actor_today(actor: Actor) -> date:
     return local_today(actor.user.clinic.timezone)
 
 
-def _birth_date(details: ClientDetails, today: date, errors: dict) -> tuple[date | None, bool]:
+def _birth_date(
+    details: ClientDetails, today: date, errors: dict, current: Client | None = None
+) -> tuple[date | None, bool]:
     if details.date_of_birth and details.estimated_age is not None:
         errors["estimated_age"] = _("Give either the date of birth or an estimated age, not both.")
         return None, False
@@ -76,6 +78,12 @@ def _birth_date(details: ClientDetails, today: date, errors: dict) -> tuple[date
         if not MIN_AGE <= details.estimated_age <= MAX_AGE:
             errors["estimated_age"] = _("Give an age from %(lo)d to %(hi)d.", lo=MIN_AGE, hi=MAX_AGE)
             return None, True
+        if (
+            current is not None
+            and current.dob_estimated
+            and age_on(current.date_of_birth, today) == details.estimated_age
+        ):
+            return current.date_of_birth, True  # the same estimate restated: keep the date (and the UIC)
         year = today.year - details.estimated_age
         day = 28 if (today.month, today.day) == (2, 29) else today.day
         return date(year, today.month, day), True
@@ -97,7 +105,9 @@ def _clean_phone(details: ClientDetails, errors: dict) -> str | None:
     return ("+" if phone.startswith("+") else "") + re.sub(r"\D", "", phone)
 
 
-def _clean(details: ClientDetails, today: date, earliest_enrolment: date | None = None) -> dict:
+def _clean(
+    details: ClientDetails, today: date, earliest_enrolment: date | None = None, current: Client | None = None
+) -> dict:
     """Validated, normalised column values, or Invalid with every field's problem."""
     errors: dict[str, str] = {}
     for name in ("mother_letters", "own_letters"):
@@ -107,7 +117,7 @@ def _clean(details: ClientDetails, today: date, earliest_enrolment: date | None 
     for name, enum in (("sex", Sex), ("key_population", KeyPopulation), ("nationality", Country)):
         if getattr(details, name) not in {m.value for m in enum}:
             errors[name] = _("Choose one of the listed values.")
-    born, estimated = _birth_date(details, today, errors)
+    born, estimated = _birth_date(details, today, errors, current)
     enrolled = details.enrolled_on
     if enrolled is None:
         errors["enrolled_on"] = _("Give the enrolment date.")
@@ -243,7 +253,7 @@ def update_client(*, actor: Actor, client: Client, details: ClientDetails, today
     first_visit = db.session.scalar(
         select(Visit.service_date).where(Visit.client_id == client.id).order_by(Visit.service_date).limit(1)
     )
-    values = _clean(details, today or actor_today(actor), earliest_enrolment=first_visit)
+    values = _clean(details, today or actor_today(actor), earliest_enrolment=first_visit, current=client)
     changed = sorted(name for name, value in values.items() if getattr(client, name) != value)
     for name, value in values.items():
         setattr(client, name, value)
@@ -331,6 +341,41 @@ def _client_references():
                 yield table, fk.parent
 
 
+def _refuse_same_day_visits(keep: Client, duplicate: Client) -> None:
+    """One visit per client, clinic and day holds after a merge too."""
+    from clinic_app.visits.models import Visit
+
+    kept = select(Visit.clinic_id, Visit.service_date).where(Visit.client_id == keep.id)
+    clashes = db.session.scalars(
+        select(Visit.service_date).where(
+            Visit.client_id == duplicate.id, tuple_(Visit.clinic_id, Visit.service_date).in_(kept)
+        )
+    ).all()
+    if clashes:
+        days = ", ".join(sorted({d.isoformat() for d in clashes}))
+        raise Conflict(
+            _(
+                "Both records have a visit at the same clinic on %(days)s. Correct or delete the visit "
+                "entered twice, then merge.",
+                days=days,
+            )
+        )
+
+
+def _only_first_visit_is_new(client: Client) -> None:
+    from clinic_app.visits.models import Visit, VisitType
+
+    db.session.flush()
+    first = db.session.scalar(
+        select(Visit.id).where(Visit.client_id == client.id).order_by(Visit.service_date, Visit.created_at).limit(1)
+    )
+    db.session.execute(
+        update(Visit)
+        .where(Visit.client_id == client.id, Visit.id != first, Visit.visit_type == VisitType.NEW)
+        .values(visit_type=VisitType.RETURN)
+    )
+
+
 def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
     """Fold a duplicate record into the one kept.
 
@@ -344,6 +389,7 @@ def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
         )
     if keep.is_merged or duplicate.is_merged:
         raise Conflict(_("One of these records has already been merged."))
+    _refuse_same_day_visits(keep, duplicate)
     for table, column in _client_references():
         db.session.execute(update(table).where(column == duplicate.id).values({column.name: keep.id}))
     db.session.execute(update(Client).where(Client.merged_into_id == duplicate.id).values(merged_into_id=keep.id))
@@ -351,6 +397,7 @@ def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
     duplicate.merged_at = utcnow()
     if duplicate.enrolled_on < keep.enrolled_on:
         keep.enrolled_on = duplicate.enrolled_on
+    _only_first_visit_is_new(keep)
     record_event(actor=actor, action="client.merge", target=keep, detail=f"merged={duplicate.id}")
     db.session.commit()
     db.session.expire_all()

@@ -85,7 +85,7 @@ def detail(client_id):
 @bp.route("/<uuid:client_id>/edit", methods=["GET", "POST"])
 @requires("clients.edit")
 def edit(client_id):
-    client = get_or_404(Client, client_id)
+    client = _opened(client_id) if request.method == "GET" else get_or_404(Client, client_id)
     if client.is_merged:
         return redirect(url_for("clients.edit", client_id=services.resolve(client).id))
     form = RegisterClientForm(data=_form_data(client) if request.method == "GET" else None)
@@ -104,6 +104,14 @@ def edit(client_id):
     return render_template("clients/edit.html", form=form, client=client), status
 
 
+def _opened(client_id) -> Client:
+    """Load a client for a page that shows the record, auditing the view."""
+    try:
+        return services.view_client(actor=current_actor(), client_id=client_id)
+    except NotFound:
+        abort(404)
+
+
 def _peer_choices(form) -> None:
     peers = services.peer_educator_choices(current_actor().clinic_id)
     form.peer_educator_id.choices = choice_list([("", _("None"))] + peers)
@@ -111,8 +119,9 @@ def _peer_choices(form) -> None:
 
 def _form_data(client: Client) -> dict:
     return {
-        "mother_letters": client.uic[0:2],
-        "own_letters": client.uic[2:4],
+        # "9" pads a missing letter in the UIC; the form takes the letters as typed.
+        "mother_letters": client.uic[0:2].rstrip("9") or "9",
+        "own_letters": client.uic[2:4].rstrip("9") or "9",
         "sex": str(client.sex),
         "date_of_birth": None if client.dob_estimated else client.date_of_birth,
         "estimated_age": services.age_now(client) if client.dob_estimated else None,
@@ -145,6 +154,8 @@ def merge_preview(client_id):
     duplicate = _duplicate_or_message(MergeForm(), keep)
     if duplicate is None:
         return redirect(url_for("clients.detail", client_id=keep.id))
+    for record in (keep, duplicate):
+        _opened(record.id)
     confirm = MergeForm(duplicate_number=duplicate.client_number)
     return render_template("clients/merge.html", keep=keep, duplicate=duplicate, form=confirm)
 

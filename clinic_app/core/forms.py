@@ -1,10 +1,11 @@
 """Form pieces shared by features: an empty CSRF form and common validators."""
 
+import uuid
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, SelectMultipleField, widgets
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
 
@@ -119,3 +120,20 @@ def section_data(section) -> dict | None:
         return value
 
     return {name: plain(value) for name, value in asdict(section).items()}
+
+
+class OnceForm(FlaskForm):
+    """A form that creates a record once: it carries a one-time key (see core.once)."""
+
+    submission_key = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.submission_key.data:
+            self.submission_key.data = str(uuid.uuid4())
+
+    def key(self) -> uuid.UUID:
+        try:
+            return uuid.UUID(self.submission_key.data)
+        except (TypeError, ValueError):
+            return uuid.uuid4()  # a tampered key: the row is still saved once

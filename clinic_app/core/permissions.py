@@ -22,6 +22,8 @@ class Role(CodedEnum):
 
 ALL_ROLES = frozenset(Role)
 CLINICAL = frozenset({Role.NURSE, Role.DATA_ADMIN})
+PEER = frozenset({Role.PEER_EDUCATOR})
+PROGRAMME = frozenset({Role.NURSE, Role.DATA_ADMIN, Role.ME_OFFICER})
 
 # role x action. Minimum necessary: an administrator manages accounts and sites
 # but does not read client records; peer educators and M&E staff never see an
@@ -38,6 +40,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "visits.record": CLINICAL,
     "visits.edit": CLINICAL,
     "duelists.view": CLINICAL,
+    # Peer mobilisation: peer educators work on their own contacts, referrals and
+    # traced clients; staff see the clinic's figures and hand out tracing.
+    # Pages shared by both show a peer educator only their own rows (services scope them).
+    "outreach.work": PEER,
+    "outreach.referrals": PEER | CLINICAL,
+    "outreach.clinic_referrals": CLINICAL,
+    "outreach.figures": PEER | PROGRAMME,
+    "outreach.clinic_figures": PROGRAMME,
+    "outreach.tracing": PEER | CLINICAL,
+    "outreach.assign_tracing": CLINICAL,
+    "outreach.hotspots": frozenset({Role.NURSE, Role.DATA_ADMIN, Role.ADMIN}),
+    "outreach.trainings": PEER | CLINICAL,
     "clinics.view": frozenset({Role.ADMIN, Role.DATA_ADMIN, Role.ME_OFFICER}),
     "clinics.manage": frozenset({Role.ADMIN}),
     "users.manage": frozenset({Role.ADMIN}),

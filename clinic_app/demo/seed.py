@@ -88,5 +88,6 @@ def seed_demo(*, n_clients: int = 300, random_seed: int = 2024) -> dict[str, tup
         rng = random.Random(random_seed)  # noqa: S311 (synthetic data, not security)
         peers = {u.clinic.code: u for u in db.session.scalars(select(User).where(User.role == Role.PEER_EDUCATOR))}
         synthetic.add_clients(rng, clinics, nurse, n_clients, peers)
+        synthetic.add_outreach(rng, clinics, peers)
     db.session.commit()
     return printed

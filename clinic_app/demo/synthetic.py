@@ -6,7 +6,10 @@ leave PrEP, women are screened for cervical cancer, appointments are sometimes m
 """
 
 import random
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
 
 from clinic_app.auth.models import User
 from clinic_app.clients import identifiers
@@ -15,6 +18,18 @@ from clinic_app.clinics.models import Clinic
 from clinic_app.core.places import Country
 from clinic_app.core.timeutil import add_months, age_on, local_today
 from clinic_app.extensions import db
+from clinic_app.outreach import referrals
+from clinic_app.outreach.models import (
+    ContactKind,
+    Hotspot,
+    HotspotKind,
+    OutreachContact,
+    PeerHotspot,
+    Referral,
+    ReferralService,
+    Training,
+    TrainingTopic,
+)
 from clinic_app.screening.models import (
     ArtSite,
     AssayResult,
@@ -291,11 +306,120 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         visit.reason_rows = [VisitReasonRow(reason=r) for r in sorted(reasons)]
         db.session.add(visit)
         apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False)
+        if client.peer_educator_id and (first and rng.random() < 0.6 or rng.random() < 0.1):
+            _referred(rng, visit, client, clinic)
         first = False
         # Most come back on the appointment; some late; some are lost.
         if rng.random() < 0.07:
             break
         day = next_on + timedelta(days=int(rng.choice([0, 0, 0, 1, 3, 7, 20, 60])))
+
+
+def _referred(rng, visit: Visit, client: Client, clinic: Clinic) -> None:
+    """The client came with a peer educator's slip, issued a few days before."""
+    issued = visit.service_date - timedelta(days=rng.choice([0, 1, 2, 3, 5, 8, 14]))
+    code = referrals.new_code()
+    visit.referral_code = code
+    db.session.add(
+        Referral(
+            clinic_id=clinic.id,
+            peer_educator_id=client.peer_educator_id,
+            code=code,
+            service=rng.choice([ReferralService.HIV_TEST, ReferralService.PREP, ReferralService.STI]),
+            issued_on=issued,
+            expires_on=issued + timedelta(days=30),
+            client=client,
+            visit=visit,
+            completed_on=visit.service_date,
+            submission_key=uuid.uuid4(),
+        )
+    )
+
+
+HOTSPOTS = {
+    "NGD": [("Ngodwana truck stop", HotspotKind.TRUCK_STOP), ("Mill road tavern", HotspotKind.BAR)],
+    "CTR": [("Cato Ridge truck stop", HotspotKind.TRUCK_STOP), ("N3 lodge", HotspotKind.LODGE)],
+    "BBR": [
+        ("Beitbridge border queue", HotspotKind.BORDER_POST),
+        ("Dulibadzimu bars", HotspotKind.BAR),
+        ("Truck park", HotspotKind.TRUCK_STOP),
+    ],
+    "VFA": [("Chinotimba", HotspotKind.STREET), ("Kazungula road stop", HotspotKind.TRUCK_STOP)],
+    "INC": [("Inchope cruzamento", HotspotKind.TRUCK_STOP), ("Barraca do mercado", HotspotKind.BAR)],
+}
+
+
+def add_outreach(rng: random.Random, clinics: dict[str, Clinic], peers: dict[str, User]) -> None:
+    """Hotspots for every site; six months of contacts, open slips and a training for each peer educator."""
+    for code, spots in HOTSPOTS.items():
+        for name, kind in spots:
+            hotspot = Hotspot(id=uuid.uuid4(), clinic_id=clinics[code].id, name=name, kind=kind)
+            db.session.add(hotspot)
+            if code in peers:
+                db.session.add(PeerHotspot(user_id=peers[code].id, hotspot_id=hotspot.id))
+    db.session.flush()
+    for code, peer in peers.items():
+        clinic = clinics[code]
+        today = local_today(clinic.timezone)
+        spots = list(db.session.scalars(select(Hotspot).where(Hotspot.clinic_id == clinic.id)))
+        known = list(db.session.scalars(select(Client).where(Client.peer_educator_id == peer.id)))
+        for days_ago in range(180, -1, -1):
+            for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+                _contact(
+                    rng,
+                    clinic,
+                    peer,
+                    rng.choice(spots),
+                    rng.choice(known) if known else None,
+                    today - timedelta(days=days_ago),
+                )
+        for days_ago in rng.sample(range(0, 60), 8):
+            issued = today - timedelta(days=days_ago)
+            db.session.add(
+                Referral(
+                    clinic_id=clinic.id,
+                    peer_educator_id=peer.id,
+                    code=referrals.new_code(),
+                    service=rng.choice(list(ReferralService)),
+                    issued_on=issued,
+                    expires_on=issued + timedelta(days=30),
+                    submission_key=uuid.uuid4(),
+                )
+            )
+        db.session.add(
+            Training(
+                clinic_id=clinic.id,
+                held_on=today - timedelta(days=20),
+                topic=TrainingTopic.RIGHTS_SAFETY,
+                facilitator=peer.display_name,
+                other_attendees=12,
+                recorded_by_id=peer.id,
+                submission_key=uuid.uuid4(),
+            )
+        )
+
+
+def _contact(rng, clinic: Clinic, peer: User, spot: Hotspot, known: Client | None, day: date) -> None:
+    group = rng.random() < 0.25
+    db.session.add(
+        OutreachContact(
+            clinic_id=clinic.id,
+            peer_educator_id=peer.id,
+            contact_date=day,
+            hotspot_id=spot.id,
+            kind=ContactKind.GROUP if group else ContactKind.INDIVIDUAL,
+            group_size=rng.randint(3, 12) if group else None,
+            client_id=known.id if known and not group and rng.random() < 0.5 else None,
+            male_condoms=rng.choice([0, 10, 20, 50]),
+            lubricant=rng.choice([0, 5, 10]),
+            self_test_kits=rng.choice([0, 0, 0, 1]),
+            hiv_info=True,
+            rights_info=rng.random() < 0.5,
+            violence_info=rng.random() < 0.3,
+            referral_offered=rng.random() < 0.4,
+            submission_key=uuid.uuid4(),
+        )
+    )
 
 
 def add_clients(

@@ -4,17 +4,15 @@ import uuid
 
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from clinic_app.auth.models import User
+from clinic_app.clients.services import peer_educator_choices
 from clinic_app.clinics.services import clinic_choices
 from clinic_app.core.forms import choice_list
-from clinic_app.core.permissions import Role, requires
+from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import current_actor
 from clinic_app.duelists import bp, services
 from clinic_app.duelists.forms import DueFilterForm
-from clinic_app.extensions import db
 
 
 def due_settings(actor) -> services.DueSettings:
@@ -33,10 +31,7 @@ def _filters(actor) -> tuple[DueFilterForm, services.DueFilters]:
     form.clinic.choices = choice_list(clinic_choices())
     clinic_id = _uuid(form.clinic.data) or actor.clinic_id
     form.clinic.data = str(clinic_id)
-    peers = db.session.scalars(
-        select(User).where(User.role == Role.PEER_EDUCATOR, User.clinic_id == clinic_id).order_by(User.display_name)
-    )
-    form.peer.choices = choice_list([("", _("All"))] + [(str(p.id), p.display_name) for p in peers])
+    form.peer.choices = choice_list([("", _("All"))] + peer_educator_choices(clinic_id))
     peer_id = _uuid(form.peer.data)
     return form, services.DueFilters(clinic_id=clinic_id, peer_educator_id=peer_id)
 
@@ -61,12 +56,14 @@ def show(name):
     form, filters = _filters(actor)
     settings = due_settings(actor)
     entries = services.due_entries(actor=actor, name=name, settings=settings, filters=filters)
+    assign_to = peer_educator_choices(actor.clinic_id) if actor.can("outreach.assign_tracing") else []
     return render_template(
         "duelists/list.html",
         form=form,
         due=services.DUE_LISTS[name],
         entries=entries,
         today=settings.today,
+        assign_to=assign_to,
         limit=services.LIST_LIMIT,
         args=request.args.to_dict(),
     )

@@ -15,6 +15,7 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
+from clinic_app.outreach import referrals
 from clinic_app.screening.models import HivResult, PreviousHivStatus
 from clinic_app.visits import rules
 from clinic_app.visits.facts import client_facts
@@ -24,7 +25,6 @@ from clinic_app.visits.rules import RuleContext, RuleSettings
 from clinic_app.visits.sections import ServicesInput
 
 EARLIEST_SERVICE_DATE = date(2000, 1, 1)
-_CODE_RE = re.compile(r"^[A-Z0-9]{4,16}$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -56,11 +56,6 @@ def suggested_visit_type(client: Client, on: date) -> VisitType:
     return VisitType.RETURN if _has_earlier_visit(client, on) else VisitType.NEW
 
 
-def normalise_referral_code(text: str | None) -> str | None:
-    code = re.sub(r"[\s\-]", "", text or "").upper()
-    return code or None
-
-
 def _clean(client: Client, data: VisitInput, today: date, exclude_id=None, implied=frozenset()) -> dict:
     errors: dict[str, str] = {}
     day = data.service_date
@@ -89,9 +84,11 @@ def _clean(client: Client, data: VisitInput, today: date, exclude_id=None, impli
         errors["reasons"] = _("Tick at least one reason for the visit, or record a service below.")
     elif any(r not in {v.value for v in VisitReason} for r in reasons):
         errors["reasons"] = _("Choose reasons from the list.")
-    code = normalise_referral_code(data.referral_code)
-    if code and not _CODE_RE.match(code):
-        errors["referral_code"] = _("A referral code has 4 to 16 letters and digits.")
+    code = None
+    if (data.referral_code or "").strip():
+        code = referrals.normalise_code(data.referral_code)
+        if code is None:
+            errors["referral_code"] = _("A referral code has 8 letters and digits, like K7MQ-4XP9.")
     next_on = data.next_appointment_on
     if next_on is not None and day and not day < next_on <= day + timedelta(days=366):
         errors["next_appointment_on"] = _("The next appointment must fall within a year after this visit.")
@@ -136,6 +133,13 @@ def _check_services(client: Client, values: dict, services: ServicesInput, today
     return ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE
 
 
+def _referral(values: dict, client: Client, visit_id=None):
+    """The peer referral this visit redeems, checked before anything is written."""
+    if not values["referral_code"]:
+        return None
+    return referrals.redeemable(values["referral_code"], client=client, on=values["service_date"], visit_id=visit_id)
+
+
 def record_visit(
     *, actor: Actor, client: Client, data: VisitInput, services: ServicesInput | None = None, today: date | None = None
 ) -> Visit:
@@ -154,12 +158,15 @@ def record_visit(
     existing = _same_day_visit(client, actor.clinic_id, values["service_date"])
     if existing is not None:
         raise DuplicateVisit(existing)
+    referral = _referral(values, client)
     reasons = values.pop("reasons")
     visit = Visit(clinic_id=actor.clinic_id, client_id=client.id, recorded_by_id=actor.id, **values)
     visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
     db.session.add(visit)
     apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=False)
     db.session.flush()
+    if referral is not None:
+        referrals.complete(referral, visit=visit)
     record_event(
         actor=actor,
         action="visit.create",
@@ -187,6 +194,7 @@ def update_visit(
     existing = _same_day_visit(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
     if existing is not None:
         raise DuplicateVisit(existing)
+    referral = _referral(values, visit.client, visit_id=visit.id)
     reasons = values.pop("reasons")
     changed = [name for name, value in values.items() if getattr(visit, name) != value]
     if sorted(reasons) != sorted(visit.reasons):
@@ -195,6 +203,9 @@ def update_visit(
     for name, value in values.items():
         setattr(visit, name, value)
     changed += apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=True)
+    referrals.release(visit)
+    if referral is not None:
+        referrals.complete(referral, visit=visit)
     record_event(
         actor=actor, action="visit.update", target=visit, detail=("fields=" + ",".join(changed)) if changed else None
     )

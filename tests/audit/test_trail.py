@@ -51,9 +51,17 @@ def test_registering_through_the_form_is_audited(client, as_nurse, nurse):
     today = local_today("Africa/Harare")
     response = client.post(
         "/clients/new",
-        data={"mother_letters": "MA", "own_letters": "JO", "sex": "female", "date_of_birth": "1992-08-15",
-              "alias": "Rosa", "key_population": "fsw", "nationality": "MZ", "enrolled_on": today.isoformat(),
-              "consent_given": "y"},
+        data={
+            "mother_letters": "MA",
+            "own_letters": "JO",
+            "sex": "female",
+            "date_of_birth": "1992-08-15",
+            "alias": "Rosa",
+            "key_population": "fsw",
+            "nationality": "MZ",
+            "enrolled_on": today.isoformat(),
+            "consent_given": "y",
+        },
     )
     assert response.status_code == 302
     record = db.session.scalars(db.select(Client)).one()

@@ -11,8 +11,6 @@ from clinic_app.core.errors import Invalid, NotAllowed
 from tests.factories import PASSWORD
 from tests.helpers import audit_events, count
 
-pytestmark = pytest.mark.usefixtures("in_request")
-
 
 @pytest.fixture
 def admin(make, clinic):

@@ -61,7 +61,9 @@ def test_sign_in_returns_to_the_page_asked_for(client, nurse):
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "evil.example", "/\\evil.example"])
 def test_sign_in_never_redirects_off_the_site(client, nurse, target):
-    response = client.post("/auth/login", query_string={"next": target}, data={"username": "nurse", "password": PASSWORD})
+    response = client.post(
+        "/auth/login", query_string={"next": target}, data={"username": "nurse", "password": PASSWORD}
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith("/")

@@ -22,8 +22,6 @@ from clinic_app.visits.models import Visit
 from tests.conftest import TODAY
 from tests.helpers import audit_events, audit_text, count
 
-pytestmark = pytest.mark.usefixtures("in_request")
-
 
 def details(**overrides) -> ClientDetails:
     values = dict(
@@ -297,9 +295,7 @@ def test_update_refuses_an_enrolment_date_after_the_first_visit(make, nurse, nur
     client = make.client(registered_by=nurse, enrolled_on=date(2026, 1, 10))
     make.visit(client=client, recorded_by=nurse, service_date=date(2026, 2, 1))
     with pytest.raises(Invalid) as error:
-        update_client(
-            actor=nurse_actor, client=client, details=details(enrolled_on=date(2026, 3, 1)), today=TODAY
-        )
+        update_client(actor=nurse_actor, client=client, details=details(enrolled_on=date(2026, 3, 1)), today=TODAY)
     assert error.value.field_errors == {
         "enrolled_on": "The client has a visit on 2026-02-01, before this enrolment date."
     }
@@ -365,6 +361,38 @@ def test_already_merged_record_cannot_be_merged_again(make, nurse, data_admin_ac
     with pytest.raises(Conflict):
         merge_clients(actor=data_admin_actor, keep=old, duplicate=other)
     assert db.session.get(Client, other.id).merged_into_id is None
+
+
+def test_merge_keeps_one_visit_per_client_clinic_and_day(make, nurse, data_admin_actor):
+    """Recording refuses a second visit for the same client, clinic and day; a merge must not create one."""
+    keep = make.client(registered_by=nurse)
+    old = make.client(registered_by=nurse, mother="TE", own="NO")
+    make.visit(client=keep, recorded_by=nurse, service_date=date(2026, 2, 1), reasons=["hiv_testing"])
+    make.visit(client=old, recorded_by=nurse, service_date=date(2026, 2, 1), reasons=["condoms"])
+    try:
+        merge_clients(actor=data_admin_actor, keep=keep, duplicate=old)
+    except Conflict:
+        pass  # refusing the merge also keeps the rule
+    rows = db.session.execute(
+        db.select(Visit.client_id, Visit.clinic_id, Visit.service_date, db.func.count())
+        .group_by(Visit.client_id, Visit.clinic_id, Visit.service_date)
+        .having(db.func.count() > 1)
+    ).all()
+    assert rows == []
+
+
+def test_after_a_merge_only_the_earliest_visit_is_new(make, nurse, data_admin_actor):
+    """Recording allows 'new' only for a client's first visit; a merge must keep it so."""
+    keep = make.client(registered_by=nurse, enrolled_on=date(2026, 1, 10))
+    old = make.client(registered_by=nurse, mother="TE", own="NO", enrolled_on=date(2026, 1, 10))
+    make.visit(client=old, recorded_by=nurse, service_date=date(2026, 2, 1), visit_type="new")
+    make.visit(client=keep, recorded_by=nurse, service_date=date(2026, 3, 1), visit_type="new")
+    merge_clients(actor=data_admin_actor, keep=keep, duplicate=old)
+    visits = db.session.scalars(db.select(Visit).where(Visit.client_id == keep.id).order_by(Visit.service_date))
+    assert [(v.service_date, v.visit_type) for v in visits] == [
+        (date(2026, 2, 1), "new"),
+        (date(2026, 3, 1), "return"),
+    ]
 
 
 def test_only_a_data_administrator_merges(make, nurse, nurse_actor):

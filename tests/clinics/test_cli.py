@@ -9,8 +9,18 @@ from tests.helpers import count
 
 def test_clinics_create_adds_a_clinic_with_an_upper_case_code(runner, app):
     result = runner.invoke(
-        args=["clinics", "create", "--code", "vfa", "--name", "Victoria Falls", "--country", "zw",
-              "--timezone", "Africa/Harare"]
+        args=[
+            "clinics",
+            "create",
+            "--code",
+            "vfa",
+            "--name",
+            "Victoria Falls",
+            "--country",
+            "zw",
+            "--timezone",
+            "Africa/Harare",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "Created clinic VFA (Victoria Falls)." in result.output
@@ -20,8 +30,18 @@ def test_clinics_create_adds_a_clinic_with_an_upper_case_code(runner, app):
 
 def test_clinics_create_refuses_an_unknown_time_zone_with_a_message(runner, app):
     result = runner.invoke(
-        args=["clinics", "create", "--code", "VFA", "--name", "Victoria Falls", "--country", "ZW",
-              "--timezone", "Mars/Olympus"]
+        args=[
+            "clinics",
+            "create",
+            "--code",
+            "VFA",
+            "--name",
+            "Victoria Falls",
+            "--country",
+            "ZW",
+            "--timezone",
+            "Mars/Olympus",
+        ]
     )
     assert result.exit_code == 1
     assert "timezone: Choose a time zone." in result.output

@@ -128,8 +128,16 @@ def test_registration_without_a_csrf_token_saves_nothing(client, sign_in_as, nur
     sign_in_as(nurse)
     response = client.post(
         "/clients/new",
-        data={"mother_letters": "MA", "own_letters": "JO", "sex": "female", "date_of_birth": "1992-08-15",
-              "key_population": "fsw", "nationality": "ZW", "enrolled_on": "2026-01-10", "consent_given": "y"},
+        data={
+            "mother_letters": "MA",
+            "own_letters": "JO",
+            "sex": "female",
+            "date_of_birth": "1992-08-15",
+            "key_population": "fsw",
+            "nationality": "ZW",
+            "enrolled_on": "2026-01-10",
+            "consent_given": "y",
+        },
     )
     assert response.status_code == 400
     assert EXPIRED in text(response)

@@ -27,10 +27,26 @@ def _prepared_client(make, nurse):
     client = make.client(registered_by=nurse, enrolled_on=date(2026, 1, 5))
     make.visit(client=client, recorded_by=nurse, service_date=date(2026, 1, 5), visit_type="new")
     first = make.visit(client=client, recorded_by=nurse, service_date=date(2026, 8, 20))
-    db.session.add(HivTest(clinic_id=first.clinic_id, visit_id=first.id, previous_status="never_tested",
-                           modality="facility_kp", screening_result="non_reactive", final_result="negative"))
-    db.session.add(PrepEvent(clinic_id=first.clinic_id, visit_id=first.id, event="initiation", regimen="tdf_ftc",
-                             months_dispensed=3, next_appointment_on=date(2026, 11, 20)))
+    db.session.add(
+        HivTest(
+            clinic_id=first.clinic_id,
+            visit_id=first.id,
+            previous_status="never_tested",
+            modality="facility_kp",
+            screening_result="non_reactive",
+            final_result="negative",
+        )
+    )
+    db.session.add(
+        PrepEvent(
+            clinic_id=first.clinic_id,
+            visit_id=first.id,
+            event="initiation",
+            regimen="tdf_ftc",
+            months_dispensed=3,
+            next_appointment_on=date(2026, 11, 20),
+        )
+    )
     db.session.commit()
     return client
 
@@ -40,7 +56,9 @@ def test_nurse_records_the_common_return_visit_in_one_submit(client, login, nurs
     login(nurse)
     response = client.post(f"/visits/for/{person.id}/new", data=COMMON_VISIT)
     assert response.status_code == 302, response.get_data(as_text=True)
-    visit = db.session.scalar(select(Visit).where(Visit.client_id == person.id, Visit.service_date == date(2026, 11, 20)))
+    visit = db.session.scalar(
+        select(Visit).where(Visit.client_id == person.id, Visit.service_date == date(2026, 11, 20))
+    )
     assert visit.hiv_test.final_result == HivResult.NEGATIVE
     assert visit.prep_event.event == PrepEventType.FOLLOW_UP
     assert visit.prep_event.next_appointment_on == date(2027, 2, 20)
@@ -71,8 +89,12 @@ def test_correcting_a_section_keeps_the_previous_values_in_history(client, login
     response = client.post(f"/visits/{visit.id}/edit", data=corrected)
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.scalar(select(Dispensed.quantity).where(Dispensed.visit_id == visit.id,
-                                                              Dispensed.item == "male_condoms")) == 50
+    assert (
+        db.session.scalar(
+            select(Dispensed.quantity).where(Dispensed.visit_id == visit.id, Dispensed.item == "male_condoms")
+        )
+        == 50
+    )
     revision = db.session.scalar(select(VisitRevision).where(VisitRevision.visit_id == visit.id))
     assert revision.section == "commodities"
     assert revision.before == {"male_condoms": 30, "lubricant": 10}

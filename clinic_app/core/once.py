@@ -1,0 +1,31 @@
+"""Saving a form's row exactly once, whatever the number of submits.
+
+Forms that create records carry a one-time ``submission_key`` (a UUID made when
+the form is shown). The row stores it under a unique constraint, so a double tap
+or a retry after a dropped signal finds the row already saved.
+"""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from clinic_app.extensions import db
+
+
+def already_submitted(model, key: uuid.UUID):
+    return db.session.scalar(select(model).where(model.submission_key == key))
+
+
+def save_once(model, row, key: uuid.UUID):
+    """Add and commit ``row`` unless a row with this key exists; returns (row, created)."""
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = already_submitted(model, key)
+        if existing is None:
+            raise
+        return existing, False
+    return row, True

@@ -1,0 +1,124 @@
+"""Tracing: clients from the due lists handed to a peer educator, and what came of it.
+
+A peer educator sees who to find (number, UIC, alias, phone if the client agreed)
+but never why in clinical terms: the due list a client came from can reveal an
+HIV status, so it is shown to clinic staff only.
+"""
+
+import uuid
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from clinic_app.audit.services import record_event
+from clinic_app.auth.models import User
+from clinic_app.clients.models import Client
+from clinic_app.core.actor import Actor
+from clinic_app.core.errors import Invalid, NotFound
+from clinic_app.core.permissions import Role
+from clinic_app.core.timeutil import local_today
+from clinic_app.extensions import db
+from clinic_app.outreach.models import TracingAssignment, TracingOutcome
+
+REASONS = ("prep_refill", "hiv_retest", "cervical_rescreen", "unlinked_positive", "missed_appointment", "other")
+
+
+def _peer(actor: Actor, peer_id) -> User | None:
+    try:
+        peer = db.session.get(User, uuid.UUID(str(peer_id)))
+    except ValueError:
+        return None
+    if peer is None or peer.role != Role.PEER_EDUCATOR or peer.clinic_id != actor.clinic_id or not peer.active:
+        return None
+    return peer
+
+
+def assign_tracing(*, actor: Actor, client_ids: list, peer_id, reason: str, today: date | None = None) -> int:
+    """Hand clients to a peer educator of the actor's clinic; returns how many were newly assigned.
+
+    A client already open on that peer educator's list is not added twice.
+    """
+    actor.require("outreach.assign_tracing")
+    peer = _peer(actor, peer_id)
+    if peer is None:
+        raise Invalid(_("Choose a peer educator of this clinic."), {"peer_id": _("Choose a peer educator.")})
+    ids = []
+    for value in client_ids:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    clients = list(db.session.scalars(select(Client).where(Client.id.in_(ids), Client.merged_into_id.is_(None))))
+    if not clients:
+        raise Invalid(_("Tick at least one client to assign."), {"client_ids": _("Tick at least one client.")})
+    already = set(
+        db.session.scalars(
+            select(TracingAssignment.client_id).where(
+                TracingAssignment.peer_educator_id == peer.id,
+                TracingAssignment.outcome.is_(None),
+                TracingAssignment.client_id.in_([c.id for c in clients]),
+            )
+        )
+    )
+    today = today or local_today(actor.user.clinic.timezone)
+    added = 0
+    for client in clients:
+        if client.id in already:
+            continue
+        row = TracingAssignment(
+            id=uuid.uuid4(),
+            clinic_id=actor.clinic_id,
+            client_id=client.id,
+            peer_educator_id=peer.id,
+            assigned_by_id=actor.id,
+            assigned_on=today,
+            reason=reason if reason in REASONS else "other",
+        )
+        db.session.add(row)
+        record_event(actor=actor, action="tracing.assign", object_type="tracing_assignments", object_id=row.id)
+        added += 1
+    db.session.commit()
+    return added
+
+
+def own_tracing(*, actor: Actor) -> list[TracingAssignment]:
+    """A peer educator's open tracing list, then what they closed in the last 30 days."""
+    actor.require("outreach.tracing")
+    rows = db.session.scalars(
+        select(TracingAssignment)
+        .options(joinedload(TracingAssignment.client))
+        .where(TracingAssignment.peer_educator_id == actor.id)
+        .order_by(TracingAssignment.outcome.is_not(None), TracingAssignment.assigned_on.desc())
+        .limit(500)
+    )
+    return list(rows)
+
+
+def clinic_tracing(*, actor: Actor) -> list[TracingAssignment]:
+    """For staff: the clinic's assignments, open first."""
+    actor.require("outreach.assign_tracing")
+    rows = db.session.scalars(
+        select(TracingAssignment)
+        .options(joinedload(TracingAssignment.client), joinedload(TracingAssignment.peer_educator))
+        .where(TracingAssignment.clinic_id == actor.clinic_id)
+        .order_by(TracingAssignment.outcome.is_not(None), TracingAssignment.assigned_on.desc())
+        .limit(500)
+    )
+    return list(rows)
+
+
+def record_outcome(*, actor: Actor, assignment_id, outcome: str, today: date | None = None) -> TracingAssignment:
+    """The peer educator says what came of the follow-up."""
+    actor.require("outreach.work")
+    assignment = db.session.get(TracingAssignment, assignment_id)
+    if assignment is None or assignment.peer_educator_id != actor.id:
+        raise NotFound()
+    if outcome not in {o.value for o in TracingOutcome}:
+        raise Invalid(_("Choose what came of the follow-up."), {"outcome": _("Choose an outcome.")})
+    assignment.outcome = TracingOutcome(outcome)
+    assignment.outcome_on = today or local_today(actor.user.clinic.timezone)
+    record_event(actor=actor, action="tracing.outcome", target=assignment, detail=f"outcome={outcome}")
+    db.session.commit()
+    return assignment
