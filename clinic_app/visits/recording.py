@@ -241,6 +241,13 @@ def load_sections(visit: Visit) -> ServicesInput:
         visit.self_test_kit,
     )
     goods = {str(d.item): d.quantity for d in visit.dispensed}
+    prep_input = fields(prep, PrepInput) if prep else None
+    if (
+        prep_input
+        and prep.months_dispensed
+        and prep.next_appointment_on == add_months(visit.service_date, prep.months_dispensed)
+    ):
+        prep_input.next_appointment_on = None  # derived, not typed: recompute it after a correction
     return ServicesInput(
         hiv=fields(hiv, HivTestInput) if hiv else None,
         sti=StiInput(
@@ -250,7 +257,7 @@ def load_sections(visit: Visit) -> ServicesInput:
         )
         if sti
         else None,
-        prep=fields(prep, PrepInput) if prep else None,
+        prep=prep_input,
         pep=fields(pep, PepInput) if pep else None,
         cervical=fields(cx, CervicalInput) if cx else None,
         selftest=fields(kit, SelfTestInput) if kit else None,

@@ -39,7 +39,7 @@ class ClientFacts:
     sex: Sex
     date_of_birth: date
     key_population: KeyPopulation
-    positive_since: date | None = None
+    positive_since: date | None = None  # rules compare it with the visit's date
     negative_test_dates: list[date] = field(default_factory=list)
     prep_history: list[tuple[date, PrepEventType]] = field(default_factory=list)
 
@@ -68,7 +68,8 @@ class RuleContext:
     def known_positive(self) -> bool:
         """Positive before this visit: a confirmed result on record, or the client says so."""
         hiv = self.services.hiv
-        return self.facts.positive_since is not None or (
+        since = self.facts.positive_since
+        return (since is not None and since <= self.service_date) or (
             hiv is not None and hiv.previous_status == PreviousHivStatus.KNOWN_POSITIVE
         )
 
@@ -168,8 +169,10 @@ def prep_new_means_never_before(ctx: RuleContext) -> dict:
     prep = ctx.services.prep
     if prep is None:
         return {}
-    if prep.event == PrepEventType.INITIATION and ctx.facts.prep_history:
-        first = min(day for day, _event in ctx.facts.prep_history)
+    earlier = [day for day, _event in ctx.facts.prep_history if day < ctx.service_date]
+    other_start = [day for day, event in ctx.facts.prep_history if event == PrepEventType.INITIATION]
+    if prep.event == PrepEventType.INITIATION and (earlier or other_start):
+        first = min(earlier + other_start)
         return {
             "prep-event": _(
                 "This client has been on PrEP before (first record %(d)s): record a follow-up or a restart, "
@@ -177,7 +180,7 @@ def prep_new_means_never_before(ctx: RuleContext) -> dict:
                 d=first.isoformat(),
             )
         }
-    if prep.event == PrepEventType.RESTART and not ctx.facts.prep_history:
+    if prep.event == PrepEventType.RESTART and not earlier:
         return {"prep-event": _("There is no earlier PrEP record for this client: record an initiation.")}
     return {}
 

@@ -361,9 +361,7 @@ def _one_due_on_every_list(history, client, clinic=None):
 
 
 @pytest.mark.parametrize("name", list(DUE_LISTS))
-def test_lists_are_filtered_by_the_clinic_where_the_service_was_given(
-    history, nurse_actor, clinic, other_clinic, name
-):
+def test_lists_are_filtered_by_the_clinic_where_the_service_was_given(history, nurse_actor, clinic, other_clinic, name):
     here, there = history.client(), history.client()
     positive_here = _one_due_on_every_list(history, here)
     positive_there = _one_due_on_every_list(history, there, clinic=other_clinic)

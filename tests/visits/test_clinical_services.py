@@ -40,6 +40,7 @@ from clinic_app.visits.models import (
     VisitReasonRow,
     VisitRevision,
 )
+from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import (
     CervicalInput,
     CommoditiesInput,
@@ -451,6 +452,16 @@ def test_correction_keeps_before_and_after_for_each_changed_section_only(nurse_a
     stored = db.session.get(Visit, visit.id)
     assert stored.prep_event.months_dispensed == 2
     assert stored.prep_event.next_appointment_on == date(2027, 1, 2)
+
+
+def test_correcting_the_months_on_the_recorded_sections_recomputes_the_next_appointment(nurse_actor, person):
+    """As the correction screen does: start from the sections as recorded, change the months only."""
+    visit = _common_visit(nurse_actor, person)
+    services = load_sections(visit)
+    services.prep.months_dispensed = 1
+    correct(nurse_actor, visit, services=services)
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).prep_event.next_appointment_on == add_months(DAY, 1) == date(2026, 12, 2)
 
 
 def test_correction_that_changes_nothing_writes_no_history(nurse_actor, person):
