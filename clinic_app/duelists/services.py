@@ -20,6 +20,7 @@ from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, P
 from clinic_app.visits.models import PrepEvent, PrepEventType, Visit
 
 LIST_LIMIT = 1000
+INCONCLUSIVE_RETEST_DAYS = 14  # national algorithm: an inconclusive result is retested in 14 days
 
 
 @dataclass
@@ -116,11 +117,14 @@ def hiv_retest_query(settings: DueSettings, filters: DueFilters) -> Select:
     latest = _latest(HivTest, HivTest.final_result.is_not(None))
     deadline = settings.today + timedelta(days=settings.due_soon_days)
     cutoff = latest_start_due_by(deadline, settings.hiv_retest_months)
+    inconclusive_cutoff = deadline - timedelta(days=INCONCLUSIVE_RETEST_DAYS)
     return (
-        _scoped(select(Client, latest.c.service_date), latest, filters)
+        _scoped(select(Client, latest.c.service_date, latest.c.service_date, latest.c.final_result), latest, filters)
         .where(
-            latest.c.final_result == HivResult.NEGATIVE,
-            latest.c.service_date <= cutoff,
+            or_(
+                and_(latest.c.final_result == HivResult.NEGATIVE, latest.c.service_date <= cutoff),
+                and_(latest.c.final_result == HivResult.INCONCLUSIVE, latest.c.service_date <= inconclusive_cutoff),
+            ),
             Client.id.not_in(_positive_clients()),
         )
         .order_by(latest.c.service_date)
@@ -194,7 +198,10 @@ DUE_LISTS = {
         DueList(
             "hiv_retest",
             _l("HIV retest due"),
-            _l("Latest HIV test was negative and is older than the retest interval (or will be within a week)."),
+            _l(
+                "Latest HIV test was negative and is older than the retest interval, or inconclusive and older "
+                "than 14 days (or will be within a week)."
+            ),
             hiv_retest_query,
         ),
         DueList(
@@ -226,7 +233,12 @@ def due_entries(*, actor: Actor, name: str, settings: DueSettings, filters: DueF
     entries = []
     for client, since, last_seen, *rest in rows:
         if name == "hiv_retest":
-            since = add_months(last_seen, settings.hiv_retest_months)
+            inconclusive = rest and rest[0] == HivResult.INCONCLUSIVE
+            since = (
+                last_seen + timedelta(days=INCONCLUSIVE_RETEST_DAYS)
+                if inconclusive
+                else add_months(last_seen, settings.hiv_retest_months)
+            )
         note = ""
         if name == "prep_refill" and rest and rest[0]:
             note = str(rest[0])

@@ -56,7 +56,9 @@ def show(name):
     form, filters = _filters(actor)
     settings = due_settings(actor)
     entries = services.due_entries(actor=actor, name=name, settings=settings, filters=filters)
-    assign_to = peer_educator_choices(actor.clinic_id) if actor.can("outreach.assign_tracing") else []
+    own_clinic = filters.clinic_id == actor.clinic_id
+    # Another clinic's list shows who is due, but not how to reach them, and is not for tracing from here.
+    assign_to = peer_educator_choices(actor.clinic_id) if own_clinic and actor.can("outreach.assign_tracing") else []
     return render_template(
         "duelists/list.html",
         form=form,
@@ -64,6 +66,7 @@ def show(name):
         entries=entries,
         today=settings.today,
         assign_to=assign_to,
+        own_clinic=own_clinic,
         limit=services.LIST_LIMIT,
         args=request.args.to_dict(),
     )

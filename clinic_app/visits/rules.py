@@ -311,10 +311,11 @@ def quantities_are_plausible(ctx: RuleContext) -> dict:
                 errors[f"commodities-{name}"] = _("Give a number from 0 to %(n)d.", n=MAX_PIECES)
     kits = ctx.services.selftest
     if kits is not None:
-        counts = (kits.for_self, kits.for_partner, kits.for_other)
-        if any(not 0 <= n <= MAX_SELF_TEST_KITS for n in counts):
-            errors["selftest-for_self"] = _("Give from 0 to %(n)d kits for each.", n=MAX_SELF_TEST_KITS)
-        elif sum(counts) == 0:
+        counts = {name: getattr(kits, name) for name in ("for_self", "for_partner", "for_other")}
+        for name, n in counts.items():
+            if not 0 <= n <= MAX_SELF_TEST_KITS:
+                errors[f"selftest-{name}"] = _("Give from 0 to %(n)d kits.", n=MAX_SELF_TEST_KITS)
+        if sum(counts.values()) == 0:
             errors["selftest-for_self"] = _("Give the number of kits, or leave the self-test section empty.")
         if kits.distribution is None:
             errors["selftest-distribution"] = _("Say whether distribution was assisted or unassisted.")

@@ -148,6 +148,14 @@ def test_language_choice_is_saved(client, login, nurse):
     assert nurse.language == "pt"
 
 
+def test_language_post_without_a_choice_changes_nothing(client, sign_in_as, nurse):
+    sign_in_as(nurse)
+    response = client.post("/auth/account/language", data={})
+    assert response.status_code in (302, 422)
+    db.session.refresh(nurse)
+    assert nurse.language == "en"
+
+
 # --- administrator's account pages ----------------------------------------------------
 
 
@@ -189,6 +197,36 @@ def test_administrator_form_refuses_a_common_password_and_keeps_the_entries(clie
     assert state.values["username"] == "sipho"
     assert state.values["role"] == "nurse"
     assert count(User, User.username == "sipho") == 0
+
+
+def test_new_account_form_without_a_language_is_refused_or_defaults_not_a_server_error(
+    client, sign_in_as, admin, clinic
+):
+    sign_in_as(admin)
+    data = _new_user_form(clinic)
+    del data["language"]
+    response = client.post("/auth/users/new", data=data)
+    assert response.status_code in (302, 422)
+    if response.status_code == 302:
+        assert db.session.scalar(select(User).where(User.username == "sipho")).language == "en"
+
+
+def test_administrator_changes_an_accounts_language(client, sign_in_as, admin, nurse, clinic):
+    sign_in_as(admin)
+    response = client.post(
+        f"/auth/users/{nurse.id}",
+        data={
+            "display_name": nurse.display_name,
+            "role": "nurse",
+            "clinic_id": str(clinic.id),
+            "language": "pt",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(nurse)
+    assert nurse.language == "pt"
+    assert nurse.active is True
 
 
 def test_disabling_an_account_signs_that_user_out(app, client, sign_in_as, admin, nurse, clinic):

@@ -1,11 +1,15 @@
 """The permission table, and its enforcement on every route of the app for every role."""
 
+import uuid
+from datetime import date
+
 import pytest
 
 from clinic_app import create_app
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import NotAllowed
 from clinic_app.core.permissions import PERMISSIONS, PUBLIC, Role, required_action, requires, role_can
+from clinic_app.extensions import db
 from tests.conftest import _config
 from tests.helpers import audit_events, text
 
@@ -34,6 +38,16 @@ EXPECTED_TABLE = {
     "users.manage": {ADMIN},
     "audit.view": {ADMIN},
     "duelists.view": {NURSE, DATA_ADMIN},
+    # Peer mobilisation: peer educators see their own contacts, referrals and tracing.
+    "outreach.work": {PEER},
+    "outreach.referrals": {PEER, NURSE, DATA_ADMIN},
+    "outreach.clinic_referrals": {NURSE, DATA_ADMIN},
+    "outreach.figures": {PEER, NURSE, DATA_ADMIN, ME},
+    "outreach.clinic_figures": {NURSE, DATA_ADMIN, ME},
+    "outreach.tracing": {PEER, NURSE, DATA_ADMIN},
+    "outreach.assign_tracing": {NURSE, DATA_ADMIN},
+    "outreach.hotspots": {NURSE, DATA_ADMIN, ADMIN},
+    "outreach.trainings": {PEER, NURSE, DATA_ADMIN},
 }
 
 
@@ -108,13 +122,49 @@ def test_route_list_is_the_apps_route_list(app):
     assert {e for e, _, _ in RULES} == {r.endpoint for r in app.url_map.iter_rules()} - {"static"}
 
 
-@pytest.fixture
-def route_ids(make, clinic):
-    """Real records for the <uuid:...> parts of URLs, all at the signed-in user's clinic."""
+def _route_records(make, clinic, signed_in) -> dict:
+    """Real records for the <uuid:...> parts of URLs, all at the signed-in user's clinic.
+
+    Records a peer educator may only see when they are theirs (referral slips,
+    tracing) belong to the signed-in peer educator, or to another one otherwise.
+    """
+    from clinic_app.outreach.models import Hotspot, HotspotKind, Referral, ReferralService, TracingAssignment
+    from clinic_app.outreach.referrals import unique_code
+
     staff = make.user(role="nurse", clinic=clinic)
+    peer = signed_in if signed_in is not None and signed_in.role == Role.PEER_EDUCATOR else None
+    peer = peer or make.user(role="peer_educator", clinic=clinic)
     client = make.client(registered_by=staff)
     visit = make.visit(client=client, recorded_by=staff)
-    return {"client_id": client.id, "visit_id": visit.id, "clinic_id": clinic.id, "user_id": staff.id}
+    hotspot = Hotspot(clinic_id=clinic.id, name="Truck stop", kind=HotspotKind.TRUCK_STOP)
+    referral = Referral(
+        clinic_id=clinic.id,
+        peer_educator_id=peer.id,
+        code=unique_code(),
+        service=ReferralService.HIV_TEST,
+        issued_on=date(2026, 11, 1),
+        expires_on=date(2026, 12, 1),
+        submission_key=uuid.uuid4(),
+    )
+    tracing = TracingAssignment(
+        clinic_id=clinic.id,
+        client_id=client.id,
+        peer_educator_id=peer.id,
+        assigned_by_id=staff.id,
+        assigned_on=date(2026, 11, 1),
+        reason="other",
+    )
+    db.session.add_all([hotspot, referral, tracing])
+    db.session.commit()
+    return {
+        "client_id": client.id,
+        "visit_id": visit.id,
+        "clinic_id": clinic.id,
+        "user_id": staff.id,
+        "hotspot_id": hotspot.id,
+        "referral_id": referral.id,
+        "assignment_id": tracing.id,
+    }
 
 
 def _example_arguments(endpoint: str) -> dict:
@@ -127,20 +177,20 @@ def _example_arguments(endpoint: str) -> dict:
 def _url(app, endpoint: str, rule: str, ids: dict) -> str:
     [route] = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule]
     values = {**ids, **_example_arguments(endpoint)}
-    missing = set(route.arguments) - set(values)
-    assert not missing, f"give an example value for {missing} of {endpoint} in _example_arguments"
-    return route.build({name: values[name] for name in route.arguments}, append_unknown=False)[1]
+    needed = set(route.arguments) - set(route.defaults or {})
+    missing = needed - set(values)
+    assert not missing, f"give an example value for {missing} of {endpoint} in _route_records or _example_arguments"
+    return route.build({name: values[name] for name in needed}, append_unknown=False)[1]
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
-@pytest.mark.parametrize(("endpoint", "rule", "method"), RULES, ids=[e for e, _, _ in RULES])
-def test_route_answers_each_role_as_the_table_says(
-    app, client, make, clinic, sign_in_as, route_ids, endpoint, rule, method, role
-):
+@pytest.mark.parametrize(("endpoint", "rule", "method"), RULES, ids=[f"{e}:{r}" for e, r, _ in RULES])
+def test_route_answers_each_role_as_the_table_says(app, client, make, clinic, sign_in_as, endpoint, rule, method, role):
     action = required_action(app.view_functions[endpoint])
-    url = _url(app, endpoint, rule, route_ids)
-    if role is not None:
-        sign_in_as(make.user(role=role, clinic=clinic))
+    user = make.user(role=role, clinic=clinic) if role is not None else None
+    url = _url(app, endpoint, rule, _route_records(make, clinic, user))
+    if user is not None:
+        sign_in_as(user)
     response = client.open(url, method=method)
 
     if action == PUBLIC:

@@ -224,6 +224,19 @@ def test_hiv_retest_lists_tests_due_within_a_week_or_past(history, nurse_actor, 
     assert [e.since for e in found] == [date(2026, 6, 3), TODAY, TODAY + days(7)]
 
 
+def test_an_inconclusive_result_is_due_for_retest_14_days_later(history, nurse_actor, clinic):
+    """National algorithm: an inconclusive result is retested after 14 days, not after 3 months."""
+    due = history.client()
+    history.hiv(due, TODAY - days(21), HivResult.INCONCLUSIVE)
+    within_the_week = history.client()
+    history.hiv(within_the_week, TODAY - days(7), HivResult.INCONCLUSIVE)
+    not_yet = history.client()
+    history.hiv(not_yet, TODAY - days(6), HivResult.INCONCLUSIVE)
+    found = entries(nurse_actor, "hiv_retest", clinic)
+    assert [e.client.id for e in found] == [due.id, within_the_week.id]
+    assert [e.since for e in found] == [TODAY - days(7), TODAY + days(7)]
+
+
 def test_hiv_retest_interval_follows_the_setting(history, nurse_actor, clinic):
     person = history.client()
     history.hiv(person, date(2026, 5, 20))
@@ -526,7 +539,8 @@ def _expected_lists(settings: DueSettings) -> dict[str, dict]:
 
     prep_refill: the latest PrEP event is not a stop and its next appointment is on or before today + due soon.
     hiv_retest: the latest test with a result is negative and that date + retest months is on or before
-    today + due soon. cervical_rescreen: the latest complete screen has a next date on or before today + due soon.
+    today + due soon, or it is inconclusive and that date + 14 days is.
+    cervical_rescreen: the latest complete screen has a next date on or before today + due soon.
     unlinked_positive: the latest positive result, and no ART start date at any visit.
     missed_appointment: the latest visit's appointment (the visit's, else its PrEP one) is more than the grace
     days before today. Clients ever positive (a positive result or a stated known positive) are left off the
@@ -560,8 +574,11 @@ def _expected_lists(settings: DueSettings) -> dict[str, dict]:
         resulted = [v for v in tests if v.hiv_test.final_result is not None]
         if resulted and not ever_positive:
             last = resulted[-1]
-            due = add_months(last.service_date, settings.hiv_retest_months)
-            if last.hiv_test.final_result == HivResult.NEGATIVE and due <= horizon:
+            if last.hiv_test.final_result == HivResult.NEGATIVE:
+                due = add_months(last.service_date, settings.hiv_retest_months)
+            else:
+                due = last.service_date + timedelta(days=14)
+            if last.hiv_test.final_result in (HivResult.NEGATIVE, HivResult.INCONCLUSIVE) and due <= horizon:
                 put("hiv_retest", last, due)
         screens = [v for v in visits if v.cervical_screening is not None and v.cervical_screening.complete]
         if screens:

@@ -240,6 +240,21 @@ def test_client_with_negative_history_may_be_tested():
     assert rules.known_positive_not_retested(context(hiv=negative_test(), client=client)) == {}
 
 
+def test_a_positive_result_dated_after_this_visit_does_not_make_it_a_retest():
+    """Visits are often typed in after the day: what happened later does not count against an earlier date."""
+    client = facts(positive_since=VISIT_DAY + timedelta(days=1))
+    ctx = context(hiv=negative_test(), prep=oral_prep(PrepEventType.INITIATION), client=client)
+    assert ctx.known_positive is False
+    assert rules.known_positive_not_retested(ctx) == {}
+    assert rules.no_prep_for_positive(ctx) == {}
+    assert check(ctx) == {}
+
+
+def test_a_positive_result_on_the_same_day_elsewhere_counts():
+    ctx = context(hiv=negative_test(), client=facts(positive_since=VISIT_DAY))
+    refused(rules.known_positive_not_retested, ctx, "hiv-screening_result", "(since 2026-11-10)")
+
+
 # --------------------------------------------------------------------------- index testing
 @pytest.mark.parametrize("population", [p for p in KeyPopulation if p != KeyPopulation.NON_KP], ids=lambda p: p.value)
 def test_index_testing_is_refused_for_key_populations(population):
@@ -386,6 +401,25 @@ def test_prep_restart_after_earlier_prep_is_accepted():
     ctx = context(prep=oral_prep(PrepEventType.RESTART), hiv=negative_test(), client=facts(prep_history=PRIOR_PREP))
     assert rules.prep_new_means_never_before(ctx) == {}
     assert check(ctx) == {}
+
+
+def test_prep_initiation_typed_in_before_a_later_follow_up_is_accepted():
+    later = [(VISIT_DAY + timedelta(days=90), PrepEventType.FOLLOW_UP)]
+    ctx = context(prep=oral_prep(PrepEventType.INITIATION), hiv=negative_test(), client=facts(prep_history=later))
+    assert rules.prep_new_means_never_before(ctx) == {}
+    assert check(ctx) == {}
+
+
+def test_prep_initiation_is_refused_when_another_initiation_is_recorded_even_later():
+    later = [(VISIT_DAY + timedelta(days=90), PrepEventType.INITIATION)]
+    ctx = context(prep=oral_prep(PrepEventType.INITIATION), hiv=negative_test(), client=facts(prep_history=later))
+    refused(rules.prep_new_means_never_before, ctx, "prep-event", "(first record 2027-02-08)")
+
+
+def test_prep_restart_with_only_later_prep_records_is_refused():
+    later = [(VISIT_DAY + timedelta(days=90), PrepEventType.INITIATION)]
+    ctx = context(prep=oral_prep(PrepEventType.RESTART), hiv=negative_test(), client=facts(prep_history=later))
+    refused(rules.prep_new_means_never_before, ctx, "prep-event", "no earlier PrEP record")
 
 
 def test_prep_follow_up_and_stop_do_not_depend_on_history_for_this_rule():
@@ -805,9 +839,10 @@ def test_commodity_quantities_from_0_to_1000_are_accepted():
 
 
 @pytest.mark.parametrize("counts", [{"for_self": 21}, {"for_partner": -1}, {"for_other": 21}])
-def test_too_many_self_test_kits_are_refused(counts):
+def test_too_many_self_test_kits_are_refused_beside_the_wrong_count(counts):
     ctx = context(selftest=kits(**counts))
-    refused(rules.quantities_are_plausible, ctx, "selftest-for_self", "from 0 to 20 kits")
+    (field,) = counts
+    refused(rules.quantities_are_plausible, ctx, f"selftest-{field}", "from 0 to 20 kits")
 
 
 def test_self_test_section_without_kits_is_refused():
