@@ -21,7 +21,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = CodedSelectField(_l("Language"), enum=Language, placeholder=None)
+    language = CodedSelectField(_l("Language"), enum=Language, placeholder=None, validators=[InputRequired()])
 
 
 class UserForm(FlaskForm):
@@ -30,7 +30,7 @@ class UserForm(FlaskForm):
     display_name = StringField(_l("Name (as staff know them)"), validators=[InputRequired(), Length(max=120)])
     role = CodedSelectField(_l("Role"), enum=Role, validators=[InputRequired()])
     clinic_id = SelectField(_l("Clinic"), validators=[InputRequired()])
-    language = CodedSelectField(_l("Language"), enum=Language, placeholder=None)
+    language = CodedSelectField(_l("Language"), enum=Language, placeholder=None, validators=[InputRequired()])
 
 
 class NewUserForm(UserForm):

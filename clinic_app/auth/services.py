@@ -135,6 +135,7 @@ def update_user(
     clinic: Clinic | None,
     active: bool,
     new_password: str = "",
+    language: Language | str | None = None,
 ) -> User:
     """An administrator changes an account; disabling it ends its sessions."""
     actor.require("users.manage")
@@ -167,6 +168,8 @@ def update_user(
     user.role = Role(role)
     user.clinic_id = clinic.id
     user.active = active
+    if language is not None:
+        user.language = Language(language)
     record_event(actor=actor, action="user.update", target=user, detail=",".join(changed) or None)
     db.session.commit()
     return user

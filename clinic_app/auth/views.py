@@ -134,6 +134,7 @@ def edit_user(user_id):
                 clinic=_chosen_clinic(form),
                 active=form.active.data,
                 new_password=form.new_password.data or "",
+                language=form.language.data,
             )
         except Invalid as error:
             apply_errors(form, error)

@@ -19,7 +19,7 @@ def enforce_permissions():
     if action == PUBLIC:
         return None
     if not current_user.is_authenticated:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return redirect(url_for("auth.login", next=request.path))
         abort(401)
     if action is None or not role_can(current_user.role, action):

@@ -37,7 +37,12 @@ class VisitReason(CodedEnum):
 
 class Visit(Record, Base):
     __tablename__ = "visits"
-    __table_args__ = (Index("ix_visits_clinic_date", "clinic_id", "service_date"),)
+    __table_args__ = (
+        Index("ix_visits_clinic_date", "clinic_id", "service_date"),
+        Index("ix_visits_service_date", "service_date"),
+        # One visit per client, clinic and day: a double submit cannot store two.
+        UniqueConstraint("client_id", "clinic_id", "service_date", name="uq_visits_client_clinic_day"),
+    )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)

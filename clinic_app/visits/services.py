@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from clinic_app.audit.services import record_event
@@ -140,6 +141,18 @@ def _referral(values: dict, client: Client, visit_id=None):
     return referrals.redeemable(values["referral_code"], client=client, on=values["service_date"], visit_id=visit_id)
 
 
+def _flush_or_duplicate(client: Client, clinic_id, day: date, exclude_id=None) -> None:
+    """Write now; a visit saved meanwhile by a simultaneous submit becomes a DuplicateVisit."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _same_day_visit(client, clinic_id, day, exclude_id)
+        if existing is None:
+            raise
+        raise DuplicateVisit(existing) from None
+
+
 def record_visit(
     *, actor: Actor, client: Client, data: VisitInput, services: ServicesInput | None = None, today: date | None = None
 ) -> Visit:
@@ -164,7 +177,7 @@ def record_visit(
     visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
     db.session.add(visit)
     apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=False)
-    db.session.flush()
+    _flush_or_duplicate(client, actor.clinic_id, values["service_date"])
     if referral is not None:
         referrals.complete(referral, visit=visit)
     record_event(
@@ -203,6 +216,7 @@ def update_visit(
     for name, value in values.items():
         setattr(visit, name, value)
     changed += apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=True)
+    _flush_or_duplicate(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
     referrals.release(visit)
     if referral is not None:
         referrals.complete(referral, visit=visit)

@@ -1,0 +1,87 @@
+"""Disaggregations: which fact column each one reads and its categories in order.
+
+A format may relabel and merge categories (``map``: code -> label, ``order``);
+otherwise the labels of the coded values are used. Age bands come from the format.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from clinic_app.clients.models import KeyPopulation, Sex
+from clinic_app.outreach.models import ContactKind, ReferralService
+from clinic_app.screening.models import CervicalResult, CervicalTreatment, CervicalVisitType, HivResult, TestingModality
+from clinic_app.visits.models import Commodity, PepExposure, SelfTestDistribution, VisitType
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    title: object
+    categories: tuple  # (code, label) in display order; UNKNOWN is added when data needs it
+
+
+def _coded(enum) -> tuple:
+    return tuple((m.value, m.label) for m in enum)
+
+
+DIMENSIONS = {
+    d.name: d
+    for d in (
+        Dimension("sex", _l("Sex"), _coded(Sex)),
+        Dimension("age_band", _l("Age"), ()),
+        Dimension("kp_type", _l("Key population"), _coded(KeyPopulation)),
+        Dimension("modality", _l("Modality"), _coded(TestingModality)),
+        Dimension("result", _l("Result"), _coded(HivResult) + (("not_tested", _l("Not tested at that visit")),)),
+        Dimension(
+            "testing_status",
+            _l("HIV testing status"),
+            (
+                ("known_positive", _l("Known positive")),
+                ("tested_or_referred", _l("Newly tested or referred")),
+                ("declined", _l("Declined testing")),
+            ),
+        ),
+        Dimension("distribution", _l("Distribution"), _coded(SelfTestDistribution)),
+        Dimension(
+            "recipient",
+            _l("For"),
+            (
+                ("self", _l("Self")),
+                ("partner", _l("Sexual partner")),
+                ("other", _l("Other")),
+                ("not_recorded", _l("Not recorded (outreach)")),
+            ),
+        ),
+        Dimension("screening_type", _l("Screening visit"), _coded(CervicalVisitType)),
+        Dimension("cx_result", _l("Screening result"), _coded(CervicalResult)),
+        Dimension("treatment", _l("Treatment"), _coded(CervicalTreatment)[1:]),
+        Dimension(
+            "violence_type",
+            _l("Violence"),
+            (("sexual", _l("Sexual violence")), ("physical_emotional", _l("Physical or emotional violence"))),
+        ),
+        Dimension("pep_given", _l("PEP given"), (("yes", _l("PEP given")), ("no", _l("No PEP")))),
+        Dimension("visit_type", _l("Visit"), _coded(VisitType)),
+        Dimension("treated", _l("Treatment given"), (("yes", _l("Treated")), ("no", _l("Not treated")))),
+        Dimension("exposure", _l("Exposure"), _coded(PepExposure)),
+        Dimension("item", _l("Item"), _coded(Commodity)),
+        Dimension("channel", _l("Where"), (("clinic", _l("At the clinic")), ("outreach", _l("At outreach")))),
+        Dimension("contact_kind", _l("Contact"), _coded(ContactKind)),
+        Dimension(
+            "referral_status",
+            _l("Referral"),
+            (("completed", _l("Completed")), ("not_completed", _l("Not (yet) completed"))),
+        ),
+        Dimension("service", _l("Referred for"), _coded(ReferralService)),
+    )
+}
+
+# The fact column each dimension reads (age_band is computed from dob and on_date).
+COLUMN = {"sex": "sex", "kp_type": "kp"}
+
+
+def column_of(name: str) -> str:
+    return COLUMN.get(name, name)

@@ -1,0 +1,143 @@
+"""Data-quality checks run before export: each counts the records that need fixing.
+
+The same definitions list the records (for staff who can correct them) and count
+them (for the report); a report shows counts only.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, or_, select
+
+from clinic_app.clients.models import Client
+from clinic_app.extensions import db
+from clinic_app.reports.dataset import Finding
+from clinic_app.reports.facts import Window, age_at
+from clinic_app.screening.models import AssayResult, CervicalScreening, HivResult, HivTest
+from clinic_app.visits.models import PepCourse, PrepEvent, PrepEventType, Visit
+
+PEP_COURSE_DAYS = 28
+LIST_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    title: object
+    how_to_fix: object
+    where: object  # callable(window) -> list of SQL conditions on a Visit query (joins below)
+    joins: tuple = ()
+
+
+def _in_window(window: Window):
+    return [window.dates(Visit.service_date), window.clinics(Visit.clinic_id)]
+
+
+def _linked_elsewhere():
+    return exists(
+        select(HivTest.id)
+        .join(Visit, Visit.id == HivTest.visit_id)
+        .where(
+            Visit.client_id == Client.id, or_(HivTest.art_started_on.is_not(None), HivTest.art_referred_to.is_not(None))
+        )
+    )
+
+
+def _initiated_ever():
+    return exists(
+        select(PrepEvent.id)
+        .join(Visit, Visit.id == PrepEvent.visit_id)
+        .where(Visit.client_id == Client.id, PrepEvent.event == PrepEventType.INITIATION)
+    )
+
+
+CHECKS = (
+    Check(
+        "positive_without_linkage",
+        _l("HIV positive without a linkage outcome"),
+        _l("Record the ART referral or start date on the visit of the positive test."),
+        lambda w: [HivTest.final_result == HivResult.POSITIVE, ~_linked_elsewhere()],
+        (HivTest,),
+    ),
+    Check(
+        "reactive_unconfirmed",
+        _l("Reactive screening test without a confirmatory test"),
+        _l("Record the confirmatory result, or retest within 14 days."),
+        lambda w: [HivTest.screening_result == AssayResult.REACTIVE, HivTest.confirmatory_result.is_(None)],
+        (HivTest,),
+    ),
+    Check(
+        "result_not_given",
+        _l("HIV result not given to the client"),
+        _l("Tick 'client received the result' once they have it."),
+        lambda w: [HivTest.final_result.is_not(None), HivTest.result_received.is_(False)],
+        (HivTest,),
+    ),
+    Check(
+        "prep_followup_without_initiation",
+        _l("PrEP follow-up without an initiation"),
+        _l("Record the client's PrEP initiation (back-date it), or check the client was started elsewhere."),
+        lambda w: [PrepEvent.event.in_((PrepEventType.FOLLOW_UP, PrepEventType.RESTART)), ~_initiated_ever()],
+        (PrepEvent,),
+    ),
+    Check(
+        "cervical_incomplete",
+        _l("Cervical screen without a result (or HPV positive without triage)"),
+        _l("Record the result, or the triage result of a positive HPV test."),
+        lambda w: [CervicalScreening.complete.is_(False)],
+        (CervicalScreening,),
+    ),
+    Check(
+        "pep_without_outcome",
+        _l("PEP course without an outcome after 28 days"),
+        _l("Record whether the client completed the 28-day course."),
+        lambda w: [PepCourse.outcome.is_(None), Visit.service_date <= w.end - timedelta(days=PEP_COURSE_DAYS)],
+        (PepCourse,),
+    ),
+    Check(
+        "sex_or_age_missing",
+        _l("Visit of a client without sex or a plausible age"),
+        _l("Correct the client's sex or date of birth."),
+        lambda w: [
+            or_(
+                Client.sex.is_(None),
+                Client.date_of_birth.is_(None),
+                age_at(Client.date_of_birth, Visit.service_date) < 10,
+                age_at(Client.date_of_birth, Visit.service_date) > 100,
+            )
+        ],
+    ),
+)
+CHECKS_BY_CODE = {c.code: c for c in CHECKS}
+
+
+def _query(check: Check, window: Window, *columns):
+    query = select(*columns).select_from(Visit).join(Client, Client.id == Visit.client_id)
+    for model in check.joins:
+        query = query.join(model, model.visit_id == Visit.id)
+    return query.where(*_in_window(window), *check.where(window))
+
+
+def findings(window: Window) -> list[Finding]:
+    """How many records each check finds in the window."""
+    return [Finding(c.code, str(c.title), db.session.scalar(_query(c, window, func.count()))) for c in CHECKS]
+
+
+@dataclass
+class FindingRow:
+    visit_id: object
+    client_id: object
+    client_number: str
+    service_date: date
+
+
+def finding_rows(code: str, window: Window) -> list[FindingRow]:
+    """The records one check finds, oldest first, for the person who will fix them."""
+    check = CHECKS_BY_CODE[code]
+    query = (
+        _query(check, window, Visit.id, Client.id, Client.client_number, Visit.service_date)
+        .order_by(Visit.service_date)
+        .limit(LIST_LIMIT)
+    )
+    return [FindingRow(*row) for row in db.session.execute(query)]
