@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, delete, or_, select, tuple_, update
 
 from clinic_app.audit.services import record_event
 from clinic_app.auth.models import User
@@ -341,6 +341,15 @@ def _client_references():
                 yield table, fk.parent
 
 
+def _drop_clashing_links(table, column, keep: Client, duplicate: Client) -> None:
+    """A link row keyed by the client (e.g. a training attendance) that both records have is kept once."""
+    others = [c for c in table.primary_key.columns if c is not column]
+    if not column.primary_key or not others:
+        return
+    kept = select(*others).where(column == keep.id)
+    db.session.execute(delete(table).where(column == duplicate.id, tuple_(*others).in_(kept)))
+
+
 def _refuse_same_day_visits(keep: Client, duplicate: Client) -> None:
     """One visit per client, clinic and day holds after a merge too."""
     from clinic_app.visits.models import Visit
@@ -391,6 +400,7 @@ def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
         raise Conflict(_("One of these records has already been merged."))
     _refuse_same_day_visits(keep, duplicate)
     for table, column in _client_references():
+        _drop_clashing_links(table, column, keep, duplicate)
         db.session.execute(update(table).where(column == duplicate.id).values({column.name: keep.id}))
     db.session.execute(update(Client).where(Client.merged_into_id == duplicate.id).values(merged_into_id=keep.id))
     duplicate.merged_into_id = keep.id

@@ -96,7 +96,6 @@ def edit(client_id):
             services.update_client(actor=current_actor(), client=client, details=_details(form))
         except (Invalid, Conflict) as error:
             apply_errors(form, error)
-            form.form_errors.append(error.message)
         else:
             flash(_("Client details saved."), "success")
             return redirect(url_for("clients.detail", client_id=client.id))

@@ -54,6 +54,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "outreach.trainings": PEER | CLINICAL,
     "clinics.view": frozenset({Role.ADMIN, Role.DATA_ADMIN, Role.ME_OFFICER}),
     "clinics.manage": frozenset({Role.ADMIN}),
+    # Reports: aggregates for programme staff; exports (files that leave the clinic) and the
+    # de-identified line list only for M&E, data administrators and administrators.
+    "reports.view": frozenset({Role.NURSE, Role.DATA_ADMIN, Role.ME_OFFICER, Role.ADMIN}),
+    "reports.export": frozenset({Role.DATA_ADMIN, Role.ME_OFFICER, Role.ADMIN}),
+    "reports.quality_records": CLINICAL,
     "users.manage": frozenset({Role.ADMIN}),
     "audit.view": frozenset({Role.ADMIN}),
 }

@@ -24,7 +24,9 @@ def get_or_404(model, object_id):
 
 
 def apply_errors(form, error: DomainError) -> None:
-    """Put a service's field errors beside the form's fields (others go to the top)."""
+    """Put a service's message at the top of the form and its field errors beside the fields."""
+    if error.message and error.message not in form.form_errors:
+        form.form_errors.append(error.message)
     for name, message in error.field_errors.items():
         field = _field(form, name)
         if field is not None:

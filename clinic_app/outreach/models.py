@@ -100,6 +100,7 @@ class Referral(Record, Base):
     service: Mapped[ReferralService] = mapped_column(coded(ReferralService, 10))
     issued_on: Mapped[date] = mapped_column(index=True)
     expires_on: Mapped[date]
+    # The client the slip was issued for, if known; the client who came is the visit's.
     client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id"), index=True)
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outreach_contacts.id"))
     visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"), unique=True)

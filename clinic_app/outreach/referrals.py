@@ -73,7 +73,6 @@ def complete(referral: Referral, *, visit) -> None:
     """Close the loop: the referral was completed by this visit."""
     referral.visit_id = visit.id
     referral.completed_on = visit.service_date
-    referral.client_id = visit.client_id
 
 
 def release(visit) -> None:

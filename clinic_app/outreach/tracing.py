@@ -6,10 +6,10 @@ HIV status, so it is shown to clinic staff only.
 """
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from clinic_app.audit.services import record_event
@@ -22,6 +22,7 @@ from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
 from clinic_app.outreach.models import TracingAssignment, TracingOutcome
 
+KEEP_CLOSED_DAYS = 30  # a closed follow-up leaves the peer educator's phone after this
 REASONS = ("prep_refill", "hiv_retest", "cervical_rescreen", "unlinked_positive", "missed_appointment", "other")
 
 
@@ -83,13 +84,20 @@ def assign_tracing(*, actor: Actor, client_ids: list, peer_id, reason: str, toda
     return added
 
 
-def own_tracing(*, actor: Actor) -> list[TracingAssignment]:
+def own_tracing(*, actor: Actor, today: date | None = None) -> list[TracingAssignment]:
     """A peer educator's open tracing list, then what they closed in the last 30 days."""
     actor.require("outreach.tracing")
+    today = today or local_today(actor.user.clinic.timezone)
     rows = db.session.scalars(
         select(TracingAssignment)
         .options(joinedload(TracingAssignment.client))
-        .where(TracingAssignment.peer_educator_id == actor.id)
+        .where(
+            TracingAssignment.peer_educator_id == actor.id,
+            or_(
+                TracingAssignment.outcome.is_(None),
+                TracingAssignment.outcome_on >= today - timedelta(days=KEEP_CLOSED_DAYS),
+            ),
+        )
         .order_by(TracingAssignment.outcome.is_not(None), TracingAssignment.assigned_on.desc())
         .limit(500)
     )

@@ -89,7 +89,6 @@ def new(client_id):
             form.form_errors.append(error.message)
         except (Invalid, Conflict) as error:
             apply_errors(form, error)
-            form.form_errors.append(error.message)
         else:
             flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
             return redirect(url_for("clients.detail", client_id=client.id))
@@ -122,7 +121,6 @@ def edit(visit_id):
             services.update_visit(actor=current_actor(), visit=visit, data=_input(form), services=_services(form))
         except (Invalid, Conflict) as error:
             apply_errors(form, error)
-            form.form_errors.append(error.message)
         else:
             flash(_("Visit saved."), "success")
             return redirect(url_for("visits.detail", visit_id=visit.id))

@@ -105,10 +105,9 @@ def test_peer_educators_referral_list_shows_only_their_slips(browser, pe, pe_act
             assert str(referral.id) not in page
 
 
-def test_clinic_staff_see_every_slip_of_their_clinic_only(browser, nurse, pe_actor, other_pe_actor, make, other_clinic):
-    from clinic_app.core.timeutil import local_today
-
-    today = local_today("Africa/Harare")
+def test_clinic_staff_see_every_slip_of_their_clinic_only(
+    browser, nurse, pe_actor, other_pe_actor, make, other_clinic, today
+):
     ours = [_slip(pe_actor, today), _slip(other_pe_actor, today)]
     elsewhere = _slip(Actor(make.user(role="peer_educator", clinic=other_clinic), "test"), today)
     as_nurse = browser(nurse)

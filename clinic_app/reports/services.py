@@ -1,0 +1,145 @@
+"""Report requests: from a format, a period and clinics to a Dataset and its files; every export audited."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from clinic_app.audit.services import record_event
+from clinic_app.clinics.models import Clinic
+from clinic_app.core.actor import Actor
+from clinic_app.core.db import utcnow
+from clinic_app.core.errors import Invalid
+from clinic_app.extensions import db
+from clinic_app.reports import engine, linelist
+from clinic_app.reports.dataset import Dataset
+from clinic_app.reports.facts import Window
+from clinic_app.reports.formats import BadFormat, get_format
+from clinic_app.reports.periods import BadPeriod, Period, parse_period
+from clinic_app.reports.render_xlsx import render_xlsx
+
+OUTPUTS = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+@dataclass
+class ReportRequest:
+    format_code: str
+    period_code: str
+    clinic_codes: list[str]  # empty: every clinic
+
+
+def _clinics(codes: list[str]) -> list[Clinic]:
+    if not codes:
+        return list(db.session.scalars(select(Clinic).order_by(Clinic.name)))
+    found = list(
+        db.session.scalars(select(Clinic).where(Clinic.code.in_([c.upper() for c in codes])).order_by(Clinic.name))
+    )
+    missing = sorted({c.upper() for c in codes} - {c.code for c in found})
+    if missing:
+        raise Invalid(
+            _("Unknown clinic code: %(codes)s", codes=", ".join(missing)),
+            {"clinics": _("Unknown clinic code: %(codes)s", codes=", ".join(missing))},
+        )
+    return found
+
+
+def resolve(request: ReportRequest) -> tuple:
+    """The format, period and clinics named by a request; Invalid names what is wrong."""
+    errors = {}
+    fmt = period = None
+    try:
+        fmt = get_format(request.format_code)
+    except BadFormat as error:
+        errors["format_code"] = str(error)
+    try:
+        period = parse_period(request.period_code)
+    except BadPeriod:
+        errors["period_code"] = _("Type a period like 2024-07, 2024Q3, 2024, FY2025Q1, FY2025S1, FY2025 or PY2023.")
+    clinics = []
+    try:
+        clinics = _clinics(request.clinic_codes)
+    except Invalid as error:
+        errors.update(error.field_errors)
+    if errors:
+        raise Invalid(_("The report could not be made."), errors)
+    return fmt, period, clinics
+
+
+def build(*, actor: Actor | None, request: ReportRequest, now: datetime | None = None) -> Dataset:
+    """Compute the report (no audit: previews are cheap; exports are audited in export())."""
+    if actor is not None:
+        actor.require("reports.view")
+    fmt, period, clinics = resolve(request)
+    all_clinics = not request.clinic_codes
+    spec = engine.ReportSpec(
+        format=fmt,
+        period=period,
+        clinic_ids=None if all_clinics else tuple(c.id for c in clinics),
+        clinic_names=[_("All clinics")] if all_clinics else [f"{c.name} ({c.code})" for c in clinics],
+        prepared_by=actor.user.display_name if actor else _("command line"),
+        generated_at=now or utcnow(),
+    )
+    return engine.compute(spec)
+
+
+def render(dataset: Dataset, output: str) -> bytes:
+    if output == "pdf":
+        from clinic_app.reports.render_pdf import render_pdf
+
+        return render_pdf(dataset)
+    if output == "xlsx":
+        return render_xlsx(dataset)
+    return json.dumps(dataset.to_dict(), indent=2, ensure_ascii=False).encode()
+
+
+def export(*, actor: Actor | None, request: ReportRequest, output: str) -> tuple[bytes, str]:
+    """The report as a file, and its file name; the export is recorded in the audit trail."""
+    if actor is not None:
+        actor.require("reports.export")
+    if output not in OUTPUTS:
+        raise Invalid(_("Choose PDF, Excel or JSON."), {"output": _("Choose PDF, Excel or JSON.")})
+    dataset = build(actor=actor, request=request)
+    data = render(dataset, output)
+    record_event(
+        actor=actor,
+        action="report.export",
+        object_type="report",
+        detail=f"format={dataset.format_code} period={dataset.period} output={output} "
+        f"clinics={','.join(request.clinic_codes) or 'all'}"[:255],
+    )
+    db.session.commit()
+    return data, f"{dataset.format_code}-{dataset.period}.{output}"
+
+
+def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[str], coarsen: bool):
+    """Check the request and record the export before a single row is read."""
+    if actor is not None:
+        actor.require("reports.export")
+    clinics = _clinics(clinic_codes)
+    window = Window(period.start, period.end, None if not clinic_codes else tuple(c.id for c in clinics))
+    record_event(
+        actor=actor,
+        action="linelist.export",
+        object_type="report",
+        detail=f"period={period.code} coarsen={int(coarsen)} clinics={','.join(clinic_codes) or 'all'}"[:255],
+    )
+    db.session.commit()
+    return linelist.LineListOptions(window=window, coarsen_dates=coarsen)
+
+
+def period_choices(fmt_code: str | None, today) -> list[str]:
+    """Recent periods of the kinds a format is reported for, newest first, for the form."""
+    from clinic_app.reports.periods import current_period
+
+    kinds = get_format(fmt_code).period_kinds if fmt_code else ("quarter",)
+    codes = []
+    for kind in kinds:
+        current = current_period(kind, today)
+        codes += [p.code for p in reversed(current.previous(5) + [current])]
+    return codes
