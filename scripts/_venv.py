@@ -1,5 +1,7 @@
 """Shared by run.py and test.py: a project virtual environment with the pinned requirements."""
 
+from __future__ import annotations
+
 import hashlib
 import os
 import subprocess
@@ -17,8 +19,8 @@ def venv_python() -> Path:
 
 def ensure(requirements: str) -> Path:
     """Create .venv if missing and install the requirements file when it changed."""
-    if sys.version_info < (3, 11):
-        sys.exit("Python 3.11 or newer is needed (this is %s)." % sys.version.split()[0])
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script tells users of an older Python what to do)
+        sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]}).")
     python = venv_python()
     if not python.exists():
         print("Creating the virtual environment in .venv ...", flush=True)
@@ -30,8 +32,11 @@ def ensure(requirements: str) -> Path:
     stamp = VENV / f".installed-{req_file.stem}"
     if not stamp.exists() or stamp.read_text() != wanted.hexdigest():
         print(f"Installing {requirements} ...", flush=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "-r", str(req_file)], check=True, cwd=ROOT)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(req_file)],
+            check=True,
+            cwd=ROOT,
+        )
         stamp.write_text(wanted.hexdigest())
     return python
 
