@@ -43,9 +43,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from clinic_app import audit, auth, clients, clinics, demo, duelists, main, outreach, visits
+    from clinic_app import audit, auth, clients, clinics, demo, duelists, main, outreach, reports, visits
 
-    for feature in (main, auth, clinics, clients, visits, duelists, outreach, audit, demo):
+    for feature in (main, auth, clinics, clients, visits, duelists, outreach, reports, audit, demo):
         app.register_blueprint(feature.bp)
 
 

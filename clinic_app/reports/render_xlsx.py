@@ -42,7 +42,7 @@ def _write_table(sheet, table: TableData, top: int) -> int:
     first = top + 1
     # Corner: the row dimensions' titles.
     for i, title in enumerate(table.row_titles or [""]):
-        _cell(sheet, first + header_rows - 1, 1 + i, title, font=BOLD, fill=HEADER_FILL)
+        _cell(sheet, first, 1 + i, title, font=BOLD, fill=HEADER_FILL, align=CENTRE)
         if header_rows > 1:
             sheet.merge_cells(start_row=first, start_column=1 + i, end_row=first + header_rows - 1, end_column=1 + i)
     # Column headers, merging runs of the same label on the upper levels.

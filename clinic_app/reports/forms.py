@@ -1,0 +1,33 @@
+"""Forms to choose a report and to export the line list."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from clinic_app.core.forms import MultiCheckboxField, choice_list
+
+
+class ReportForm(FlaskForm):
+    """GET parameters: which format, period and clinics (no client data)."""
+
+    class Meta:
+        csrf = False
+
+    format_code = SelectField(_l("Report"), validators=[InputRequired()])
+    period_code = StringField(
+        _l("Period"),
+        validators=[InputRequired(), Length(max=12)],
+        description=_l(
+            "e.g. 2026-10 (month), 2026Q3 (quarter), FY2026Q4 (PEPFAR quarter), FY2026S2 (half), "
+            "PY2025 (programme year Aug-Jul)."
+        ),
+    )
+    clinics = MultiCheckboxField(_l("Clinics (none ticked: all clinics)"), validate_choice=False)
+
+
+class LineListForm(FlaskForm):
+    period_code = StringField(_l("Period"), validators=[InputRequired(), Length(max=12)])
+    clinics = MultiCheckboxField(_l("Clinics (none ticked: all clinics)"), validate_choice=False)
+    coarsen_dates = BooleanField(_l("Dates as year and month only"), default=True)
+    output = RadioField(_l("File"), choices=choice_list([("csv", "CSV"), ("xlsx", "Excel")]), default="csv")
