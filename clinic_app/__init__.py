@@ -50,8 +50,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from clinic_app.auth import sessions
     from clinic_app.core import guard
 
+    app.session_interface = sessions.SessionInterface()
+    app.before_request(sessions.expire_idle_sessions)
     app.before_request(guard.enforce_permissions)
     app.after_request(guard.security_headers)
 

@@ -14,6 +14,14 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "bluebox_session"
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    SESSION_IDLE_MINUTES = 15
+    SESSION_ABSOLUTE_HOURS = 8
+    REMEMBER_COOKIE_DURATION = 0  # no remember-me
+    # Sign-in abuse: failures within the window before a lock-out.
+    SIGN_IN_LIMIT_PER_USERNAME = 5
+    SIGN_IN_LIMIT_PER_ADDRESS = 20
+    SIGN_IN_WINDOW_MINUTES = 15
+    SIGN_IN_LOCKOUT_MINUTES = 15
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"

@@ -1,22 +1,28 @@
-"""The AuditEvent model: one append-only line of the audit trail.
+"""The audit trail: append-only and hash-chained.
 
-Rows hold identifiers and action names only: never health values, names,
-passwords or search terms.
+Each row carries a sequence number and the SHA-256 of its content plus the
+previous row's hash, so an edit or deletion made outside the app breaks the
+chain (``flask --app clinic_app audit verify`` finds it). Database triggers
+refuse UPDATE and DELETE. Rows hold identifiers and action names only: never
+health values, names, passwords or search terms.
 """
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import BigInteger, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic_app.core.db import Base, utcnow
+
+GENESIS = "0" * 64
 
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     actor_role: Mapped[str | None] = mapped_column(String(20))
@@ -26,3 +32,33 @@ class AuditEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(36))
     source: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(String(255))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    def content(self) -> str:
+        """The exact text the hash covers."""
+        fields = (
+            self.seq,
+            self.id,
+            self.occurred_at.isoformat(),
+            self.actor_id,
+            self.actor_role,
+            self.clinic_id,
+            self.action,
+            self.object_type,
+            self.object_id,
+            self.source,
+            self.detail,
+            self.prev_hash,
+        )
+        return "|".join("" if value is None else str(value) for value in fields)
+
+
+class AuditHead(Base):
+    """The end of the chain (one row): the last sequence number and hash, locked while a row is added."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default=GENESIS)

@@ -1,8 +1,28 @@
-"""Writing audit lines. Callers commit them with their own unit of work."""
+"""Writing and checking the audit trail. Callers commit new lines with their own unit of work."""
 
-from clinic_app.audit.models import AuditEvent
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from clinic_app.audit.models import GENESIS, AuditEvent, AuditHead
 from clinic_app.core.actor import Actor
+from clinic_app.core.db import utcnow
 from clinic_app.extensions import db
+
+
+def _digest(event: AuditEvent) -> str:
+    return hashlib.sha256(event.content().encode()).hexdigest()
+
+
+def _head() -> AuditHead:
+    """The chain's end, locked for this transaction (PostgreSQL; SQLite writers are serialised anyway)."""
+    head = db.session.get(AuditHead, 1, with_for_update=True)
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        db.session.add(head)
+    return head
 
 
 def record_event(
@@ -23,16 +43,23 @@ def record_event(
     if target is not None:
         object_type = target.__tablename__
         object_id = target.id
+    head = _head()
     event = AuditEvent(
+        id=uuid.uuid4(),
+        seq=head.seq + 1,
+        occurred_at=utcnow(),
         actor_id=actor.id if actor else None,
         actor_role=str(actor.role) if actor else None,
         clinic_id=actor.clinic_id if actor else None,
         action=action,
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
-        source=source if source is not None else (actor.source if actor else None),
+        source=(source if source is not None else (actor.source if actor else None)),
         detail=detail,
+        prev_hash=head.hash,
     )
+    event.hash = _digest(event)
+    head.seq, head.hash = event.seq, event.hash
     db.session.add(event)
     return event
 
@@ -42,3 +69,37 @@ def record_and_commit(**kwargs) -> AuditEvent:
     event = record_event(**kwargs)
     db.session.commit()
     return event
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    problems: list[str]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(batch: int = 5000) -> ChainReport:
+    """Walk the whole trail: sequence without gaps, each hash recomputed, each link to the previous."""
+    problems: list[str] = []
+    expected_seq, previous = 1, GENESIS
+    rows = db.session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch))
+    checked = 0
+    for (event,) in rows:
+        checked += 1
+        if event.seq != expected_seq:
+            problems.append(f"row {event.seq}: expected sequence number {expected_seq} (rows missing)")
+        if event.prev_hash != previous:
+            problems.append(f"row {event.seq}: does not follow the row before it")
+        if _digest(event) != event.hash:
+            problems.append(f"row {event.seq}: content changed after it was written")
+        expected_seq, previous = event.seq + 1, event.hash
+        if len(problems) > 50:
+            problems.append("... more problems not listed")
+            break
+    head = db.session.get(AuditHead, 1)
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != previous) and len(problems) <= 50:
+        problems.append(f"the trail ends at row {expected_seq - 1} but {head.seq} rows were written (rows removed)")
+    return ChainReport(checked=checked, problems=problems)

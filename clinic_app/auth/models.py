@@ -52,3 +52,15 @@ class User(Record, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per username or address, and until when it is locked."""
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]

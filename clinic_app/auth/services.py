@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from clinic_app.audit.services import record_event
+from clinic_app.auth import throttle
 from clinic_app.auth.models import Language, User
 from clinic_app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from clinic_app.clinics.models import Clinic
@@ -78,19 +79,28 @@ def create_user(
     return user
 
 
-def authenticate(*, username: str, password: str, source: str) -> User | None:
-    """The active user with these credentials, or None. Every attempt is audited."""
+def authenticate(*, username: str, password: str, source: str, policy: throttle.Policy | None = None) -> User | None:
+    """The active user with these credentials, or None; every attempt is audited.
+
+    Repeated failures for a username or from an address pause sign-in for a while
+    (kept in the database); the caller shows one message for every failure.
+    """
+    policy = policy or throttle.Policy()
     username = normalise_username(username)
+    keys = throttle.keys(username, source)
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        verify_password(_DUMMY_HASH, password)
-        record_event(actor=None, action="auth.sign_in_failed", source=source)
+    if throttle.locked(keys):
+        verify_password(_DUMMY_HASH, password)  # same time as any other answer
+        record_event(actor=None, action="auth.sign_in_locked", target=user, source=source)
         db.session.commit()
         return None
-    if not verify_password(user.password_hash, password) or not user.active:
+    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid or not user.active:
+        throttle.failed(keys, policy)
         record_event(actor=None, action="auth.sign_in_failed", target=user, source=source)
         db.session.commit()
         return None
+    throttle.succeeded(keys[0])
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_sign_in_at = utcnow()

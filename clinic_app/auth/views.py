@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from clinic_app.auth import bp, services
+from clinic_app.auth import bp, services, sessions
 from clinic_app.auth.forms import ChangePasswordForm, EditUserForm, LanguageForm, LoginForm, NewUserForm
 from clinic_app.auth.models import User
+from clinic_app.auth.throttle import Policy
 from clinic_app.clinics.models import Clinic
 from clinic_app.clinics.services import clinic_choices, installation_clinic
 from clinic_app.core.errors import Invalid
@@ -25,13 +26,19 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(
-            username=form.username.data, password=form.password.data, source=request.remote_addr or "unknown"
+            username=form.username.data,
+            password=form.password.data,
+            source=request.remote_addr or "unknown",
+            policy=Policy.from_config(current_app.config),
         )
         if user is not None:
             session.clear()  # a fresh session at sign-in
             login_user(user, remember=False)
+            sessions.start()
             return redirect(safe_next(request.args.get("next"), url_for("main.home")))
-        form.password.errors = [_("The username or password is not correct.")]
+        form.password.errors = [
+            _("The username or password is not correct, or sign-in is paused after too many attempts.")
+        ]
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 
 

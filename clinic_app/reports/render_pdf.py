@@ -70,7 +70,9 @@ def render_pdf(dataset: Dataset) -> bytes:
             story += _grid(table, styles)
     story += [PageBreak()] + _quality(dataset, styles) + _definitions(dataset, styles)
     footer = f"{dataset.format_title} \N{EN DASH} {dataset.period}"
-    document.build(story, canvasmaker=partial(_NumberedCanvas, footer=footer, page_label=_("Page %(page)d of %(pages)d")))
+    document.build(
+        story, canvasmaker=partial(_NumberedCanvas, footer=footer, page_label=_("Page %(page)d of %(pages)d"))
+    )
     return buffer.getvalue()
 
 
@@ -194,7 +196,7 @@ def _trend_chart(dataset: Dataset, codes: list[str], labels: list[str]) -> Drawi
     chart.valueAxis.gridStrokeColor = colors.lightgrey
     legend = LineLegend()
     legend.x, legend.y = chart.x, legend_height + 4
-    legend.fontName, legend.fontSize = FONT, 8
+    legend.fontName, legend.fontSize, legend.alignment = FONT, 8, "right"
     legend.columnMaximum, legend.dx, legend.dy, legend.deltay = len(codes), 16, 3, 12
     pairs = []
     for index, label in enumerate(labels):
@@ -261,7 +263,11 @@ def _chunks(layout: _Layout) -> list[list[int]]:
     room = FRAME_WIDTH - sum(layout.label_widths) - layout.total_width
     blocks: list[list[int]] = []
     for c in layout.value_columns:
-        if blocks and len(layout.table.column_titles) > 1 and layout.table.columns[c][0] == layout.table.columns[blocks[-1][-1]][0]:
+        if (
+            blocks
+            and len(layout.table.column_titles) > 1
+            and layout.table.columns[c][0] == layout.table.columns[blocks[-1][-1]][0]
+        ):
             blocks[-1].append(c)
         else:
             blocks.append([c])
@@ -325,14 +331,18 @@ def _grid_table(layout: _Layout, columns: list[int], show_total: bool) -> Table:
     rows.append(totals + ([str(table.total)] if show_total else []))
     widths = layout.label_widths + [layout.column_widths[c] for c in columns]
     widths += [layout.total_width] if show_total else []
-    return Table(rows, colWidths=widths, repeatRows=levels, hAlign="LEFT", style=_grid_style(layout, rows, spans, show_total))
+    return Table(
+        rows, colWidths=widths, repeatRows=levels, hAlign="LEFT", style=_grid_style(layout, rows, spans, show_total)
+    )
 
 
 def _header(layout: _Layout, columns: list[int], show_total: bool, head, corner) -> list[list]:
     table, labels = layout.table, len(layout.label_widths)
     rows = []
     for level in range(layout.levels):
-        cells = [_p(table.row_titles[i], corner) if level == 0 and i < len(table.row_titles) else "" for i in range(labels)]
+        cells = [
+            _p(table.row_titles[i], corner) if level == 0 and i < len(table.row_titles) else "" for i in range(labels)
+        ]
         cells += [_p(table.columns[c][level], head) if layout.value_columns else "" for c in columns]
         rows.append(cells + ([_p(_("Total"), head) if level == 0 else ""] if show_total else []))
     return rows
@@ -343,7 +353,10 @@ def _header_spans(table: TableData, columns: list[int], levels: int):
     for level in range(levels - 1):
         start = 0
         for i in range(1, len(columns) + 1):
-            if i == len(columns) or table.columns[columns[i]][: level + 1] != table.columns[columns[start]][: level + 1]:
+            if (
+                i == len(columns)
+                or table.columns[columns[i]][: level + 1] != table.columns[columns[start]][: level + 1]
+            ):
                 if i - 1 > start:
                     yield start, i - 1, level
                 start = i
@@ -354,7 +367,10 @@ def _row_spans(table: TableData, body_rows: list[int]):
     for level in range(len(table.row_titles) - 1):
         start = 0
         for i in range(1, len(body_rows) + 1):
-            if i == len(body_rows) or table.rows[body_rows[i]][: level + 1] != table.rows[body_rows[start]][: level + 1]:
+            if (
+                i == len(body_rows)
+                or table.rows[body_rows[i]][: level + 1] != table.rows[body_rows[start]][: level + 1]
+            ):
                 if i - 1 > start:
                     yield start, i - 1, level
                 start = i

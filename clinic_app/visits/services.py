@@ -180,12 +180,8 @@ def record_visit(
     _flush_or_duplicate(client, actor.clinic_id, values["service_date"])
     if referral is not None:
         referrals.complete(referral, visit=visit)
-    record_event(
-        actor=actor,
-        action="visit.create",
-        target=visit,
-        detail=("sections=" + ",".join(services.given())) if services.given() else None,
-    )
+    # Which services were given is health information: it stays out of the audit trail.
+    record_event(actor=actor, action="visit.create", target=visit)
     db.session.commit()
     return visit
 

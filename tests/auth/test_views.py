@@ -10,7 +10,7 @@ from clinic_app.extensions import db
 from tests.factories import PASSWORD
 from tests.helpers import count, form_state, text
 
-GENERIC = "The username or password is not correct."
+GENERIC = "The username or password is not correct, or sign-in is paused after too many attempts."
 COOKIE = "bluebox_session"
 
 

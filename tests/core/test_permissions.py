@@ -48,6 +48,10 @@ EXPECTED_TABLE = {
     "outreach.assign_tracing": {NURSE, DATA_ADMIN},
     "outreach.hotspots": {NURSE, DATA_ADMIN, ADMIN},
     "outreach.trainings": {PEER, NURSE, DATA_ADMIN},
+    # Reports: aggregates for programme staff; files that leave the clinic only for M&E, data admins, admins.
+    "reports.view": {NURSE, DATA_ADMIN, ME, ADMIN},
+    "reports.export": {DATA_ADMIN, ME, ADMIN},
+    "reports.quality_records": {NURSE, DATA_ADMIN},
 }
 
 
@@ -171,7 +175,20 @@ def _example_arguments(endpoint: str) -> dict:
     """Values for URL parts that are not record ids, by endpoint (a new one must be added here)."""
     from clinic_app.duelists.services import DUE_LISTS
 
-    return {"duelists.show": {"name": next(iter(DUE_LISTS))}}.get(endpoint, {})
+    from clinic_app.reports.quality import CHECKS
+
+    return {
+        "duelists.show": {"name": next(iter(DUE_LISTS))},
+        "reports.quality_list": {"code": CHECKS[0].code},
+    }.get(endpoint, {})
+
+
+# Query strings a page needs to answer 200 (report choices are parameters, never client data).
+EXAMPLE_QUERIES = {
+    "reports.preview": "?format_code=clinic_monthly&period_code=2026-10",
+    "reports.download": "?format_code=clinic_monthly&period_code=2026-10&as=json",
+    "reports.quality_list": "?period_code=2026-10",
+}
 
 
 def _url(app, endpoint: str, rule: str, ids: dict) -> str:
@@ -180,7 +197,9 @@ def _url(app, endpoint: str, rule: str, ids: dict) -> str:
     needed = set(route.arguments) - set(route.defaults or {})
     missing = needed - set(values)
     assert not missing, f"give an example value for {missing} of {endpoint} in _route_records or _example_arguments"
-    return route.build({name: values[name] for name in needed}, append_unknown=False)[1]
+    return route.build({name: values[name] for name in needed}, append_unknown=False)[1] + EXAMPLE_QUERIES.get(
+        endpoint, ""
+    )
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
