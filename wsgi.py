@@ -1,5 +1,11 @@
-"""Production entry point, served by waitress: ``waitress-serve --listen=127.0.0.1:5000 wsgi:app``."""
+"""Production entry point, served by waitress: ``waitress-serve --listen=127.0.0.1:5000 wsgi:app``.
+
+Starts the automatic daily backup next to the app (the factory itself never does).
+"""
 
 from clinic_app import create_app
+from clinic_app.backups import scheduler
 
 app = create_app()
+if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    scheduler.start(app)

@@ -30,9 +30,16 @@ def register_extensions(app: Flask) -> None:
     from clinic_app.core import sqlite
     from clinic_app.core.i18n import select_locale
     from clinic_app.extensions import babel, csrf, db, login_manager, migrate
+    from clinic_app.vault.keyring import Vault
 
+    keys = Vault(app)
+    app.extensions["vault"] = keys
+    if keys.enabled:
+        from sqlcipher3 import dbapi2 as sqlcipher
+
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "module": sqlcipher}
     db.init_app(app)
-    sqlite.configure_engines(app)
+    sqlite.configure_engines(app, keys)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -43,9 +50,22 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from clinic_app import audit, auth, clients, clinics, demo, duelists, main, outreach, reports, visits
+    from clinic_app import (
+        audit,
+        auth,
+        backups,
+        clients,
+        clinics,
+        demo,
+        duelists,
+        main,
+        outreach,
+        reports,
+        vault,
+        visits,
+    )
 
-    for feature in (main, auth, clinics, clients, visits, duelists, outreach, reports, audit, demo):
+    for feature in (main, auth, clinics, clients, visits, duelists, outreach, reports, audit, vault, backups, demo):
         app.register_blueprint(feature.bp)
 
 
@@ -54,6 +74,7 @@ def register_request_hooks(app: Flask) -> None:
     from clinic_app.core import guard
 
     app.session_interface = sessions.SessionInterface()
+    app.before_request(guard.require_unlocked)
     app.before_request(sessions.expire_idle_sessions)
     app.before_request(guard.enforce_permissions)
     app.after_request(guard.security_headers)

@@ -30,6 +30,11 @@ class Config:
     # The code of the clinic this installation runs at (see README).
     CLINIC_CODE = None
     PAGE_SIZE = 50
+    BACKUP_DIR = None  # default: instance/backups
+    BACKUP_KEEP = 14  # daily backups kept
+    # "sqlcipher": the SQLite file is encrypted and unlocked with a passphrase after each start
+    # (the default for a clinic's SQLite database); "none": not encrypted by the app (tests, PostgreSQL).
+    DATABASE_ENCRYPTION = None
     # Clinical rules and due lists (see visits/rules.py and duelists/).
     PREP_TEST_WINDOW_DAYS = 7  # a negative HIV test this recent allows a PrEP start
     CERVICAL_MIN_AGE = 25
@@ -56,3 +61,5 @@ def load_into(app, test_config: dict | None) -> None:
     app.config.from_prefixed_env("CLINIC")
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if app.config.get("DATABASE_ENCRYPTION") is None and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        app.config["DATABASE_ENCRYPTION"] = "sqlcipher"  # a clinic's own SQLite file is encrypted at rest

@@ -15,6 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _venv  # noqa: E402
 
+DEMO_PASSPHRASE = "demo passphrase - synthetic data only"  # noqa: S105 (printed; demo database only)
+
 
 def ensure_secret_key(instance: Path) -> None:
     instance.mkdir(exist_ok=True)
@@ -36,12 +38,21 @@ def main() -> None:
     instance = _venv.ROOT / "instance"
     ensure_secret_key(instance)
     env = dict(os.environ)
+    flask = ["-m", "flask", "--app", "clinic_app"]
+    encrypted = not env.get("DATABASE_URL", "sqlite").startswith("postgresql")
     if args.demo:
         env["DATABASE_URL"] = f"sqlite:///{instance / 'demo.db'}"
-    flask = ["-m", "flask", "--app", "clinic_app"]
-    _venv.run(python, *flask, "db", "upgrade", env=env)
-    if args.demo:
+        env["CLINIC_DB_PASSPHRASE"] = DEMO_PASSPHRASE
+        _venv.run(python, *flask, "db", "upgrade", env=env)
         _venv.run(python, *flask, "demo", "seed", env=env)
+        print(f"Demo database passphrase (demo only, never for real records): {DEMO_PASSPHRASE}")
+    elif encrypted:
+        print(
+            "The records are encrypted: open the address below and unlock them with the database passphrase "
+            "(or set them up, the first time)."
+        )
+    else:
+        _venv.run(python, *flask, "db", "upgrade", env=env)
     if args.setup_only:
         return
     print(f"Serving on http://{args.host}:{args.port}  (Ctrl+C to stop)", flush=True)

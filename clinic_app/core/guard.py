@@ -6,6 +6,16 @@ from flask_login import current_user
 from clinic_app.audit.services import record_and_commit
 from clinic_app.core.permissions import PUBLIC, required_action, role_can
 from clinic_app.core.views import current_actor
+from clinic_app.vault.keyring import vault
+
+
+def require_unlocked():
+    """While the encrypted database is locked, only the unlock page (and static files) answer."""
+    if not vault().locked or request.endpoint in ("static", "vault.unlock", "vault.set_up"):
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("vault.unlock"))
+    abort(503)
 
 
 def enforce_permissions():

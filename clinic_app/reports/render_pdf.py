@@ -152,15 +152,20 @@ def _cover(dataset: Dataset, styles) -> list:
     if dataset.notes:
         story.append(_p(_("Notes"), styles["h2"]))
         story += [Paragraph(escape(note), styles["body"], bulletText="\N{BULLET}") for note in dataset.notes]
-    titles = {d.indicator: d.title for d in dataset.definitions}
-    units = {d.indicator: d.unit for d in dataset.definitions}
+    return story + [_p(_("Summary"), styles["h2"]), _summary(dataset, styles)]
+
+
+def _summary(dataset: Dataset, styles) -> Table:
+    """Each indicator's total, with its title and unit (from the definitions, else its first table)."""
+    described = {}
+    for table in (t for group in dataset.groups for t in group.tables):
+        described.setdefault(table.indicator, (table.title, table.unit))
+    described |= {d.indicator: (d.title, d.unit) for d in dataset.definitions}
     rows = [[_("Indicator"), _("Title"), _("Unit"), _("Total")]]
-    rows += [
-        [code, _p(titles.get(code, ""), styles["cell"]), _unit(units.get(code, "")), str(total)]
-        for code, total in dataset.totals().items()
-    ]
-    story += [_p(_("Summary"), styles["h2"]), _simple_table(rows, [100, 360, 60, 60], numeric_from=3)]
-    return story
+    for code, total in dataset.totals().items():
+        title, unit = described.get(code, ("", ""))
+        rows.append([code, _p(title, styles["cell"]), _unit(unit), str(total)])
+    return _simple_table(rows, [100, 360, 60, 60], numeric_from=3)
 
 
 # --- trend ----------------------------------------------------------------------------------------------------
@@ -173,7 +178,10 @@ def _trend(dataset: Dataset, styles) -> list:
     labels = [dataset.trend_titles.get(code, code) for code in codes]
     story = [PageBreak(), _p(_("Trend"), styles["h1"]), _trend_chart(dataset, codes, labels), Spacer(1, 6)]
     rows = [[_("Indicator")] + list(dataset.trend_periods)]
-    rows += [[_p(label, styles["cell"])] + [str(v) for v in dataset.trend[code]] for code, label in zip(codes, labels)]
+    rows += [
+        [_p(label, styles["cell"])] + [str(v) for v in dataset.trend[code]]
+        for code, label in zip(codes, labels, strict=True)
+    ]
     story.append(_simple_table(rows, [300] + [70] * len(dataset.trend_periods), numeric_from=1))
     return story
 
@@ -237,6 +245,10 @@ def _fit(text: str, font: str, size: float, cap: float) -> float:
     return min(whole, max(longest, cap)) + 2 * PAD + 1
 
 
+def _number_width(values, size: float) -> float:
+    return max((stringWidth(str(v), BOLD, size) + 2 * PAD for v in values), default=0)
+
+
 def _layout(table: TableData) -> _Layout:
     value_columns = list(range(len(table.columns))) if table.column_titles else []
     size = 7 if len(value_columns) > WIDE else 8
@@ -245,42 +257,37 @@ def _layout(table: TableData) -> _Layout:
     for level in range(max(len(table.row_titles), 1)):
         texts = [table.rows[r][level] for r in body_rows] + table.row_titles[level : level + 1] + [_("Total")]
         label_widths.append(max(_fit(text, BOLD, size, LABEL_MAX) for text in texts))
-    numbers = lambda values: max((stringWidth(str(v), BOLD, size) + 2 * PAD for v in values), default=0)  # noqa: E731
     column_widths = {
         c: max(
             COLUMN_MIN,
             _fit(table.columns[c][-1], BOLD, size, HEADER_MAX),
-            numbers([row[c] for row in table.values] + [table.column_totals[c]]),
+            _number_width([row[c] for row in table.values] + [table.column_totals[c]], size),
         )
         for c in value_columns
     }
-    total_width = max(COLUMN_MIN, _fit(_("Total"), BOLD, size, HEADER_MAX), numbers([table.total]))
+    total_width = max(COLUMN_MIN, _fit(_("Total"), BOLD, size, HEADER_MAX), _number_width([table.total], size))
     return _Layout(table, size, value_columns, body_rows, label_widths, column_widths, total_width)
 
 
 def _chunks(layout: _Layout) -> list[list[int]]:
     """The value columns cut into pieces that fit the page, keeping top-level header groups whole if possible."""
+    columns, widths = layout.table.columns, layout.column_widths
     room = FRAME_WIDTH - sum(layout.label_widths) - layout.total_width
     blocks: list[list[int]] = []
     for c in layout.value_columns:
-        if (
-            blocks
-            and len(layout.table.column_titles) > 1
-            and layout.table.columns[c][0] == layout.table.columns[blocks[-1][-1]][0]
-        ):
+        if blocks and len(layout.table.column_titles) > 1 and columns[c][0] == columns[blocks[-1][-1]][0]:
             blocks[-1].append(c)
         else:
             blocks.append([c])
     chunks: list[list[int]] = [[]]
-    width = lambda cols: sum(layout.column_widths[c] for c in cols)  # noqa: E731
     for block in blocks:
-        if width(chunks[-1] + block) <= room:
+        if sum(widths[k] for k in chunks[-1] + block) <= room:
             chunks[-1] += block
             continue
         if chunks[-1]:
             chunks.append([])
         for c in block:  # a block wider than the page is cut column by column
-            if chunks[-1] and width(chunks[-1] + [c]) > room:
+            if chunks[-1] and sum(widths[k] for k in chunks[-1]) + widths[c] > room:
                 chunks.append([])
             chunks[-1].append(c)
     return chunks
@@ -319,13 +326,13 @@ def _grid_table(layout: _Layout, columns: list[int], show_total: bool) -> Table:
     rows, spans = _header(layout, columns, show_total, head, corner), []
     for level in range(labels):
         spans.append(("SPAN", (level, 0), (level, levels - 1)))
-    for start, end, level in _header_spans(table, columns, levels if layout.value_columns else 0):
+    for start, end, level in _runs([table.columns[c] for c in columns], levels - 1):
         spans.append(("SPAN", (labels + start, level), (labels + end, level)))
     for r in layout.body_rows:
         cells = [_p(text, label) for text in table.rows[r]]
         cells += [str(table.values[r][c]) for c in columns]
         rows.append(cells + ([str(table.row_totals[r])] if show_total else []))
-    for start, end, level in _row_spans(table, layout.body_rows):
+    for start, end, level in _runs([table.rows[r] for r in layout.body_rows], len(table.row_titles) - 1):
         spans.append(("SPAN", (level, levels + start), (level, levels + end)))
     totals = [_p(_("Total"), corner)] + [""] * (labels - 1) + [str(table.column_totals[c]) for c in columns]
     rows.append(totals + ([str(table.total)] if show_total else []))
@@ -348,29 +355,12 @@ def _header(layout: _Layout, columns: list[int], show_total: bool, head, corner)
     return rows
 
 
-def _header_spans(table: TableData, columns: list[int], levels: int):
-    """(first, last, level) runs of columns that share a header label and everything above it."""
-    for level in range(levels - 1):
+def _runs(labels: list[list[str]], depth: int):
+    """(first, last, level) runs of neighbours sharing their first level + 1 labels, for the outer ``depth`` levels."""
+    for level in range(depth):
         start = 0
-        for i in range(1, len(columns) + 1):
-            if (
-                i == len(columns)
-                or table.columns[columns[i]][: level + 1] != table.columns[columns[start]][: level + 1]
-            ):
-                if i - 1 > start:
-                    yield start, i - 1, level
-                start = i
-
-
-def _row_spans(table: TableData, body_rows: list[int]):
-    """(first, last, level) runs of body rows that share an outer row label."""
-    for level in range(len(table.row_titles) - 1):
-        start = 0
-        for i in range(1, len(body_rows) + 1):
-            if (
-                i == len(body_rows)
-                or table.rows[body_rows[i]][: level + 1] != table.rows[body_rows[start]][: level + 1]
-            ):
+        for i in range(1, len(labels) + 1):
+            if i == len(labels) or labels[i][: level + 1] != labels[start][: level + 1]:
                 if i - 1 > start:
                     yield start, i - 1, level
                 start = i

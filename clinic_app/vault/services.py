@@ -1,0 +1,61 @@
+"""Unlock, first set-up and key rotation of the encrypted database."""
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_migrate import upgrade
+
+from clinic_app.core.errors import Invalid
+from clinic_app.extensions import db
+from clinic_app.vault.keyring import MIN_PASSPHRASE, quote, vault
+
+
+def _ready() -> None:
+    """After unlocking: fresh connections, and the schema brought up to date."""
+    db.engine.dispose()
+    upgrade()
+
+
+def unlock(passphrase: str) -> None:
+    keys = vault()
+    if keys.wait_seconds():
+        raise Invalid(_("Too many wrong passphrases. Wait %(n)d seconds.", n=keys.wait_seconds()))
+    if not keys.unlock(passphrase or ""):
+        raise Invalid(
+            _("This passphrase does not open the database."),
+            {"passphrase": _("This passphrase does not open the database.")},
+        )
+    _ready()
+
+
+def set_up(passphrase: str, confirm: str) -> None:
+    """Create the clinic's encrypted database on a new installation."""
+    keys = vault()
+    if keys.exists:
+        raise Invalid(_("This installation already has a database; unlock it instead."))
+    problem = passphrase_problem(passphrase, confirm)
+    if problem:
+        raise Invalid(problem, {"passphrase": problem})
+    keys.create(passphrase)
+    _ready()
+
+
+def passphrase_problem(passphrase: str, confirm: str) -> str | None:
+    if len(passphrase or "") < MIN_PASSPHRASE:
+        return _("Use at least %(n)d characters: a sentence of four or five words is good.", n=MIN_PASSPHRASE)
+    if passphrase != confirm:
+        return _("The two passphrases differ.")
+    return None
+
+
+def rekey(new_passphrase: str, confirm: str) -> None:
+    """Re-encrypt the database under a new passphrase (the app must hold the current one)."""
+    problem = passphrase_problem(new_passphrase, confirm)
+    if problem:
+        raise Invalid(problem, {"passphrase": problem})
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql(f"PRAGMA rekey = {quote(new_passphrase)}")
+    keys = vault()
+    keys.forget()
+    keys.unlock(new_passphrase)
+    db.engine.dispose()
+    current_app.logger.info("database passphrase changed")
