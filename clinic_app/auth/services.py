@@ -13,7 +13,7 @@ from clinic_app.clinics.models import Clinic
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Invalid
-from clinic_app.core.permissions import Role
+from clinic_app.core.permissions import Role, can_grant
 from clinic_app.extensions import db
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -60,6 +60,8 @@ def create_user(
         actor.require("users.manage")
     username = normalise_username(username)
     errors = _check_new_account(username, password, clinic)
+    if actor is not None and not can_grant(actor.role, role):
+        errors["role"] = _("You cannot give a role you do not hold.")
     if not (display_name or "").strip():
         errors["display_name"] = _("Enter the person's name as staff know them.")
     if errors:
@@ -158,6 +160,8 @@ def update_user(
         problem = password_problem(new_password, username=user.username)
         if problem:
             errors["new_password"] = problem
+    if Role(role) != user.role and not can_grant(actor.role, role):
+        errors["role"] = _("You cannot give a role you do not hold.")
     if user.id == actor.id and (not active or Role(role) != user.role):
         errors["role"] = _("You cannot disable your own account or change your own role.")
     if errors:

@@ -63,7 +63,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.view": frozenset({Role.ADMIN}),
 }
 
+# Who may give which role to an account: nobody grants a role they do not hold
+# (only administrators manage accounts, and they hold every power to do so).
+GRANTABLE: dict[Role, frozenset[Role]] = {Role.ADMIN: ALL_ROLES}
+
 PUBLIC = "public"
+
+
+def can_grant(granter: Role | str | None, role: Role | str) -> bool:
+    try:
+        return granter is not None and Role(role) in GRANTABLE.get(Role(granter), frozenset())
+    except ValueError:
+        return False
 
 
 def role_can(role: Role | str | None, action: str) -> bool:
