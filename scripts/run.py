@@ -35,6 +35,7 @@ def main() -> None:
     args = parser.parse_args()
 
     python = _venv.ensure("requirements.txt")
+    _venv.run(python, str(_venv.ROOT / "scripts" / "translations.py"), "compile")
     instance = _venv.ROOT / "instance"
     ensure_secret_key(instance)
     env = dict(os.environ)

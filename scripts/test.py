@@ -17,6 +17,9 @@ import _venv  # noqa: E402
 
 def main() -> int:
     python = _venv.ensure("requirements-dev.txt")
+    subprocess.run(
+        [str(python), str(_venv.ROOT / "scripts" / "translations.py"), "compile"], cwd=_venv.ROOT, check=True
+    )
     steps = [
         ("lint", ["-m", "ruff", "check", "."], {}),
         ("format", ["-m", "ruff", "format", "--check", "clinic_app", "tests", "scripts"], {}),

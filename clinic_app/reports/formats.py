@@ -129,20 +129,20 @@ def get_format(code: str) -> ReportFormat:
     return formats[code]
 
 
+def _labels(value, key: str = ""):
+    """Every title, description and category label in a parsed format file."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _labels(v, "label" if key == "map" else k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _labels(v, "label" if key == "order" else key)
+    elif isinstance(value, str) and key in ("title", "description", "label"):
+        yield value
+
+
 def extract_toml(fileobj, keywords, comment_tags, options):
-    """Babel extractor: the titles and labels of format files, for translation."""
+    """Babel extractor (see babel.cfg): the titles and labels of format files, for translation."""
     raw = tomllib.loads(fileobj.read().decode("utf-8"))
-
-    def walk(value, key=""):
-        if isinstance(value, dict):
-            for k, v in value.items():
-                yield from walk(v, k)
-        elif isinstance(value, list):
-            for v in value:
-                yield from walk(v, key)
-        elif isinstance(value, str) and key in ("title", "description", "label") or key in ("map", "order"):
-            if isinstance(value, str):
-                yield value
-
-    for text in dict.fromkeys(walk(raw)):
+    for text in dict.fromkeys(_labels(raw)):
         yield 0, "gettext", text, []
