@@ -45,6 +45,9 @@ from clinic_app.screening.models import (
     TreatmentTiming,
 )
 from clinic_app.visits.models import (
+    PepExposure,
+    PepOutcome,
+    PepRegimen,
     PrepEventType,
     PrepRegimen,
     PrepStopReason,
@@ -59,6 +62,7 @@ from clinic_app.visits.sections import (
     CervicalInput,
     CommoditiesInput,
     HivTestInput,
+    PepInput,
     PrepInput,
     SelfTestInput,
     ServicesInput,
@@ -283,6 +287,19 @@ def _services(rng, h: History, client: Client, day: date) -> ServicesInput:
         commodities=goods,
         selftest=kits,
         cervical=_cervical(rng, h, client, day),
+        pep=_pep(rng, h, hiv),
+    )
+
+
+def _pep(rng, h: History, hiv: HivTestInput | None) -> PepInput | None:
+    """Now and then a client comes after sexual violence, within 72 hours, tested negative today."""
+    if h.positive or hiv is None or hiv.screening_result != AssayResult.NON_REACTIVE or rng.random() > 0.03:
+        return None
+    return PepInput(
+        exposure=PepExposure.SEXUAL_VIOLENCE,
+        hours_since_exposure=rng.randint(3, 60),
+        regimen=PepRegimen.TDF_3TC_DTG,
+        outcome=rng.choice([PepOutcome.COMPLETED, None]),
     )
 
 
@@ -303,6 +320,8 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
             created_at=datetime.combine(day, time(rng.randint(7, 15), rng.randint(0, 59)), UTC),
         )
         reasons = implied_reasons(services) or {VisitReason.GENERAL}
+        if services.pep is not None:
+            reasons.add(VisitReason.VIOLENCE)
         visit.reason_rows = [VisitReasonRow(reason=r) for r in sorted(reasons)]
         db.session.add(visit)
         apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False)
