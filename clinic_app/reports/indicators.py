@@ -9,10 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 
 from clinic_app.clients.models import Client, KeyPopulation
-from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, Training, TrainingAttendee
+from clinic_app.outreach.models import (
+    ContactKind,
+    OutreachContact,
+    Referral,
+    ReferralService,
+    Training,
+    TrainingAttendee,
+)
 from clinic_app.reports.facts import Window, on_art_by, person_columns, positive_by
 from clinic_app.screening.models import (
     ArtSite,
@@ -317,12 +324,22 @@ def outreach_contacts(window: Window):
 
 
 def people_reached(window: Window):
-    """Each known client once, each new contact's UIC once, an anonymous contact as one, a group by its head count."""
+    """Each person once: a client by their record (a contact's UIC that names a registered client
+    counts as that client), another UIC once, a contact with neither as one, a group by its head count."""
     individual = OutreachContact.kind == ContactKind.INDIVIDUAL
-    known = (
-        select(*person_columns(), func.min(OutreachContact.contact_date).label("on_date"), literal(1).label("weight"))
-        .join(Client, Client.id == OutreachContact.client_id)
+    person = func.coalesce(OutreachContact.client_id, _client_by_uic())
+    contacts = (
+        select(
+            person.label("client_id"),
+            OutreachContact.contact_uic.label("uic"),
+            OutreachContact.contact_date.label("on_date"),
+        )
         .where(*_contacts(window), individual)
+        .subquery()
+    )
+    known = (
+        select(*person_columns(), func.min(contacts.c.on_date).label("on_date"), literal(1).label("weight"))
+        .join(Client, Client.id == contacts.c.client_id)
         .group_by(Client.id)
     )
     by_uic = (
@@ -330,16 +347,11 @@ def people_reached(window: Window):
             literal(None).label("sex"),
             literal(None).label("dob"),
             literal(None).label("kp"),
-            func.min(OutreachContact.contact_date).label("on_date"),
+            func.min(contacts.c.on_date).label("on_date"),
             literal(1).label("weight"),
         )
-        .where(
-            *_contacts(window),
-            individual,
-            OutreachContact.client_id.is_(None),
-            OutreachContact.contact_uic.is_not(None),
-        )
-        .group_by(OutreachContact.contact_uic)
+        .where(contacts.c.client_id.is_(None), contacts.c.uic.is_not(None))
+        .group_by(contacts.c.uic)
     )
     others = select(
         literal(None).label("sex"),
@@ -387,8 +399,15 @@ def people_trained(window: Window):
 
 
 def kp_prev(window: Window):
-    """People reached with an individual prevention package, each once: an HIV test (or known
-    positive status) or a test offer/referral, plus at least one other intervention."""
+    """Key-population people reached with an individual prevention package, each once.
+
+    A reach is a clinic visit with an HIV test (or a known positive status) plus another
+    service, or an individual outreach contact with another intervention. Testing status:
+    known positive (known before the first reach), newly tested or referred (tested at the
+    clinic, given a self-test kit, offered a referral, or given an HIV-test referral slip).
+    Someone neither known positive nor tested or referred is not counted. "Declined" stays
+    empty: a declined offer is not recorded yet.
+    """
     another = or_(
         Visit.dispensed.any(),
         Visit.prep_event.has(),
@@ -400,12 +419,11 @@ def kp_prev(window: Window):
         select(
             Visit.client_id.label("client_id"),
             Visit.service_date.label("on_date"),
-            case((HivTest.previous_status == PreviousHivStatus.KNOWN_POSITIVE, 2), else_=1).label("status_rank"),
+            case((HivTest.screening_result.is_not(None), 2), else_=0).label("status_rank"),
         )
         .join(HivTest, HivTest.visit_id == Visit.id)
         .where(window.dates(Visit.service_date), window.clinics(Visit.clinic_id), another)
     )
-    offered = or_(OutreachContact.referral_offered.is_(True), OutreachContact.self_test_kits > 0)
     other_help = or_(
         OutreachContact.male_condoms > 0,
         OutreachContact.lubricant > 0,
@@ -413,22 +431,13 @@ def kp_prev(window: Window):
         OutreachContact.rights_info.is_(True),
         OutreachContact.violence_info.is_(True),
     )
-    by_uic = (
-        select(Client.id)
-        .where(Client.uic == OutreachContact.contact_uic, Client.merged_into_id.is_(None))
-        .limit(1)
-        .scalar_subquery()
-    )
     in_outreach = select(
-        func.coalesce(OutreachContact.client_id, by_uic).label("client_id"),
+        func.coalesce(OutreachContact.client_id, _client_by_uic()).label("client_id"),
         OutreachContact.contact_date.label("on_date"),
-        case((offered, 1), else_=0).label("status_rank"),
-    ).where(
-        *_contacts(window),
-        OutreachContact.kind == ContactKind.INDIVIDUAL,
-        other_help,
-        or_(OutreachContact.client_id.is_not(None), OutreachContact.contact_uic.is_not(None)),
-    )
+        case((or_(OutreachContact.self_test_kits > 0, OutreachContact.referral_offered.is_(True)), 2), else_=0).label(
+            "status_rank"
+        ),
+    ).where(*_contacts(window), OutreachContact.kind == ContactKind.INDIVIDUAL, other_help)
     reached = union_all(at_clinic, in_outreach).subquery()
     people = (
         select(
@@ -440,12 +449,33 @@ def kp_prev(window: Window):
         .group_by(reached.c.client_id)
         .subquery()
     )
-    known_positive = positive_by(Client.id, people.c.on_date)
-    status = case(
-        (known_positive, "known_positive"), (people.c.status_rank >= 1, "tested_or_referred"), else_="declined"
+    referred = exists(
+        select(Referral.id).where(
+            Referral.client_id == people.c.client_id,
+            Referral.service == ReferralService.HIV_TEST,
+            window.dates(Referral.issued_on),
+        )
     )
-    return select(*person_columns(), people.c.on_date, status.label("testing_status"), literal(1).label("weight")).join(
-        Client, Client.id == people.c.client_id
+    known_positive = positive_by(Client.id, people.c.on_date, known_before=True)
+    status = case(
+        (known_positive, "known_positive"),
+        (or_(people.c.status_rank >= 2, referred), "tested_or_referred"),
+        else_=None,
+    )
+    return (
+        select(*person_columns(), people.c.on_date, status.label("testing_status"), literal(1).label("weight"))
+        .join(Client, Client.id == people.c.client_id)
+        .where(Client.key_population != KeyPopulation.NON_KP, status.is_not(None))
+    )
+
+
+def _client_by_uic():
+    """The registered client an outreach contact's UIC names, if any (so a person counts once)."""
+    return (
+        select(Client.id)
+        .where(Client.uic == OutreachContact.contact_uic, Client.merged_into_id.is_(None))
+        .limit(1)
+        .scalar_subquery()
     )
 
 
