@@ -35,9 +35,7 @@ def register_extensions(app: Flask) -> None:
     keys = Vault(app)
     app.extensions["vault"] = keys
     if keys.enabled:
-        from sqlcipher3 import dbapi2 as sqlcipher
-
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "module": sqlcipher}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], **keys.engine_options()}
     db.init_app(app)
     sqlite.configure_engines(app, keys)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))

@@ -32,6 +32,7 @@ class Config:
     PAGE_SIZE = 50
     BACKUP_DIR = None  # default: instance/backups
     BACKUP_KEEP = 14  # daily backups kept
+    BACKUP_AUTOMATIC = True  # the production server (wsgi.py) backs up once a day
     # "sqlcipher": the SQLite file is encrypted and unlocked with a passphrase after each start
     # (the default for a clinic's SQLite database); "none": not encrypted by the app (tests, PostgreSQL).
     DATABASE_ENCRYPTION = None

@@ -44,6 +44,8 @@ def main() -> None:
     if args.demo:
         env["DATABASE_URL"] = f"sqlite:///{instance / 'demo.db'}"
         env["CLINIC_DB_PASSPHRASE"] = DEMO_PASSPHRASE
+        if not (instance / "demo.db").exists():
+            _venv.run(python, *flask, "vault", "set-up", env=env)
         _venv.run(python, *flask, "db", "upgrade", env=env)
         _venv.run(python, *flask, "demo", "seed", env=env)
         print(f"Demo database passphrase (demo only, never for real records): {DEMO_PASSPHRASE}")

@@ -56,17 +56,23 @@ def make_backup(now: datetime | None = None) -> Backup:
     stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
     target = folder / f"{PREFIX}{stamp}.db"
     partial = target.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
-    raw = db.engine.raw_connection()  # outside any transaction: VACUUM cannot run inside one
-    try:
-        raw.driver_connection.execute("VACUUM INTO ?", (str(partial),))
-    finally:
-        raw.close()
+    for leftover in folder.glob(f"{PREFIX}*.partial"):  # from a backup a power cut interrupted
+        leftover.unlink(missing_ok=True)
+    _vacuum_into(partial)
     partial.replace(target)  # a power cut never leaves a half-written file under a backup's name
     keep = current_app.config.get("BACKUP_KEEP", 14)
     for old in list_backups()[keep:]:
         old.path.unlink(missing_ok=True)
     return Backup(target, datetime.strptime(stamp, "%Y%m%d-%H%M%S").replace(tzinfo=UTC), target.stat().st_size)
+
+
+def _vacuum_into(path: Path) -> None:
+    """A consistent copy of the live database, WAL included, encrypted with the same key."""
+    raw = db.engine.raw_connection()  # outside any transaction: VACUUM cannot run inside one
+    try:
+        raw.driver_connection.execute("VACUUM INTO ?", (str(path),))
+    finally:
+        raw.close()
 
 
 def check_backup(path: Path) -> None:
@@ -102,11 +108,11 @@ def restore(path: Path, now: datetime | None = None) -> Path:
     if live is None:
         raise BackupError("Only SQLite databases are restored by the app.")
     check_backup(path)
-    db.engine.dispose()
     stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
     kept = live.with_name(f"{live.stem}-before-restore-{stamp}.db")
     if live.exists():
-        shutil.copy2(live, kept)
+        _vacuum_into(kept)  # every committed record, including those still in the WAL
+    db.engine.dispose()
     for suffix in ("-wal", "-shm"):
         Path(f"{live}{suffix}").unlink(missing_ok=True)
     shutil.copy2(path, live)

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, current_app, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -44,9 +44,22 @@ def handle_csrf(_error: CSRFError):
 
 def handle_unexpected(error: Exception):
     db.session.rollback()
+    if _key_changed_underneath(error):
+        return redirect(url_for("vault.unlock"))
     # The message of an exception may hold user input: log only its type.
     log.error("unhandled %s", type(error).__name__, exc_info=False)
     return _page(500)
+
+
+def _key_changed_underneath(error: Exception) -> bool:
+    """The database was re-keyed while the app ran: lock it again, so the new passphrase is asked."""
+    keys = current_app.extensions.get("vault")
+    if keys is None or not keys.enabled or "file is not a database" not in str(error):
+        return False
+    keys.forget()
+    db.engine.dispose()
+    log.warning("the database no longer opens with the passphrase held: locked until unlocked again")
+    return True
 
 
 def register(app: Flask) -> None:

@@ -30,7 +30,8 @@ def _durable(cursor) -> None:
 
 
 def _on_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A long export reads on a connection marked read_only and never takes the write lock.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 def configure_engines(app: Flask, keys: Vault | None = None) -> None:

@@ -95,7 +95,14 @@ def rows(options: LineListOptions) -> Iterator[list]:
     """The line list's rows (without the header), fetched in batches; memory stays flat."""
     key = secrets.token_bytes(32)  # this export's pseudonym key; never stored
     pseudonyms: dict = {}
-    result = db.session.execute(_query(options.window).execution_options(yield_per=BATCH))
+    # Its own read-only connection: a long export never holds the lock nurses need to write.
+    with db.engine.connect().execution_options(read_only=True) as connection:
+        yield from _pseudonymised(
+            connection.execute(_query(options.window).execution_options(yield_per=BATCH)), key, pseudonyms, options
+        )
+
+
+def _pseudonymised(result, key: bytes, pseudonyms: dict, options: LineListOptions) -> Iterator[list]:
     for row in result:
         person = pseudonyms.get(row.client_id)
         if person is None:

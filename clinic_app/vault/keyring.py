@@ -6,6 +6,7 @@ connection opens; pooled connections keep it, so this costs once per connection.
 """
 
 import getpass
+import math
 import os
 import sys
 import threading
@@ -59,9 +60,20 @@ class Vault:
     def exists(self) -> bool:
         return bool(self.path) and self.path.exists()
 
+    def engine_options(self) -> dict:
+        """SQLCipher as the driver; connections open the file but never create it (only set-up does)."""
+        from sqlcipher3 import dbapi2 as sqlcipher
+
+        def connect():
+            return sqlcipher.connect(f"file:{self.path}?mode=rw", uri=True, check_same_thread=False)
+
+        return {"module": sqlcipher, "creator": connect}
+
     def passphrase(self) -> str:
         """For a new connection: the passphrase, asked on the terminal for a command if need be."""
         if self._passphrase is None and not has_request_context():
+            if not self.exists:
+                raise Locked("There is no database yet: set it up from the app's page first.")
             given = os.environ.get(ENV_PASSPHRASE) or (
                 getpass.getpass("Database passphrase: ") if sys.stdin and sys.stdin.isatty() else None
             )
@@ -77,7 +89,9 @@ class Vault:
         """Whether this passphrase opens the database file."""
         from sqlcipher3 import dbapi2 as sqlcipher
 
-        connection = sqlcipher.connect(str(self.path))
+        if not self.exists:
+            return False
+        connection = sqlcipher.connect(f"file:{self.path}?mode=rw", uri=True)  # never creates the file
         try:
             connection.execute(f"PRAGMA key = {quote(passphrase)}")
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -88,7 +102,7 @@ class Vault:
             connection.close()
 
     def wait_seconds(self) -> int:
-        return max(0, int(self._next_try - time.monotonic()))
+        return max(0, math.ceil(self._next_try - time.monotonic()))
 
     def unlock(self, passphrase: str) -> bool:
         """Try a passphrase; wrong guesses make the next try wait longer (kept in memory: the database is shut)."""
