@@ -7,5 +7,5 @@ from clinic_app import create_app
 from clinic_app.backups import scheduler
 
 app = create_app()
-if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and app.config["BACKUP_AUTOMATIC"]:
     scheduler.start(app)
