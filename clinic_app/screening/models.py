@@ -57,13 +57,13 @@ class HivTest(Record, Base):
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
     visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
     modality: Mapped[TestingModality | None] = mapped_column(coded(TestingModality, 12))
-    previous_status: Mapped[PreviousHivStatus] = mapped_column(coded(PreviousHivStatus, 16))
+    previous_status: Mapped[PreviousHivStatus] = mapped_column(coded(PreviousHivStatus, 16), index=True)
     screening_result: Mapped[AssayResult | None] = mapped_column(coded(AssayResult, 14))
     confirmatory_result: Mapped[AssayResult | None] = mapped_column(coded(AssayResult, 14))
-    final_result: Mapped[HivResult | None] = mapped_column(coded(HivResult, 14))
+    final_result: Mapped[HivResult | None] = mapped_column(coded(HivResult, 14), index=True)
     result_received: Mapped[bool] = mapped_column(default=False)
     art_referred_to: Mapped[str | None] = mapped_column(String(120))
-    art_started_on: Mapped[date | None]
+    art_started_on: Mapped[date | None] = mapped_column(index=True)
     art_site: Mapped[ArtSite | None] = mapped_column(coded(ArtSite, 16))
 
     @property
