@@ -72,6 +72,7 @@ def register_request_hooks(app: Flask) -> None:
     from clinic_app.core import guard
 
     app.session_interface = sessions.SessionInterface()
+    app.before_request(guard.refuse_nul_bytes)
     app.before_request(guard.require_unlocked)
     app.before_request(sessions.expire_idle_sessions)
     app.before_request(guard.enforce_permissions)

@@ -84,13 +84,21 @@ class Browser(FlaskClient):
     need it) and Flask reuses that context, and its ``g``, for test requests.
     Flask-Login caches the signed-in user in ``g`` and Flask-Babel the locale:
     without this, a request would see the user of the previous request, even
-    another browser's or one that has since signed out.
+    another browser's or one that has since signed out. The database session is
+    shared the same way.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
             vars(g).clear()
-        return super().open(*args, **kwargs)
+            # A served request starts and ends with a fresh database session: end whatever
+            # transaction the test's own reads left open on the shared session, and the request's
+            # (a read-only page's transaction cannot turn into the test's next write).
+            db.session.rollback()
+        response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.rollback()
+        return response
 
 
 @pytest.fixture

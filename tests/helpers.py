@@ -20,7 +20,9 @@ def count(model, *where) -> int:
 
 
 def audit_events(action: str | None = None) -> list[AuditEvent]:
-    db.session.expire_all()
+    # Read as a new request would: a page that only read may have left the shared test session
+    # in its read snapshot, taken before the audit line was written by its own transaction.
+    db.session.rollback()
     query = select(AuditEvent).order_by(AuditEvent.occurred_at)
     if action is not None:
         query = query.where(AuditEvent.action == action)

@@ -5,10 +5,12 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from clinic_app.audit.models import GENESIS, AuditEvent, AuditHead
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
+from clinic_app.core.sqlite import reading_request
 from clinic_app.extensions import db
 
 
@@ -16,12 +18,12 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(event.content().encode()).hexdigest()
 
 
-def _head() -> AuditHead:
+def _head(session) -> AuditHead:
     """The chain's end, locked for this transaction (PostgreSQL; SQLite writers are serialised anyway)."""
-    head = db.session.get(AuditHead, 1, with_for_update=True)
+    head = session.get(AuditHead, 1, with_for_update=True)
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
-        db.session.add(head)
+        session.add(head)
     return head
 
 
@@ -34,6 +36,7 @@ def record_event(
     object_id=None,
     detail: str | None = None,
     source: str | None = None,
+    session=None,
 ) -> AuditEvent:
     """Add an audit line to the session (the caller's commit makes it durable).
 
@@ -43,7 +46,8 @@ def record_event(
     if target is not None:
         object_type = target.__tablename__
         object_id = target.id
-    head = _head()
+    session = session or db.session
+    head = _head(session)
     event = AuditEvent(
         id=uuid.uuid4(),
         seq=head.seq + 1,
@@ -60,15 +64,24 @@ def record_event(
     )
     event.hash = _digest(event)
     head.seq, head.hash = event.seq, event.hash
-    db.session.add(event)
+    session.add(event)
     return event
 
 
-def record_and_commit(**kwargs) -> AuditEvent:
-    """Record an event that is not part of another unit of work (a view, a denial)."""
-    event = record_event(**kwargs)
-    db.session.commit()
-    return event
+def record_and_commit(**kwargs) -> None:
+    """Record an event that is not part of another unit of work (a view, a denial, an export).
+
+    It is written at once in its own short write transaction, so a page that only reads
+    never has to turn its read into a write (SQLite would refuse that under load).
+    """
+    if not reading_request():  # the caller's session already writes: add to it
+        record_event(**kwargs)
+        db.session.commit()
+        return
+    with Session(db.engine, expire_on_commit=False) as session:
+        session.connection(execution_options={"write": True})
+        record_event(session=session, **kwargs)
+        session.commit()
 
 
 @dataclass

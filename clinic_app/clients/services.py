@@ -8,7 +8,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select, tuple_, update
 
-from clinic_app.audit.services import record_event
+from clinic_app.audit.services import record_and_commit, record_event
 from clinic_app.auth.models import User
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client, KeyPopulation, Sex
@@ -323,8 +323,7 @@ def view_client(*, actor: Actor, client_id) -> Client:
     client = db.session.get(Client, client_id)
     if client is None:
         raise NotFound()
-    record_event(actor=actor, action="client.view", target=client)
-    db.session.commit()
+    record_and_commit(actor=actor, action="client.view", target=client)
     return client
 
 

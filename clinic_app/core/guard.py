@@ -9,6 +9,13 @@ from clinic_app.core.views import current_actor
 from clinic_app.vault.keyring import vault
 
 
+def refuse_nul_bytes():
+    """No person types a NUL byte; some databases cannot store one. Refuse such a request whole."""
+    if any("\x00" in value for values in request.values.listvalues() for value in values):
+        abort(400)
+    return None
+
+
 def require_unlocked():
     """While the encrypted database is locked, only the unlock page (and static files) answer."""
     if not vault().locked or request.endpoint in ("static", "vault.unlock", "vault.set_up"):

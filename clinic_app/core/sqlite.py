@@ -1,6 +1,6 @@
 """SQLite settings for a desktop that loses power (WAL, full sync, foreign keys), and its encryption key."""
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -30,8 +30,20 @@ def _durable(cursor) -> None:
 
 
 def _on_begin(conn) -> None:
-    # A long export reads on a connection marked read_only and never takes the write lock.
-    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+    """Writers take the write lock at BEGIN (never half-way); readers never take it.
+
+    A page request that only reads (GET) and a long export (read_only) begin a plain
+    read transaction; their audit lines go through their own short write transaction
+    (audit.services.record_and_commit, marked write). Everything else writes.
+    """
+    options = conn.get_execution_options()
+    reading = options.get("read_only") or (not options.get("write") and reading_request())
+    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def reading_request() -> bool:
+    """A page request that only reads (GET): its session never takes the write lock."""
+    return has_request_context() and request.method in ("GET", "HEAD")
 
 
 def configure_engines(app: Flask, keys: Vault | None = None) -> None:

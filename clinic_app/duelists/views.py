@@ -36,6 +36,11 @@ def _filters(actor) -> tuple[DueFilterForm, services.DueFilters]:
     return form, services.DueFilters(clinic_id=clinic_id, peer_educator_id=peer_id)
 
 
+def _filter_args() -> dict:
+    """The filters to carry into links: only the known ones (a URL's other parameters are ignored)."""
+    return {k: v for k, v in request.args.items() if k in ("clinic", "peer") and v}
+
+
 @bp.route("/")
 @requires("duelists.view")
 def index():
@@ -43,7 +48,7 @@ def index():
     form, filters = _filters(actor)
     counts = services.due_counts(actor=actor, settings=due_settings(actor), filters=filters)
     return render_template(
-        "duelists/index.html", form=form, counts=counts, lists=services.DUE_LISTS, args=request.args.to_dict()
+        "duelists/index.html", form=form, counts=counts, lists=services.DUE_LISTS, args=_filter_args()
     )
 
 
@@ -68,5 +73,5 @@ def show(name):
         assign_to=assign_to,
         own_clinic=own_clinic,
         limit=services.LIST_LIMIT,
-        args=request.args.to_dict(),
+        args=_filter_args(),
     )

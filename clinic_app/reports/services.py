@@ -7,7 +7,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from clinic_app.audit.services import record_event
+from clinic_app.audit.services import record_and_commit
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
@@ -106,14 +106,13 @@ def export(*, actor: Actor | None, request: ReportRequest, output: str) -> tuple
         raise Invalid(_("Choose PDF, Excel or JSON."), {"output": _("Choose PDF, Excel or JSON.")})
     dataset = build(actor=actor, request=request)
     data = render(dataset, output)
-    record_event(
+    record_and_commit(
         actor=actor,
         action="report.export",
         object_type="report",
         detail=f"format={dataset.format_code} period={dataset.period} output={output} "
         f"clinics={','.join(request.clinic_codes) or 'all'}"[:255],
     )
-    db.session.commit()
     return data, f"{dataset.format_code}-{dataset.period}.{output}"
 
 
@@ -123,13 +122,12 @@ def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[
         actor.require("reports.export")
     clinics = _clinics(clinic_codes)
     window = Window(period.start, period.end, None if not clinic_codes else tuple(c.id for c in clinics))
-    record_event(
+    record_and_commit(
         actor=actor,
         action="linelist.export",
         object_type="report",
         detail=f"period={period.code} coarsen={int(coarsen)} clinics={','.join(clinic_codes) or 'all'}"[:255],
     )
-    db.session.commit()
     return linelist.LineListOptions(window=window, coarsen_dates=coarsen)
 
 

@@ -33,6 +33,15 @@ def _request(form: ReportForm) -> services.ReportRequest:
     )
 
 
+def _report_args(form: ReportForm) -> dict:
+    """The report's own parameters, to build its download links (nothing else from the URL)."""
+    return {
+        "format_code": form.format_code.data,
+        "period_code": form.period_code.data,
+        "clinics": list(form.clinics.data or []),
+    }
+
+
 def _context(form: ReportForm) -> dict:
     actor = current_actor()
     today = local_today(actor.user.clinic.timezone)
@@ -65,9 +74,7 @@ def preview():
     except Invalid as error:
         apply_errors(form, error)
         return render_template("reports/index.html", **_context(form)), 422
-    return render_template(
-        "reports/preview.html", dataset=dataset, args=request.args.to_dict(flat=False), **_context(form)
-    )
+    return render_template("reports/preview.html", dataset=dataset, args=_report_args(form), **_context(form))
 
 
 @bp.route("/download")

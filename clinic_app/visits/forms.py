@@ -159,6 +159,7 @@ class VisitFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    FIELDS = ("date_from", "date_to", "visit_type", "reason")
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     visit_type = SelectField(

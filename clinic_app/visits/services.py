@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from clinic_app.audit.services import record_event
+from clinic_app.audit.services import record_and_commit, record_event
 from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
@@ -236,8 +236,7 @@ def view_visit(*, actor: Actor, visit_id) -> Visit:
     if visit is None:
         raise NotFound()
     _check_own_clinic(actor, visit)
-    record_event(actor=actor, action="visit.view", target=visit)
-    db.session.commit()
+    record_and_commit(actor=actor, action="visit.view", target=visit)
     return visit
 
 

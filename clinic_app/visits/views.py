@@ -65,7 +65,7 @@ def index():
     pagination = services.list_visits(
         actor=current_actor(), filters=filters, page=page_arg(), per_page=current_app.config["PAGE_SIZE"]
     )
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k in VisitFilterForm.FIELDS and v}
     return render_template("visits/index.html", form=form, pagination=pagination, args=args)
 
 
