@@ -5,6 +5,7 @@ due was given) and optionally by the client's peer educator. Dates are the
 clinic's; month intervals follow add_months (30 Nov + 3 months = 28/29 Feb).
 """
 
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -23,7 +24,7 @@ LIST_LIMIT = 1000
 INCONCLUSIVE_RETEST_DAYS = 14  # national algorithm: an inconclusive result is retested in 14 days
 
 
-@dataclass
+@dataclass(frozen=True)
 class DueSettings:
     today: date
     due_soon_days: int = 7
@@ -40,7 +41,7 @@ class DueSettings:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class DueFilters:
     clinic_id: object
     peer_educator_id: object = None
@@ -246,10 +247,23 @@ def due_entries(*, actor: Actor, name: str, settings: DueSettings, filters: DueF
     return entries
 
 
-def due_counts(*, actor: Actor, settings: DueSettings, filters: DueFilters) -> dict[str, int]:
-    """How many clients are on each list (for the home page)."""
+_COUNTS: dict[tuple, tuple[float, dict[str, int]]] = {}
+
+
+def due_counts(*, actor: Actor, settings: DueSettings, filters: DueFilters, cache_seconds: int = 0) -> dict[str, int]:
+    """How many clients are on each list (for the home page).
+
+    With ``cache_seconds``, counts computed less than that long ago for the same clinic, filter
+    and day are reused: every nurse's home page would otherwise scan the whole history.
+    """
     actor.require("duelists.view")
-    return {
+    key = (str(db.engine.url), filters.clinic_id, filters.peer_educator_id, settings)
+    cached = _COUNTS.get(key)
+    if cache_seconds and cached and time.monotonic() - cached[0] < cache_seconds:
+        return dict(cached[1])
+    counts = {
         name: db.session.scalar(select(func.count()).select_from(entry.query(settings, filters).subquery()))
         for name, entry in DUE_LISTS.items()
     }
+    _COUNTS[key] = (time.monotonic(), counts)
+    return dict(counts)

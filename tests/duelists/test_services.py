@@ -634,3 +634,19 @@ def test_due_lists_on_the_demo_data_match_a_hand_check_for_a_peer_educator(demo,
     got = due_entries(actor=actor, name=name, settings=settings, filters=DueFilters(home.id, peer.id))
     want = {cid: since for cid, since in expected[name].get(home.id, {}).items() if cid in followed}
     assert {e.client.id: e.since for e in got} == want
+
+
+def test_home_page_counts_are_reused_for_the_cache_time_then_recomputed(history, nurse_actor, clinic, monkeypatch):
+    """Every nurse's home page shows the counts; within the cache time they are not recomputed."""
+    import clinic_app.duelists.services as due
+
+    settings, filters = DueSettings(today=TODAY), DueFilters(clinic.id)
+    person = history.client()
+    history.hiv(person, date(2026, 3, 3))
+    first = due_counts(actor=nurse_actor, settings=settings, filters=filters, cache_seconds=60)
+    assert first["hiv_retest"] == 1
+    history.hiv(history.client(), date(2026, 3, 4))
+    assert due_counts(actor=nurse_actor, settings=settings, filters=filters, cache_seconds=60)["hiv_retest"] == 1
+    clock = due.time.monotonic() + 61
+    monkeypatch.setattr(due.time, "monotonic", lambda: clock)
+    assert due_counts(actor=nurse_actor, settings=settings, filters=filters, cache_seconds=60)["hiv_retest"] == 2
