@@ -174,7 +174,6 @@ def _route_records(make, clinic, signed_in) -> dict:
 def _example_arguments(endpoint: str) -> dict:
     """Values for URL parts that are not record ids, by endpoint (a new one must be added here)."""
     from clinic_app.duelists.services import DUE_LISTS
-
     from clinic_app.reports.quality import CHECKS
 
     return {
