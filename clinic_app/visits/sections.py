@@ -109,7 +109,16 @@ class ServicesInput:
     selftest: SelfTestInput | None = None
 
     def given(self) -> list[str]:
-        return [name for name in SECTION_NAMES if getattr(self, name) is not None]
+        return [name for name in SECTION_INPUTS if getattr(self, name) is not None]
 
 
-SECTION_NAMES = ("hiv", "sti", "prep", "pep", "cervical", "commodities", "selftest")
+# Each section's name (also its form prefix) and its input type.
+SECTION_INPUTS = {
+    "hiv": HivTestInput,
+    "sti": StiInput,
+    "prep": PrepInput,
+    "pep": PepInput,
+    "cervical": CervicalInput,
+    "commodities": CommoditiesInput,
+    "selftest": SelfTestInput,
+}

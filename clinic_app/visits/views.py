@@ -12,27 +12,8 @@ from clinic_app.core.views import apply_errors, current_actor, get_or_404, page_
 from clinic_app.visits import bp, services
 from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
-from clinic_app.visits.sections import (
-    CervicalInput,
-    CommoditiesInput,
-    HivTestInput,
-    PepInput,
-    PrepInput,
-    SelfTestInput,
-    ServicesInput,
-    StiInput,
-)
+from clinic_app.visits.sections import SECTION_INPUTS, ServicesInput
 from clinic_app.visits.services import DuplicateVisit, VisitFilters, VisitInput
-
-SECTION_INPUTS = {
-    "hiv": HivTestInput,
-    "prep": PrepInput,
-    "commodities": CommoditiesInput,
-    "sti": StiInput,
-    "cervical": CervicalInput,
-    "pep": PepInput,
-    "selftest": SelfTestInput,
-}
 
 
 def _input(form: VisitForm) -> VisitInput:
