@@ -57,9 +57,7 @@ FACTS = {
     "KP_PREV": f"""
         WITH p AS MATERIALIZED (
             SELECT cid, CASE WHEN dx.positive_on < d OR dx.stated_on <= d THEN 'known_positive'
-                        WHEN r >= 2 OR EXISTS (SELECT 1 FROM referrals f WHERE f.client_id = cid
-                            AND f.service = 'hiv_test' AND f.issued_on BETWEEN :start AND :end)
-                        THEN 'tested_or_referred' END AS testing_status
+                        WHEN r >= 2 OR slip.cid IS NOT NULL THEN 'tested_or_referred' END AS testing_status
             FROM (SELECT cid, min(d) AS d, max(r) AS r FROM (
                     SELECT v.client_id AS cid, v.service_date AS d, 2 * (t.screening_result IS NOT NULL) AS r
                     FROM visits v JOIN hiv_tests t ON t.visit_id = v.id
@@ -76,7 +74,9 @@ FACTS = {
                     WHERE o.contact_date BETWEEN :start AND :end AND o.kind = 'individual'
                       AND (o.male_condoms > 0 OR o.lubricant > 0 OR o.hiv_info OR o.rights_info OR o.violence_info))
                   WHERE cid IS NOT NULL GROUP BY cid)
-            LEFT JOIN {DIAGNOSED} dx USING (cid))
+            LEFT JOIN {DIAGNOSED} dx USING (cid)
+            LEFT JOIN (SELECT client_id AS cid FROM referrals WHERE service = 'hiv_test'
+                       AND issued_on BETWEEN :start AND :end GROUP BY client_id) slip USING (cid))
         SELECT c.key_population AS kp_type, p.testing_status, 1 AS w
         FROM p JOIN clients c ON c.id = p.cid
         WHERE p.testing_status IS NOT NULL AND c.key_population <> 'non_kp'""",

@@ -191,16 +191,18 @@ def breakdown(parts: dict, runs: int, wrap=lambda fn: fn) -> dict:
 
 
 def benchmark_size(label: str, n_visits: int, args) -> dict:
-    path = DATA / f"visits-{label}.db"
+    path = args.data / f"visits-{label}.db"
     if args.rebuild or not synthetic_db.usable(path, n_visits):
-        print(f"Building {path.relative_to(ROOT)} ({n_visits:,} visits) ...", flush=True)
+        print(f"Building {path} ({n_visits:,} visits) ...", flush=True)
         synthetic_db.build(path, n_visits, seed=args.seed)
     else:
-        print(f"Reusing {path.relative_to(ROOT)}", flush=True)
+        print(f"Reusing {path}", flush=True)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     period = last_full_fiscal_quarter(conn)
     fmt = get_format("mer")
-    app = create_app({"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    app = create_app(
+        {"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "DATABASE_ENCRYPTION": "none"}
+    )
     results, runs = [], args.runs
 
     def record(step: str, seconds: float, peak: float, detail: str = "") -> None:
@@ -317,13 +319,15 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per step, after one warm-up (best is kept)")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false", help="skip per-indicator timings")
+    parser.add_argument("--data", type=Path, default=DATA, help="where the databases are kept")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     labels = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in labels if s not in SIZES]
     if unknown:
         parser.error(f"unknown size {unknown}; choose from {', '.join(SIZES)}")
-    DATA.mkdir(parents=True, exist_ok=True)
+    args.data = args.data.resolve()
+    args.data.mkdir(parents=True, exist_ok=True)
     per_size = {}
     for label in labels:
         print(f"\n== {label} visits ==", flush=True)

@@ -700,7 +700,9 @@ def build(path: Path, n_visits: int, seed: int = 2024, log=print, visits_mean: f
     started = time.perf_counter()
     rows = Generator(n_visits, seed, visits_mean).run()
     log(f"  generated {sum(len(r) for r in rows.values()):,} rows in {time.perf_counter() - started:.0f} s")
-    app = create_app({"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{building}"})
+    app = create_app(
+        {"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{building}", "DATABASE_ENCRYPTION": "none"}
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
