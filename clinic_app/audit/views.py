@@ -11,9 +11,9 @@ from clinic_app.audit.models import AuditEvent
 from clinic_app.audit.services import record_and_commit
 from clinic_app.auth.models import User
 from clinic_app.core.permissions import requires
+from clinic_app.core.safe_cells import safe_text
 from clinic_app.core.views import current_actor, page_arg
 from clinic_app.extensions import db
-from clinic_app.reports.safe_cells import safe_text
 
 
 @bp.route("/")

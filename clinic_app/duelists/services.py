@@ -69,8 +69,13 @@ def _positive_clients():
     )
 
 
-def _latest(model, *conditions):
-    """Per client, the latest row of ``model`` (by date of service), as a subquery."""
+def _seen_at(clinic_id):
+    """Clients with any visit at the clinic: only they can be on its lists, so only they are ranked."""
+    return select(Visit.client_id).where(Visit.clinic_id == clinic_id)
+
+
+def _latest(model, filters: DueFilters, *conditions):
+    """Per client seen at the filtered clinic, the latest row of ``model`` (by date of service), as a subquery."""
     rank = func.row_number().over(
         partition_by=Visit.client_id, order_by=(Visit.service_date.desc(), Visit.created_at.desc())
     )
@@ -83,7 +88,7 @@ def _latest(model, *conditions):
             rank.label("rank"),
         )
         .join(Visit, Visit.id == model.visit_id)
-        .where(*conditions)
+        .where(Visit.client_id.in_(_seen_at(filters.clinic_id)), *conditions)
         .subquery()
     )
 
@@ -100,7 +105,7 @@ def _scoped(query: Select, latest, filters: DueFilters) -> Select:
 
 
 def prep_refill_query(settings: DueSettings, filters: DueFilters) -> Select:
-    latest = _latest(PrepEvent)
+    latest = _latest(PrepEvent, filters)
     due = latest.c.next_appointment_on
     return (
         _scoped(select(Client, due, latest.c.service_date, latest.c.months_dispensed), latest, filters)
@@ -115,7 +120,7 @@ def prep_refill_query(settings: DueSettings, filters: DueFilters) -> Select:
 
 
 def hiv_retest_query(settings: DueSettings, filters: DueFilters) -> Select:
-    latest = _latest(HivTest, HivTest.final_result.is_not(None))
+    latest = _latest(HivTest, filters, HivTest.final_result.is_not(None))
     deadline = settings.today + timedelta(days=settings.due_soon_days)
     cutoff = latest_start_due_by(deadline, settings.hiv_retest_months)
     inconclusive_cutoff = deadline - timedelta(days=INCONCLUSIVE_RETEST_DAYS)
@@ -133,7 +138,7 @@ def hiv_retest_query(settings: DueSettings, filters: DueFilters) -> Select:
 
 
 def cervical_rescreen_query(settings: DueSettings, filters: DueFilters) -> Select:
-    latest = _latest(CervicalScreening, CervicalScreening.complete.is_(True))
+    latest = _latest(CervicalScreening, filters, CervicalScreening.complete.is_(True))
     due = latest.c.next_due_on
     return (
         _scoped(select(Client, due, latest.c.service_date), latest, filters)
@@ -143,7 +148,7 @@ def cervical_rescreen_query(settings: DueSettings, filters: DueFilters) -> Selec
 
 
 def unlinked_positive_query(settings: DueSettings, filters: DueFilters) -> Select:
-    latest = _latest(HivTest, HivTest.final_result == HivResult.POSITIVE)
+    latest = _latest(HivTest, filters, HivTest.final_result == HivResult.POSITIVE)
     linked = exists(
         select(HivTest.id)
         .join(Visit, Visit.id == HivTest.visit_id)
@@ -169,6 +174,7 @@ def missed_appointment_query(settings: DueSettings, filters: DueFilters) -> Sele
             rank.label("rank"),
         )
         .outerjoin(PrepEvent, and_(PrepEvent.visit_id == Visit.id, PrepEvent.event != PrepEventType.STOP))
+        .where(Visit.client_id.in_(_seen_at(filters.clinic_id)))
         .subquery()
     )
     appointment = latest.c.appointment

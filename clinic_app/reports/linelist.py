@@ -20,9 +20,9 @@ from sqlalchemy import String, case, cast, func, literal, select, union_all
 
 from clinic_app.clients.models import Client
 from clinic_app.clinics.models import Clinic
+from clinic_app.core.safe_cells import safe_text
 from clinic_app.extensions import db
 from clinic_app.reports.facts import Window, age_at
-from clinic_app.reports.safe_cells import safe_text
 from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
 from clinic_app.visits.models import PepCourse, PrepEvent, SelfTestKit, Visit
 

@@ -9,8 +9,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from clinic_app.core.safe_cells import safe_text
 from clinic_app.reports.dataset import Dataset, TableData
-from clinic_app.reports.safe_cells import safe_text
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=13)

@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import String, literal, update
 
+from clinic_app.core.safe_cells import safe_text
 from clinic_app.extensions import db
 from clinic_app.reports import linelist, services
 from clinic_app.reports.periods import parse_period
-from clinic_app.reports.safe_cells import safe_text
 from clinic_app.screening.models import CervicalScreening, HivTest
 from clinic_app.visits.models import PepCourse
 from tests.helpers import audit_events, audit_text
