@@ -304,6 +304,7 @@ def print_table(results: list[dict]) -> None:
 
 
 def print_breakdown(parts: dict) -> None:
+    """Engine beside floor, part by part (engine trend parts count every trend period, the floor's the earlier ones)."""
     print(f"  {'part':<22} {'engine s':>9} {'floor s':>9} {'ratio':>6}")
     for name, seconds in parts["engine"].items():
         floor_s = parts["floor"].get(name)

@@ -330,9 +330,12 @@ def view_client(*, actor: Actor, client_id) -> Client:
 def _client_references():
     """Every column of every table that points at a client (merged_into aside).
 
-    Found from the schema so that features added later are merged too.
+    Found from the schema so that features added later are merged too. Derived tables
+    (marked ``info={"derived": True}``) are not moved but recomputed after the merge.
     """
     for table in Base.metadata.sorted_tables:
+        if table.info.get("derived"):
+            continue
         for fk in table.foreign_keys:
             if fk.column.table.name == "clients" and not (
                 table.name == "clients" and fk.parent.name == "merged_into_id"
@@ -347,6 +350,14 @@ def _drop_clashing_links(table, column, keep: Client, duplicate: Client) -> None
         return
     kept = select(*others).where(column == keep.id)
     db.session.execute(delete(table).where(column == duplicate.id, tuple_(*others).in_(kept)))
+
+
+def _recompute_derived(keep: Client, duplicate: Client) -> None:
+    """The visits moved by bulk statements, which the status hook does not see: recompute both."""
+    from clinic_app.visits import status
+
+    db.session.flush()
+    status.refresh(db.session.connection(), [keep.id, duplicate.id])
 
 
 def _refuse_same_day_visits(keep: Client, duplicate: Client) -> None:
@@ -407,6 +418,7 @@ def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
     if duplicate.enrolled_on < keep.enrolled_on:
         keep.enrolled_on = duplicate.enrolled_on
     _only_first_visit_is_new(keep)
+    _recompute_derived(keep, duplicate)
     record_event(actor=actor, action="client.merge", target=keep, detail=f"merged={duplicate.id}")
     db.session.commit()
     db.session.expire_all()

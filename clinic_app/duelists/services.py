@@ -1,5 +1,7 @@
-"""The due lists, each one aggregated query: who is due, since when, and who follows them up.
+"""The due lists: who is due, since when, and who follows them up.
 
+Each list is one indexed query over the clients' status rows (visits.models.ClientStatus,
+kept in step with every visit), not a ranking of the whole history on each page.
 A list is filtered by clinic (the clinic where the service that makes the client
 due was given) and optionally by the client's peer educator. Dates are the
 clinic's; month intervals follow add_months (30 Nov + 3 months = 28/29 Feb).
@@ -10,15 +12,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
 from clinic_app.core.timeutil import add_months, latest_start_due_by
 from clinic_app.extensions import db
-from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, PreviousHivStatus
-from clinic_app.visits.models import PrepEvent, PrepEventType, Visit
+from clinic_app.screening.models import HivResult
+from clinic_app.visits.models import ClientStatus, PrepEventType
 
 LIST_LIMIT = 1000
 INCONCLUSIVE_RETEST_DAYS = 14  # national algorithm: an inconclusive result is retested in 14 days
@@ -58,46 +60,12 @@ class DueEntry:
         return (today - self.since).days
 
 
-def _positive_clients():
-    """Clients with a confirmed positive result or who said they are known positive."""
-    return (
-        select(Visit.client_id)
-        .join(HivTest, HivTest.visit_id == Visit.id)
-        .where(
-            or_(HivTest.final_result == HivResult.POSITIVE, HivTest.previous_status == PreviousHivStatus.KNOWN_POSITIVE)
-        )
-    )
-
-
-def _seen_at(clinic_id):
-    """Clients with any visit at the clinic: only they can be on its lists, so only they are ranked."""
-    return select(Visit.client_id).where(Visit.clinic_id == clinic_id)
-
-
-def _latest(model, filters: DueFilters, *conditions):
-    """Per client seen at the filtered clinic, the latest row of ``model`` (by date of service), as a subquery."""
-    rank = func.row_number().over(
-        partition_by=Visit.client_id, order_by=(Visit.service_date.desc(), Visit.created_at.desc())
-    )
-    return (
-        select(
-            model,
-            Visit.client_id.label("client_id"),
-            Visit.service_date.label("service_date"),
-            Visit.clinic_id.label("visit_clinic_id"),
-            rank.label("rank"),
-        )
-        .join(Visit, Visit.id == model.visit_id)
-        .where(Visit.client_id.in_(_seen_at(filters.clinic_id)), *conditions)
-        .subquery()
-    )
-
-
-def _scoped(query: Select, latest, filters: DueFilters) -> Select:
+def _scoped(query: Select, clinic_column, filters: DueFilters) -> Select:
+    """Clients whose status places them at the filtered clinic (and with the filtered peer educator)."""
     query = (
-        query.join(Client, Client.id == latest.c.client_id)
+        query.join(ClientStatus, ClientStatus.client_id == Client.id)
         .options(joinedload(Client.peer_educator))
-        .where(latest.c.rank == 1, latest.c.visit_clinic_id == filters.clinic_id, Client.merged_into_id.is_(None))
+        .where(clinic_column == filters.clinic_id, Client.merged_into_id.is_(None))
     )
     if filters.peer_educator_id:
         query = query.where(Client.peer_educator_id == filters.peer_educator_id)
@@ -105,83 +73,63 @@ def _scoped(query: Select, latest, filters: DueFilters) -> Select:
 
 
 def prep_refill_query(settings: DueSettings, filters: DueFilters) -> Select:
-    latest = _latest(PrepEvent, filters)
-    due = latest.c.next_appointment_on
+    due = ClientStatus.prep_next_on
     return (
-        _scoped(select(Client, due, latest.c.service_date, latest.c.months_dispensed), latest, filters)
+        _scoped(
+            select(Client, due, ClientStatus.prep_on, ClientStatus.prep_months), ClientStatus.prep_clinic_id, filters
+        )
         .where(
-            latest.c.event != PrepEventType.STOP,
+            ClientStatus.prep_event != PrepEventType.STOP,
             due.is_not(None),
             due <= settings.today + timedelta(days=settings.due_soon_days),
-            Client.id.not_in(_positive_clients()),
+            ClientStatus.known_positive.is_(False),
         )
-        .order_by(due)
+        .order_by(due, Client.id)
     )
 
 
 def hiv_retest_query(settings: DueSettings, filters: DueFilters) -> Select:
-    latest = _latest(HivTest, filters, HivTest.final_result.is_not(None))
     deadline = settings.today + timedelta(days=settings.due_soon_days)
     cutoff = latest_start_due_by(deadline, settings.hiv_retest_months)
     inconclusive_cutoff = deadline - timedelta(days=INCONCLUSIVE_RETEST_DAYS)
+    tested_on, result = ClientStatus.hiv_on, ClientStatus.hiv_result
     return (
-        _scoped(select(Client, latest.c.service_date, latest.c.service_date, latest.c.final_result), latest, filters)
+        _scoped(select(Client, tested_on, tested_on, result), ClientStatus.hiv_clinic_id, filters)
         .where(
             or_(
-                and_(latest.c.final_result == HivResult.NEGATIVE, latest.c.service_date <= cutoff),
-                and_(latest.c.final_result == HivResult.INCONCLUSIVE, latest.c.service_date <= inconclusive_cutoff),
+                and_(result == HivResult.NEGATIVE, tested_on <= cutoff),
+                and_(result == HivResult.INCONCLUSIVE, tested_on <= inconclusive_cutoff),
             ),
-            Client.id.not_in(_positive_clients()),
+            ClientStatus.known_positive.is_(False),
         )
-        .order_by(latest.c.service_date)
+        .order_by(tested_on, Client.id)
     )
 
 
 def cervical_rescreen_query(settings: DueSettings, filters: DueFilters) -> Select:
-    latest = _latest(CervicalScreening, filters, CervicalScreening.complete.is_(True))
-    due = latest.c.next_due_on
+    due = ClientStatus.cervical_next_on
     return (
-        _scoped(select(Client, due, latest.c.service_date), latest, filters)
+        _scoped(select(Client, due, ClientStatus.cervical_on), ClientStatus.cervical_clinic_id, filters)
         .where(due.is_not(None), due <= settings.today + timedelta(days=settings.due_soon_days))
-        .order_by(due)
+        .order_by(due, Client.id)
     )
 
 
 def unlinked_positive_query(settings: DueSettings, filters: DueFilters) -> Select:
-    latest = _latest(HivTest, filters, HivTest.final_result == HivResult.POSITIVE)
-    linked = exists(
-        select(HivTest.id)
-        .join(Visit, Visit.id == HivTest.visit_id)
-        .where(Visit.client_id == Client.id, HivTest.art_started_on.is_not(None))
-    )
+    tested_on = ClientStatus.positive_on
     return (
-        _scoped(select(Client, latest.c.service_date, latest.c.service_date), latest, filters)
-        .where(~linked)
-        .order_by(latest.c.service_date)
+        _scoped(select(Client, tested_on, tested_on), ClientStatus.positive_clinic_id, filters)
+        .where(tested_on.is_not(None), ClientStatus.art_started.is_(False))
+        .order_by(tested_on, Client.id)
     )
 
 
 def missed_appointment_query(settings: DueSettings, filters: DueFilters) -> Select:
-    rank = func.row_number().over(
-        partition_by=Visit.client_id, order_by=(Visit.service_date.desc(), Visit.created_at.desc())
-    )
-    latest = (
-        select(
-            Visit.client_id.label("client_id"),
-            Visit.service_date.label("service_date"),
-            Visit.clinic_id.label("visit_clinic_id"),
-            func.coalesce(Visit.next_appointment_on, PrepEvent.next_appointment_on).label("appointment"),
-            rank.label("rank"),
-        )
-        .outerjoin(PrepEvent, and_(PrepEvent.visit_id == Visit.id, PrepEvent.event != PrepEventType.STOP))
-        .where(Visit.client_id.in_(_seen_at(filters.clinic_id)))
-        .subquery()
-    )
-    appointment = latest.c.appointment
+    appointment = ClientStatus.appointment_on
     return (
-        _scoped(select(Client, appointment, latest.c.service_date), latest, filters)
+        _scoped(select(Client, appointment, ClientStatus.visit_on), ClientStatus.visit_clinic_id, filters)
         .where(appointment.is_not(None), appointment < settings.today - timedelta(days=settings.missed_grace_days))
-        .order_by(appointment)
+        .order_by(appointment, Client.id)
     )
 
 

@@ -12,7 +12,7 @@ from clinic_app.clients.models import Client
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.coded import CodedEnum
 from clinic_app.core.db import Base, Record, coded, utcnow
-from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
+from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, StiScreening
 
 
 class VisitType(CodedEnum):
@@ -208,3 +208,53 @@ class VisitRevision(Base):
     changed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ClientStatus(Base):
+    """Where each client stands now, derived from their whole history and kept beside it.
+
+    One row per client with any visit: the latest HIV result, positive test, PrEP event,
+    complete cervical screen and visit, each with the clinic that gave it. The due lists
+    read these rows through indexes instead of ranking every client's history on each
+    page. ``visits.status`` rewrites a client's row whenever one of their visits or
+    services is written, in the same transaction, so it never disagrees with the history;
+    ``flask visits rebuild-status`` recomputes every row (after an import or a sync).
+    Derived at each site from the synced records, so it is never synced itself.
+    """
+
+    __tablename__ = "client_status"
+    __table_args__ = (
+        Index("ix_client_status_prep", "prep_clinic_id", "prep_next_on"),
+        Index("ix_client_status_hiv", "hiv_clinic_id", "hiv_on"),
+        Index("ix_client_status_positive", "positive_clinic_id", "positive_on"),
+        Index("ix_client_status_cervical", "cervical_clinic_id", "cervical_next_on"),
+        Index("ix_client_status_appointment", "visit_clinic_id", "appointment_on"),
+        {"info": {"derived": True}},
+    )
+
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    # Ever confirmed positive, or said to be known positive; ever started on ART.
+    known_positive: Mapped[bool] = mapped_column(default=False)
+    art_started: Mapped[bool] = mapped_column(default=False)
+    # The latest HIV test with a final result.
+    hiv_clinic_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinics.id"))
+    hiv_on: Mapped[date | None]
+    hiv_result: Mapped[HivResult | None] = mapped_column(coded(HivResult, 14))
+    # The latest confirmed positive result.
+    positive_clinic_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinics.id"))
+    positive_on: Mapped[date | None]
+    # The latest PrEP event.
+    prep_clinic_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinics.id"))
+    prep_on: Mapped[date | None]
+    prep_event: Mapped[PrepEventType | None] = mapped_column(coded(PrepEventType, 12))
+    prep_next_on: Mapped[date | None]
+    prep_months: Mapped[int | None]
+    # The latest complete cervical screen.
+    cervical_clinic_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinics.id"))
+    cervical_on: Mapped[date | None]
+    cervical_next_on: Mapped[date | None]
+    # The latest visit and the appointment given at it (the visit's, else its PrEP one).
+    visit_clinic_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinics.id"))
+    visit_on: Mapped[date | None]
+    appointment_on: Mapped[date | None]
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

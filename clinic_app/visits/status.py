@@ -1,0 +1,172 @@
+"""Keeping each client's ClientStatus row in step with their history.
+
+A status row is a function of the client's visits and services alone, so it is
+recomputed whole rather than patched: ``refresh(connection, client_ids)`` derives the
+rows of those clients from their history with the same ranking the lists used
+(latest date of service, then latest entered) and replaces them. A session hook calls
+it after every flush that wrote a visit, HIV test, PrEP event or cervical screen, so
+every path that writes through the ORM (the visit service, corrections, merges'
+moved rows, the demo, tests) keeps the rows right in the same transaction. Bulk
+writes that bypass the ORM call ``refresh`` or ``rebuild`` themselves.
+"""
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, and_, case, delete, event, func, insert, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from clinic_app.core.db import utcnow
+from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, PreviousHivStatus
+from clinic_app.visits.models import ClientStatus, PrepEvent, PrepEventType, Visit
+
+CHUNK = 2000  # clients per query when rebuilding (well under any bind-parameter limit)
+TRACKED = (Visit, HivTest, PrepEvent, CervicalScreening)
+
+
+def _ranked(columns, clients, *joins_and_conditions):
+    """The latest row per client (by date of service, then entry), among ``clients``."""
+    rank = func.row_number().over(
+        partition_by=Visit.client_id, order_by=(Visit.service_date.desc(), Visit.created_at.desc(), Visit.id.desc())
+    )
+    query = select(Visit.client_id.label("client_id"), *columns, rank.label("rank")).where(Visit.client_id.in_(clients))
+    for step in joins_and_conditions:
+        query = step(query)
+    ranked = query.subquery()
+    return select(*[c for c in ranked.c if c.name != "rank"]).where(ranked.c.rank == 1)
+
+
+def _join(model, *conditions):
+    return lambda query: query.join(model, and_(model.visit_id == Visit.id, *conditions))
+
+
+def _facets(clients) -> list:
+    """Each part of the status as a query of (client_id, values...) for ``clients``."""
+    positive = or_(
+        HivTest.final_result == HivResult.POSITIVE, HivTest.previous_status == PreviousHivStatus.KNOWN_POSITIVE
+    )
+    flags = (
+        select(
+            Visit.client_id.label("client_id"),
+            func.max(case((positive, 1), else_=0)).label("known_positive"),
+            func.max(case((HivTest.art_started_on.is_not(None), 1), else_=0)).label("art_started"),
+        )
+        .join(HivTest, HivTest.visit_id == Visit.id)
+        .where(Visit.client_id.in_(clients))
+        .group_by(Visit.client_id)
+    )
+    return [
+        flags,
+        _ranked(
+            (
+                Visit.clinic_id.label("hiv_clinic_id"),
+                Visit.service_date.label("hiv_on"),
+                HivTest.final_result.label("hiv_result"),
+            ),
+            clients,
+            _join(HivTest, HivTest.final_result.is_not(None)),
+        ),
+        _ranked(
+            (Visit.clinic_id.label("positive_clinic_id"), Visit.service_date.label("positive_on")),
+            clients,
+            _join(HivTest, HivTest.final_result == HivResult.POSITIVE),
+        ),
+        _ranked(
+            (
+                Visit.clinic_id.label("prep_clinic_id"),
+                Visit.service_date.label("prep_on"),
+                PrepEvent.event.label("prep_event"),
+                PrepEvent.next_appointment_on.label("prep_next_on"),
+                PrepEvent.months_dispensed.label("prep_months"),
+            ),
+            clients,
+            _join(PrepEvent),
+        ),
+        _ranked(
+            (
+                Visit.clinic_id.label("cervical_clinic_id"),
+                Visit.service_date.label("cervical_on"),
+                CervicalScreening.next_due_on.label("cervical_next_on"),
+            ),
+            clients,
+            _join(CervicalScreening, CervicalScreening.complete.is_(True)),
+        ),
+        _ranked(
+            (
+                Visit.clinic_id.label("visit_clinic_id"),
+                Visit.service_date.label("visit_on"),
+                func.coalesce(Visit.next_appointment_on, PrepEvent.next_appointment_on).label("appointment_on"),
+            ),
+            clients,
+            lambda query: query.outerjoin(
+                PrepEvent, and_(PrepEvent.visit_id == Visit.id, PrepEvent.event != PrepEventType.STOP)
+            ),
+        ),
+    ]
+
+
+_EMPTY = {column.name: None for column in ClientStatus.__table__.c} | {"known_positive": False, "art_started": False}
+
+
+def _derive(connection: Connection, clients: list) -> list[dict]:
+    """The status rows of ``clients`` (those with any visit), from their history."""
+    rows: dict[uuid.UUID, dict] = {}
+    for query in _facets(clients):
+        for found in connection.execute(query).mappings():
+            row = rows.setdefault(found["client_id"], dict(_EMPTY))
+            row.update(found)
+    now = utcnow()
+    for row in rows.values():
+        row["known_positive"], row["art_started"] = bool(row["known_positive"]), bool(row["art_started"])
+        row["refreshed_at"] = now
+    return list(rows.values())
+
+
+def _chunks(ids: list) -> Iterable[list]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def refresh(connection: Connection, client_ids: Iterable) -> None:
+    """Rewrite the status rows of these clients from their history (a client with no visit has none)."""
+    ids = sorted({client_id for client_id in client_ids if client_id is not None})
+    for chunk in _chunks(ids):
+        rows = _derive(connection, chunk)
+        connection.execute(delete(ClientStatus).where(ClientStatus.client_id.in_(chunk)))
+        if rows:
+            connection.execute(insert(ClientStatus), rows)
+
+
+def rebuild(connection: Connection) -> int:
+    """Recompute every client's status (after a bulk import or a sync); returns the rows written."""
+    connection.execute(delete(ClientStatus))
+    ids = list(connection.scalars(select(Visit.client_id).distinct().order_by(Visit.client_id)))
+    written = 0
+    for chunk in _chunks(ids):
+        rows = _derive(connection, chunk)
+        connection.execute(insert(ClientStatus), rows)
+        written += len(rows)
+    return written
+
+
+def _touched_clients(session: Session) -> set:
+    """Clients whose visits or services this flush wrote (by object; bulk statements are not seen)."""
+    clients, visits = set(), set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Visit):
+            clients.add(obj.client_id)
+            clients.update(inspect(obj).attrs.client_id.history.deleted or ())
+        elif isinstance(obj, TRACKED):
+            visits.add(obj.visit_id)
+            visits.update(inspect(obj).attrs.visit_id.history.deleted or ())
+    visits.discard(None)
+    if visits:
+        clients.update(session.connection().scalars(select(Visit.client_id).where(Visit.id.in_(visits))))
+    return clients
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_status_in_step(session: Session, _flush_context) -> None:
+    clients = _touched_clients(session)
+    if clients:
+        refresh(session.connection(), clients)
