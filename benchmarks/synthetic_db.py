@@ -682,7 +682,11 @@ def head_revision() -> str:
 
 def _app(path: Path):
     return create_app(
-        {"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "DATABASE_ENCRYPTION": "none"}
+        {
+            "SECRET_KEY": "benchmark",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path.resolve()}",
+            "DATABASE_ENCRYPTION": "none",
+        }
     )
 
 

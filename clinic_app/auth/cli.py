@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from clinic_app.auth import services
-from clinic_app.clinics.services import clinic_by_code
+from clinic_app.clinics import services as clinic_services
 from clinic_app.core.errors import Invalid
 from clinic_app.core.permissions import Role
 
@@ -27,7 +27,7 @@ def create(username, display_name, role, clinic_code, language, password):
             display_name=display_name,
             password=password,
             role=role,
-            clinic=clinic_by_code(clinic_code),
+            clinic=clinic_services.clinic_by_code(clinic_code),
             language=language,
         )
     except Invalid as error:

@@ -9,8 +9,8 @@ from clinic_app.auth import bp, services, sessions
 from clinic_app.auth.forms import ChangePasswordForm, EditUserForm, LanguageForm, LoginForm, NewUserForm
 from clinic_app.auth.models import User
 from clinic_app.auth.throttle import Policy
+from clinic_app.clinics import services as clinic_services
 from clinic_app.clinics.models import Clinic
-from clinic_app.clinics.services import clinic_choices, installation_clinic
 from clinic_app.core.errors import Invalid
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import public, requires
@@ -97,9 +97,9 @@ def users():
 @requires("users.manage")
 def new_user():
     form = NewUserForm()
-    form.clinic_id.choices = choice_list(clinic_choices())
+    form.clinic_id.choices = choice_list(clinic_services.clinic_choices())
     if request.method == "GET":
-        here = installation_clinic(current_app.config)
+        here = clinic_services.installation_clinic(current_app.config)
         form.clinic_id.data = str(here.id) if here else None
     if form.validate_on_submit():
         try:
@@ -126,7 +126,7 @@ def new_user():
 def edit_user(user_id):
     user = get_or_404(User, user_id)
     form = EditUserForm(obj=None if request.method == "POST" else user)
-    form.clinic_id.choices = choice_list(clinic_choices())
+    form.clinic_id.choices = choice_list(clinic_services.clinic_choices())
     if request.method == "GET":
         form.clinic_id.data = str(user.clinic_id)
         form.role.data = str(user.role)
@@ -153,6 +153,4 @@ def edit_user(user_id):
 
 
 def _chosen_clinic(form) -> Clinic | None:
-    from clinic_app.clinics.services import clinic_by_id
-
-    return clinic_by_id(form.clinic_id.data)
+    return clinic_services.clinic_by_id(form.clinic_id.data)

@@ -64,13 +64,47 @@ def upgrade():
 # The status of every client with visits, derived from their history as clinic_app.visits.status
 # derives it at this revision; frozen here as SQL so that this migration keeps working when the
 # models change later (tests/visits/test_status.py checks it against the app's derivation).
+# Each part goes into an indexed temporary table first, so the final join is by key on any engine.
 def _latest(columns, joins, where="1 = 1"):
-    return f"""(SELECT * FROM (SELECT v.client_id AS client_id, {columns}, ROW_NUMBER() OVER (
+    return f"""SELECT * FROM (SELECT v.client_id AS client_id, {columns}, ROW_NUMBER() OVER (
         PARTITION BY v.client_id ORDER BY v.service_date DESC, v.created_at DESC, v.id DESC) AS rank_
-        FROM visits v {joins} WHERE {where}) ranked WHERE rank_ = 1)"""
+        FROM visits v {joins} WHERE {where}) ranked WHERE rank_ = 1"""
 
 
-BACKFILL = f"""
+PARTS = {
+    "lv": _latest(
+        "v.clinic_id AS visit_clinic_id, v.service_date AS visit_on, "
+        "COALESCE(v.next_appointment_on, p.next_appointment_on) AS appointment_on",
+        "LEFT JOIN prep_events p ON p.visit_id = v.id AND p.event <> 'stop'",
+    ),
+    "flags": """SELECT v.client_id AS client_id,
+        MAX(CASE WHEN h.final_result = 'positive' OR h.previous_status = 'known_positive' THEN 1 ELSE 0 END)
+            AS known_positive,
+        MAX(CASE WHEN h.art_started_on IS NOT NULL THEN 1 ELSE 0 END) AS art_started
+        FROM visits v JOIN hiv_tests h ON h.visit_id = v.id GROUP BY v.client_id""",
+    "hiv": _latest(
+        "v.clinic_id AS hiv_clinic_id, v.service_date AS hiv_on, h.final_result AS hiv_result",
+        "JOIN hiv_tests h ON h.visit_id = v.id",
+        "h.final_result IS NOT NULL",
+    ),
+    "pos": _latest(
+        "v.clinic_id AS positive_clinic_id, v.service_date AS positive_on",
+        "JOIN hiv_tests h ON h.visit_id = v.id",
+        "h.final_result = 'positive'",
+    ),
+    "prep": _latest(
+        "v.clinic_id AS prep_clinic_id, v.service_date AS prep_on, p.event AS prep_event, "
+        "p.next_appointment_on AS prep_next_on, p.months_dispensed AS prep_months",
+        "JOIN prep_events p ON p.visit_id = v.id",
+    ),
+    "cx": _latest(
+        "v.clinic_id AS cervical_clinic_id, v.service_date AS cervical_on, c.next_due_on AS cervical_next_on",
+        "JOIN cervical_screenings c ON c.visit_id = v.id",
+        "c.complete = TRUE",
+    ),
+}
+
+BACKFILL = """
 INSERT INTO client_status (client_id, known_positive, art_started, hiv_clinic_id, hiv_on, hiv_result,
     positive_clinic_id, positive_on, prep_clinic_id, prep_on, prep_event, prep_next_on, prep_months,
     cervical_clinic_id, cervical_on, cervical_next_on, visit_clinic_id, visit_on, appointment_on, refreshed_at)
@@ -79,33 +113,22 @@ SELECT lv.client_id, COALESCE(flags.known_positive, 0) = 1, COALESCE(flags.art_s
     prep.prep_clinic_id, prep.prep_on, prep.prep_event, prep.prep_next_on, prep.prep_months,
     cx.cervical_clinic_id, cx.cervical_on, cx.cervical_next_on, lv.visit_clinic_id, lv.visit_on, lv.appointment_on,
     CURRENT_TIMESTAMP
-FROM {_latest("v.clinic_id AS visit_clinic_id, v.service_date AS visit_on, "
-              "COALESCE(v.next_appointment_on, p.next_appointment_on) AS appointment_on",
-              "LEFT JOIN prep_events p ON p.visit_id = v.id AND p.event <> 'stop'")} lv
-LEFT JOIN (SELECT v.client_id AS client_id,
-        MAX(CASE WHEN h.final_result = 'positive' OR h.previous_status = 'known_positive' THEN 1 ELSE 0 END)
-            AS known_positive,
-        MAX(CASE WHEN h.art_started_on IS NOT NULL THEN 1 ELSE 0 END) AS art_started
-    FROM visits v JOIN hiv_tests h ON h.visit_id = v.id GROUP BY v.client_id) flags ON flags.client_id = lv.client_id
-LEFT JOIN {_latest("v.clinic_id AS hiv_clinic_id, v.service_date AS hiv_on, h.final_result AS hiv_result",
-                   "JOIN hiv_tests h ON h.visit_id = v.id", "h.final_result IS NOT NULL")} hiv
-    ON hiv.client_id = lv.client_id
-LEFT JOIN {_latest("v.clinic_id AS positive_clinic_id, v.service_date AS positive_on",
-                   "JOIN hiv_tests h ON h.visit_id = v.id", "h.final_result = 'positive'")} pos
-    ON pos.client_id = lv.client_id
-LEFT JOIN {_latest("v.clinic_id AS prep_clinic_id, v.service_date AS prep_on, p.event AS prep_event, "
-                   "p.next_appointment_on AS prep_next_on, p.months_dispensed AS prep_months",
-                   "JOIN prep_events p ON p.visit_id = v.id")} prep
-    ON prep.client_id = lv.client_id
-LEFT JOIN {_latest("v.clinic_id AS cervical_clinic_id, v.service_date AS cervical_on, "
-                   "c.next_due_on AS cervical_next_on",
-                   "JOIN cervical_screenings c ON c.visit_id = v.id", "c.complete = TRUE")} cx
-    ON cx.client_id = lv.client_id
+FROM status_part_lv lv
+LEFT JOIN status_part_flags flags ON flags.client_id = lv.client_id
+LEFT JOIN status_part_hiv hiv ON hiv.client_id = lv.client_id
+LEFT JOIN status_part_pos pos ON pos.client_id = lv.client_id
+LEFT JOIN status_part_prep prep ON prep.client_id = lv.client_id
+LEFT JOIN status_part_cx cx ON cx.client_id = lv.client_id
 """
 
 
 def backfill(bind):
+    for name, query in PARTS.items():
+        bind.execute(sa.text(f"CREATE TEMPORARY TABLE status_part_{name} AS {query}"))
+        bind.execute(sa.text(f"CREATE UNIQUE INDEX ix_status_part_{name} ON status_part_{name} (client_id)"))
     bind.execute(sa.text(BACKFILL))
+    for name in PARTS:
+        bind.execute(sa.text(f"DROP TABLE status_part_{name}"))
 
 
 def downgrade():

@@ -1,4 +1,10 @@
-"""Every main page answers for the role that may use it."""
+"""Every main page answers for the role that may use it; every feature imports on its own."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 
 def test_nurse_pages_render(client, login, nurse, make):
@@ -17,3 +23,17 @@ def test_nurse_pages_render(client, login, nurse, make):
     ]:
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+FEATURES = sorted(
+    path.parent.name
+    for path in (Path(__file__).resolve().parents[2] / "clinic_app").glob("*/__init__.py")
+    if path.parent.name != "translations"
+)
+
+
+@pytest.mark.parametrize("module", [f"clinic_app.{name}" for name in FEATURES] + ["clinic_app.visits.models"])
+def test_each_feature_imports_on_its_own(module):
+    """Scripts and commands import one feature first: none may hit an import cycle that way."""
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
