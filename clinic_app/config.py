@@ -30,6 +30,7 @@ class Config:
     # The code of the clinic this installation runs at (see README).
     CLINIC_CODE = None
     PAGE_SIZE = 50
+    DUE_LIST_PAGE_SIZE = 100  # clients per page of a due list (a page prints on about three sheets)
     BACKUP_DIR = None  # default: instance/backups
     BACKUP_KEEP = 14  # daily backups kept
     BACKUP_AUTOMATIC = True  # the production server (wsgi.py) backs up once a day
@@ -43,7 +44,6 @@ class Config:
     HIV_RETEST_MONTHS = 3  # sex workers retest every 3 months
     DUE_SOON_DAYS = 7  # "due" lists look this far ahead
     MISSED_GRACE_DAYS = 7  # an appointment is missed this long after its date
-    DUE_COUNTS_CACHE_SECONDS = 120  # home-page due counts are recomputed at most this often
     REFERRAL_VALID_DAYS = 30  # a referral slip can be redeemed this long after it is issued
     OUTREACH_BACKDATE_DAYS = 31  # how far back a contact may be entered (signal, paper)
 

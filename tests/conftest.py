@@ -33,7 +33,6 @@ def _config(uri: str, **extra) -> dict:
         "SQLALCHEMY_DATABASE_URI": uri,
         "WTF_CSRF_ENABLED": False,
         "CLINIC_CODE": "BBR",
-        "DUE_COUNTS_CACHE_SECONDS": 0,  # tests look at counts right after changing the data
         **extra,
     }
 

@@ -7,12 +7,12 @@ due was given) and optionally by the client's peer educator. Dates are the
 clinic's; month intervals follow add_months (30 Nov + 3 months = 28/29 Feb).
 """
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, null, or_, select
 from sqlalchemy.orm import joinedload
 
 from clinic_app.clients.models import Client
@@ -22,7 +22,6 @@ from clinic_app.extensions import db
 from clinic_app.screening.models import HivResult
 from clinic_app.visits.models import ClientStatus, PrepEventType
 
-LIST_LIMIT = 1000
 INCONCLUSIVE_RETEST_DAYS = 14  # national algorithm: an inconclusive result is retested in 14 days
 
 
@@ -60,85 +59,70 @@ class DueEntry:
         return (today - self.since).days
 
 
-def _scoped(query: Select, clinic_column, filters: DueFilters) -> Select:
-    """Clients whose status places them at the filtered clinic (and with the filtered peer educator)."""
-    query = (
-        query.join(ClientStatus, ClientStatus.client_id == Client.id)
-        .options(joinedload(Client.peer_educator))
-        .where(clinic_column == filters.clinic_id, Client.merged_into_id.is_(None))
-    )
-    if filters.peer_educator_id:
-        query = query.where(Client.peer_educator_id == filters.peer_educator_id)
-    return query
-
-
-def prep_refill_query(settings: DueSettings, filters: DueFilters) -> Select:
-    due = ClientStatus.prep_next_on
-    return (
-        _scoped(
-            select(Client, due, ClientStatus.prep_on, ClientStatus.prep_months), ClientStatus.prep_clinic_id, filters
-        )
-        .where(
-            ClientStatus.prep_event != PrepEventType.STOP,
-            due.is_not(None),
-            due <= settings.today + timedelta(days=settings.due_soon_days),
-            ClientStatus.known_positive.is_(False),
-        )
-        .order_by(due, Client.id)
-    )
-
-
-def hiv_retest_query(settings: DueSettings, filters: DueFilters) -> Select:
-    deadline = settings.today + timedelta(days=settings.due_soon_days)
-    cutoff = latest_start_due_by(deadline, settings.hiv_retest_months)
-    inconclusive_cutoff = deadline - timedelta(days=INCONCLUSIVE_RETEST_DAYS)
-    tested_on, result = ClientStatus.hiv_on, ClientStatus.hiv_result
-    return (
-        _scoped(select(Client, tested_on, tested_on, result), ClientStatus.hiv_clinic_id, filters)
-        .where(
-            or_(
-                and_(result == HivResult.NEGATIVE, tested_on <= cutoff),
-                and_(result == HivResult.INCONCLUSIVE, tested_on <= inconclusive_cutoff),
-            ),
-            ClientStatus.known_positive.is_(False),
-        )
-        .order_by(tested_on, Client.id)
-    )
-
-
-def cervical_rescreen_query(settings: DueSettings, filters: DueFilters) -> Select:
-    due = ClientStatus.cervical_next_on
-    return (
-        _scoped(select(Client, due, ClientStatus.cervical_on), ClientStatus.cervical_clinic_id, filters)
-        .where(due.is_not(None), due <= settings.today + timedelta(days=settings.due_soon_days))
-        .order_by(due, Client.id)
-    )
-
-
-def unlinked_positive_query(settings: DueSettings, filters: DueFilters) -> Select:
-    tested_on = ClientStatus.positive_on
-    return (
-        _scoped(select(Client, tested_on, tested_on), ClientStatus.positive_clinic_id, filters)
-        .where(tested_on.is_not(None), ClientStatus.art_started.is_(False))
-        .order_by(tested_on, Client.id)
-    )
-
-
-def missed_appointment_query(settings: DueSettings, filters: DueFilters) -> Select:
-    appointment = ClientStatus.appointment_on
-    return (
-        _scoped(select(Client, appointment, ClientStatus.visit_on), ClientStatus.visit_clinic_id, filters)
-        .where(appointment.is_not(None), appointment < settings.today - timedelta(days=settings.missed_grace_days))
-        .order_by(appointment, Client.id)
-    )
-
-
 @dataclass(frozen=True)
 class DueList:
+    """One list: who is on it (conditions on the status row), since when, at which clinic."""
+
     name: str
     title: str
     explanation: str
-    query: object
+    clinic: object  # the status column holding the clinic of the service that makes the client due
+    last_seen: object  # the status column with the date of that service
+    order: object  # the status column the list is sorted by (oldest first)
+    conditions: Callable[[DueSettings], list]
+    note: object = None  # a status column shown beside the client, if any
+
+    def where(self, settings: DueSettings, filters: DueFilters) -> list:
+        return [self.clinic == filters.clinic_id, *self.conditions(settings)]
+
+    def since(self, row_last_seen: date, row_order: date, note, settings: DueSettings) -> date:
+        if self.name != "hiv_retest":
+            return row_order
+        if note == HivResult.INCONCLUSIVE:
+            return row_last_seen + timedelta(days=INCONCLUSIVE_RETEST_DAYS)
+        return add_months(row_last_seen, settings.hiv_retest_months)
+
+
+def _within_due_soon(settings: DueSettings) -> date:
+    return settings.today + timedelta(days=settings.due_soon_days)
+
+
+def _prep_refill(settings: DueSettings) -> list:
+    due = ClientStatus.prep_next_on
+    return [
+        ClientStatus.prep_event != PrepEventType.STOP,
+        due.is_not(None),
+        due <= _within_due_soon(settings),
+        ClientStatus.known_positive.is_(False),
+    ]
+
+
+def _hiv_retest(settings: DueSettings) -> list:
+    deadline = _within_due_soon(settings)
+    cutoff = latest_start_due_by(deadline, settings.hiv_retest_months)
+    inconclusive_cutoff = deadline - timedelta(days=INCONCLUSIVE_RETEST_DAYS)
+    tested_on, result = ClientStatus.hiv_on, ClientStatus.hiv_result
+    return [
+        or_(
+            and_(result == HivResult.NEGATIVE, tested_on <= cutoff),
+            and_(result == HivResult.INCONCLUSIVE, tested_on <= inconclusive_cutoff),
+        ),
+        ClientStatus.known_positive.is_(False),
+    ]
+
+
+def _cervical_rescreen(settings: DueSettings) -> list:
+    due = ClientStatus.cervical_next_on
+    return [due.is_not(None), due <= _within_due_soon(settings)]
+
+
+def _unlinked_positive(settings: DueSettings) -> list:
+    return [ClientStatus.positive_on.is_not(None), ClientStatus.art_started.is_(False)]
+
+
+def _missed_appointment(settings: DueSettings) -> list:
+    appointment = ClientStatus.appointment_on
+    return [appointment.is_not(None), appointment < settings.today - timedelta(days=settings.missed_grace_days)]
 
 
 DUE_LISTS = {
@@ -148,7 +132,11 @@ DUE_LISTS = {
             "prep_refill",
             _l("PrEP refill due or overdue"),
             _l("Latest PrEP visit was not a stop and the next PrEP appointment is within a week or past."),
-            prep_refill_query,
+            clinic=ClientStatus.prep_clinic_id,
+            last_seen=ClientStatus.prep_on,
+            order=ClientStatus.prep_next_on,
+            conditions=_prep_refill,
+            note=ClientStatus.prep_months,
         ),
         DueList(
             "hiv_retest",
@@ -157,67 +145,129 @@ DUE_LISTS = {
                 "Latest HIV test was negative and is older than the retest interval, or inconclusive and older "
                 "than 14 days (or will be within a week)."
             ),
-            hiv_retest_query,
+            clinic=ClientStatus.hiv_clinic_id,
+            last_seen=ClientStatus.hiv_on,
+            order=ClientStatus.hiv_on,
+            conditions=_hiv_retest,
+            note=ClientStatus.hiv_result,
         ),
         DueList(
             "cervical_rescreen",
             _l("Cervical rescreen due"),
             _l("The next screen date from the latest complete cervical screen is within a week or past."),
-            cervical_rescreen_query,
+            clinic=ClientStatus.cervical_clinic_id,
+            last_seen=ClientStatus.cervical_on,
+            order=ClientStatus.cervical_next_on,
+            conditions=_cervical_rescreen,
         ),
         DueList(
             "unlinked_positive",
             _l("Positive, ART start not confirmed"),
             _l("Confirmed HIV positive and no ART start date recorded at any visit."),
-            unlinked_positive_query,
+            clinic=ClientStatus.positive_clinic_id,
+            last_seen=ClientStatus.positive_on,
+            order=ClientStatus.positive_on,
+            conditions=_unlinked_positive,
         ),
         DueList(
             "missed_appointment",
             _l("Missed appointments"),
             _l("The appointment given at the latest visit passed more than the grace days ago."),
-            missed_appointment_query,
+            clinic=ClientStatus.visit_clinic_id,
+            last_seen=ClientStatus.visit_on,
+            order=ClientStatus.appointment_on,
+            conditions=_missed_appointment,
         ),
     )
 }
 
 
-def due_entries(*, actor: Actor, name: str, settings: DueSettings, filters: DueFilters) -> list[DueEntry]:
-    """One due list, at most LIST_LIMIT rows, oldest due first."""
+def _counted(due: DueList, settings: DueSettings, filters: DueFilters) -> Select:
+    """How many are on the list: the status rows alone (through the list's index), with the peer filter."""
+    query = select(func.count()).select_from(ClientStatus).where(*due.where(settings, filters))
+    if filters.peer_educator_id:
+        query = query.join(Client, Client.id == ClientStatus.client_id).where(
+            Client.peer_educator_id == filters.peer_educator_id
+        )
+    return query
+
+
+def _listed(due: DueList, settings: DueSettings, filters: DueFilters) -> Select:
+    # A merged record has no visits left, hence no status row: only the record kept is listed.
+    query = (
+        select(Client, due.last_seen, due.order, due.note if due.note is not None else null())
+        .join(ClientStatus, ClientStatus.client_id == Client.id)
+        .options(joinedload(Client.peer_educator))
+        .where(*due.where(settings, filters))
+        .order_by(due.order, Client.id)
+    )
+    if filters.peer_educator_id:
+        query = query.where(Client.peer_educator_id == filters.peer_educator_id)
+    return query
+
+
+@dataclass
+class DuePage:
+    """One page of a due list, with what a pager needs."""
+
+    entries: list[DueEntry]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def due_page(
+    *, actor: Actor, name: str, settings: DueSettings, filters: DueFilters, page: int = 1, per_page: int = 100
+) -> DuePage:
+    """One page of a due list, oldest due first, and how many are on the whole list."""
     actor.require("duelists.view")
-    rows = db.session.execute(DUE_LISTS[name].query(settings, filters).limit(LIST_LIMIT)).all()
+    due = DUE_LISTS[name]
+    total = db.session.scalar(_counted(due, settings, filters))
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(_listed(due, settings, filters).limit(per_page).offset((page - 1) * per_page)).all()
     entries = []
-    for client, since, last_seen, *rest in rows:
-        if name == "hiv_retest":
-            inconclusive = rest and rest[0] == HivResult.INCONCLUSIVE
-            since = (
-                last_seen + timedelta(days=INCONCLUSIVE_RETEST_DAYS)
-                if inconclusive
-                else add_months(last_seen, settings.hiv_retest_months)
+    for client, last_seen, order, note in rows:
+        entries.append(
+            DueEntry(
+                client=client,
+                since=due.since(last_seen, order, note, settings),
+                last_seen=last_seen,
+                note=str(note) if name == "prep_refill" and note else "",
             )
-        note = ""
-        if name == "prep_refill" and rest and rest[0]:
-            note = str(rest[0])
-        entries.append(DueEntry(client=client, since=since, last_seen=last_seen, note=note))
+        )
+    return DuePage(entries=entries, total=total, page=page, per_page=per_page)
+
+
+def due_entries(*, actor: Actor, name: str, settings: DueSettings, filters: DueFilters) -> list[DueEntry]:
+    """The whole list (every page), oldest due first."""
+    first = due_page(actor=actor, name=name, settings=settings, filters=filters)
+    entries = list(first.entries)
+    for number in range(2, first.pages + 1):
+        entries += due_page(actor=actor, name=name, settings=settings, filters=filters, page=number).entries
     return entries
 
 
-_COUNTS: dict[tuple, tuple[float, dict[str, int]]] = {}
-
-
-def due_counts(*, actor: Actor, settings: DueSettings, filters: DueFilters, cache_seconds: int = 0) -> dict[str, int]:
-    """How many clients are on each list (for the home page).
-
-    With ``cache_seconds``, counts computed less than that long ago for the same clinic, filter
-    and day are reused: every nurse's home page would otherwise scan the whole history.
-    """
+def due_counts(*, actor: Actor, settings: DueSettings, filters: DueFilters) -> dict[str, int]:
+    """How many clients are on each list (for the overview and the home page)."""
     actor.require("duelists.view")
-    key = (str(db.engine.url), filters.clinic_id, filters.peer_educator_id, settings)
-    cached = _COUNTS.get(key)
-    if cache_seconds and cached and time.monotonic() - cached[0] < cache_seconds:
-        return dict(cached[1])
-    counts = {
-        name: db.session.scalar(select(func.count()).select_from(entry.query(settings, filters).subquery()))
-        for name, entry in DUE_LISTS.items()
-    }
-    _COUNTS[key] = (time.monotonic(), counts)
-    return dict(counts)
+    return {name: db.session.scalar(_counted(due, settings, filters)) for name, due in DUE_LISTS.items()}

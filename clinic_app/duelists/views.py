@@ -10,7 +10,7 @@ from clinic_app.clinics.services import clinic_choices
 from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
-from clinic_app.core.views import current_actor
+from clinic_app.core.views import current_actor, page_arg
 from clinic_app.duelists import bp, services
 from clinic_app.duelists.forms import DueFilterForm
 
@@ -37,7 +37,8 @@ def _filters(actor) -> tuple[DueFilterForm, services.DueFilters]:
 
 
 def _filter_args() -> dict:
-    """The filters to carry into links: only the known ones (a URL's other parameters are ignored)."""
+    """The filters to carry into links: only the known ones (a URL's other parameters are ignored; the page
+    number is added by the pager)."""
     return {k: v for k, v in request.args.items() if k in ("clinic", "peer") and v}
 
 
@@ -60,7 +61,14 @@ def show(name):
     actor = current_actor()
     form, filters = _filters(actor)
     settings = due_settings(actor)
-    entries = services.due_entries(actor=actor, name=name, settings=settings, filters=filters)
+    page = services.due_page(
+        actor=actor,
+        name=name,
+        settings=settings,
+        filters=filters,
+        page=page_arg(),
+        per_page=current_app.config["DUE_LIST_PAGE_SIZE"],
+    )
     own_clinic = filters.clinic_id == actor.clinic_id
     # Another clinic's list shows who is due, but not how to reach them, and is not for tracing from here.
     assign_to = peer_educator_choices(actor.clinic_id) if own_clinic and actor.can("outreach.assign_tracing") else []
@@ -68,10 +76,10 @@ def show(name):
         "duelists/list.html",
         form=form,
         due=services.DUE_LISTS[name],
-        entries=entries,
+        page=page,
+        entries=page.entries,
         today=settings.today,
         assign_to=assign_to,
         own_clinic=own_clinic,
-        limit=services.LIST_LIMIT,
         args=_filter_args(),
     )

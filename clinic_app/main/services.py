@@ -26,9 +26,9 @@ def clinic_figures(*, actor: Actor, today: date) -> ClinicFigures:
     visits_today, visits_month, new_month = db.session.execute(
         select(
             func.count().filter(Visit.service_date == today),
-            func.count().filter(Visit.service_date >= month_start),
-            func.count().filter(Visit.service_date >= month_start, Visit.visit_type == VisitType.NEW),
-        ).where(in_clinic, Visit.service_date <= today)
+            func.count(),
+            func.count().filter(Visit.visit_type == VisitType.NEW),
+        ).where(in_clinic, Visit.service_date >= month_start, Visit.service_date <= today)
     ).one()
     return ClinicFigures(visits_today, visits_month, new_month)
 

@@ -21,12 +21,7 @@ def home():
         context["search_form"] = SearchForm()
     if role_can(actor.role, "duelists.view"):
         settings = DueSettings.from_config(current_app.config, today)
-        context["due_counts"] = due_counts(
-            actor=actor,
-            settings=settings,
-            filters=DueFilters(actor.clinic_id),
-            cache_seconds=current_app.config["DUE_COUNTS_CACHE_SECONDS"],
-        )
+        context["due_counts"] = due_counts(actor=actor, settings=settings, filters=DueFilters(actor.clinic_id))
         context["due_lists"] = DUE_LISTS
     if role_can(actor.role, "clinics.view"):
         context["network"] = services.network_figures(today=today)

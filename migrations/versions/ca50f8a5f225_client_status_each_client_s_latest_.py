@@ -53,9 +53,9 @@ def upgrade():
     with op.batch_alter_table('client_status', schema=None) as batch_op:
         batch_op.create_index('ix_client_status_appointment', ['visit_clinic_id', 'appointment_on'], unique=False)
         batch_op.create_index('ix_client_status_cervical', ['cervical_clinic_id', 'cervical_next_on'], unique=False)
-        batch_op.create_index('ix_client_status_hiv', ['hiv_clinic_id', 'hiv_on'], unique=False)
-        batch_op.create_index('ix_client_status_positive', ['positive_clinic_id', 'positive_on'], unique=False)
-        batch_op.create_index('ix_client_status_prep', ['prep_clinic_id', 'prep_next_on'], unique=False)
+        batch_op.create_index('ix_client_status_hiv', ['hiv_clinic_id', 'hiv_on', 'hiv_result', 'known_positive'], unique=False)
+        batch_op.create_index('ix_client_status_positive', ['positive_clinic_id', 'positive_on', 'art_started'], unique=False)
+        batch_op.create_index('ix_client_status_prep', ['prep_clinic_id', 'prep_next_on', 'prep_event', 'known_positive'], unique=False)
 
     # ### end Alembic commands ###
     backfill(op.get_bind())

@@ -15,7 +15,15 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.errors import NotAllowed
 from clinic_app.core.timeutil import add_months, local_today
 from clinic_app.demo.seed import seed_demo
-from clinic_app.duelists.services import DUE_LISTS, DueEntry, DueFilters, DueSettings, due_counts, due_entries
+from clinic_app.duelists.services import (
+    DUE_LISTS,
+    DueEntry,
+    DueFilters,
+    DueSettings,
+    due_counts,
+    due_entries,
+    due_page,
+)
 from clinic_app.extensions import db
 from clinic_app.screening.models import (
     AssayResult,
@@ -495,6 +503,41 @@ def test_due_list_pages_filter_by_clinic_and_peer(client, sign_in_as, nurse, mak
     assert due_today["prep"].client_number in page
 
 
+def test_a_long_list_comes_in_pages_oldest_due_first(history, nurse_actor, clinic):
+    people = []
+    for offset in range(5):
+        person = history.client()
+        history.prep(person, date(2026, 6, 1), next_on=date(2026, 10, 1) + days(offset))
+        people.append(person)
+    settings, filters = DueSettings(today=TODAY), DueFilters(clinic.id)
+    pages = [
+        due_page(actor=nurse_actor, name="prep_refill", settings=settings, filters=filters, page=n, per_page=2)
+        for n in (1, 2, 3)
+    ]
+    assert [p.total for p in pages] == [5, 5, 5]
+    assert [p.pages for p in pages] == [3, 3, 3]
+    assert [e.client.id for p in pages for e in p.entries] == [person.id for person in people]
+    assert (pages[0].has_prev, pages[0].has_next, pages[2].has_next) == (False, True, False)
+    # A page past the end shows the last one.
+    beyond = due_page(actor=nurse_actor, name="prep_refill", settings=settings, filters=filters, page=9, per_page=2)
+    assert beyond.page == 3 and [e.client.id for e in beyond.entries] == [people[4].id]
+
+
+@pytest.mark.parametrize("app", [{"DUE_LIST_PAGE_SIZE": 2}], indirect=True)
+def test_the_list_page_shows_the_whole_count_and_a_pager(client, sign_in_as, nurse, history):
+    today = local_today(history.clinic.timezone)
+    people = [history.client() for _ in range(3)]
+    for offset, person in enumerate(people):
+        history.prep(person, today - days(100), next_on=today - days(10 - offset))
+    sign_in_as(nurse)
+    first = text(client.get("/duelists/prep_refill"))
+    assert "3 clients" in first and "1 to 2 shown, oldest due first" in first and "Page 1 of 2" in first
+    assert people[0].client_number in first and people[2].client_number not in first
+    second = text(client.get("/duelists/prep_refill?page=2"))
+    assert "3 to 3 shown" in second and "Page 2 of 2" in second
+    assert people[2].client_number in second and people[0].client_number not in second
+
+
 @pytest.mark.parametrize("name", list(DUE_LISTS))
 def test_every_due_list_page_answers_with_its_clients(client, sign_in_as, nurse, history, due_today, name):
     today = due_today["today"]
@@ -636,17 +679,13 @@ def test_due_lists_on_the_demo_data_match_a_hand_check_for_a_peer_educator(demo,
     assert {e.client.id: e.since for e in got} == want
 
 
-def test_home_page_counts_are_reused_for_the_cache_time_then_recomputed(history, nurse_actor, clinic, monkeypatch):
-    """Every nurse's home page shows the counts; within the cache time they are not recomputed."""
-    import clinic_app.duelists.services as due
-
+def test_counts_follow_a_new_visit_at_once(history, nurse_actor, clinic):
+    """The home page's counts are read live from the status rows: a visit just saved is counted."""
     settings, filters = DueSettings(today=TODAY), DueFilters(clinic.id)
     person = history.client()
     history.hiv(person, date(2026, 3, 3))
-    first = due_counts(actor=nurse_actor, settings=settings, filters=filters, cache_seconds=60)
-    assert first["hiv_retest"] == 1
+    assert due_counts(actor=nurse_actor, settings=settings, filters=filters)["hiv_retest"] == 1
     history.hiv(history.client(), date(2026, 3, 4))
-    assert due_counts(actor=nurse_actor, settings=settings, filters=filters, cache_seconds=60)["hiv_retest"] == 1
-    clock = due.time.monotonic() + 61
-    monkeypatch.setattr(due.time, "monotonic", lambda: clock)
-    assert due_counts(actor=nurse_actor, settings=settings, filters=filters, cache_seconds=60)["hiv_retest"] == 2
+    assert due_counts(actor=nurse_actor, settings=settings, filters=filters)["hiv_retest"] == 2
+    history.hiv(person, date(2026, 11, 1))  # retested: no longer due
+    assert due_counts(actor=nurse_actor, settings=settings, filters=filters)["hiv_retest"] == 1
