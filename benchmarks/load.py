@@ -1,13 +1,17 @@
 """Load test: the served app (waitress, as in production) under 20 simulated clinic users.
 
-    .venv/bin/python benchmarks/load.py [--users 20] [--seconds 60] [--plain]
+    .venv/bin/python benchmarks/load.py [--users 20] [--seconds 60] [--think 0.5-2] [--plain]
 
 Builds (once) a synthetic database of 100k clients and 1M visits, makes a working
 copy encrypted with SQLCipher as a clinic's is (--plain: unencrypted), adds one
 nurse account per simulated user, starts waitress on 127.0.0.1 and drives it with
 a realistic mix: open a client record, search by client number, record a visit,
-open the due lists, the home page. Prints requests per second, p50/p95/p99 latency
-and errors, and writes benchmarks/load-results.json. Target: no errors, p95 < 150 ms.
+open the due lists, the home page. Each simulated user pauses between actions for a
+think time drawn uniformly from --think seconds (default 0.5 to 2: a nurse at the desk
+clicks far less often; --think 0 sends the next request as soon as the last answer
+arrives, which measures how much the server can do, not what users wait). Prints
+requests per second, p50/p95/p99 latency and errors, and writes
+benchmarks/load-results.json (or --out). Target: no errors, p95 < 150 ms.
 Only 127.0.0.1 is ever contacted; the run stops by itself.
 """
 
@@ -208,7 +212,7 @@ class User:
         return self.request("GET", "/")[0], {200}
 
 
-def drive(users: list[User], seconds: float) -> list[tuple[str, float, bool]]:
+def drive(users: list[User], seconds: float, think: tuple[float, float]) -> list[tuple[str, float, bool]]:
     results: list[tuple[str, float, bool]] = []
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -216,6 +220,8 @@ def drive(users: list[User], seconds: float) -> list[tuple[str, float, bool]]:
 
     def run(user: User):
         mine = []
+        if think[1] > 0:
+            time.sleep(user.rng.uniform(*think))  # users do not all click at the same instant
         while time.monotonic() < stop_at:
             action = user.rng.choice(actions)
             started = time.perf_counter()
@@ -226,6 +232,8 @@ def drive(users: list[User], seconds: float) -> list[tuple[str, float, bool]]:
                 ok = False
                 user.connection.close()
             mine.append((action, time.perf_counter() - started, ok))
+            if think[1] > 0:
+                time.sleep(min(user.rng.uniform(*think), max(0.0, stop_at - time.monotonic())))
         with lock:
             results.extend(mine)
 
@@ -235,6 +243,17 @@ def drive(users: list[User], seconds: float) -> list[tuple[str, float, bool]]:
     for thread in threads:
         thread.join()
     return results
+
+
+def think_range(text: str) -> tuple[float, float]:
+    low, _sep, high = text.partition("-")
+    try:
+        low_s, high_s = float(low), float(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number of seconds or a range like 0.5-2") from None
+    if not 0 <= low_s <= high_s:
+        raise argparse.ArgumentTypeError("the range must run from a smaller to a larger number of seconds")
+    return low_s, high_s
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -268,6 +287,8 @@ def main(argv=None) -> int:
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--plain", action="store_true", help="an unencrypted database")
+    parser.add_argument("--think", type=think_range, default=(0.5, 2.0), help="pause between actions, e.g. 0.5-2 or 0")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "load-results.json")
     args = parser.parse_args(argv)
     DATA.mkdir(parents=True, exist_ok=True)
     encrypted = not args.plain
@@ -284,14 +305,15 @@ def main(argv=None) -> int:
             ]
             for user in users:
                 user.sign_in()
-            results = drive(users, args.seconds)
+            results = drive(users, args.seconds, args.think)
         finally:
             server.terminate()
             server.wait(timeout=30)
     rows = summarise(results, args.seconds)
     print(
         f"\n{args.users} users, {args.seconds:.0f} s, {args.clients:,} clients, {args.visits:,} visits, "
-        f"{'encrypted (SQLCipher)' if encrypted else 'plain SQLite'}, waitress 8 threads"
+        f"{'encrypted (SQLCipher)' if encrypted else 'plain SQLite'}, waitress 8 threads, think time "
+        + (f"{args.think[0]:g}-{args.think[1]:g} s" if args.think[1] else "none")
     )
     print(f"{'action':<14}{'requests':>10}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for action, row in rows.items():
@@ -302,7 +324,7 @@ def main(argv=None) -> int:
     overall = rows["all"]
     met = overall["errors"] == 0 and overall["p95_ms"] < 150
     print(f"target: zero errors and p95 < 150 ms -> {'met' if met else 'NOT met'}")
-    (ROOT / "benchmarks" / "load-results.json").write_text(
+    args.out.write_text(
         json.dumps(
             {
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -311,6 +333,8 @@ def main(argv=None) -> int:
                 "clients": args.clients,
                 "visits": args.visits,
                 "encrypted": encrypted,
+                "think_seconds": list(args.think),
+                "cores": os.cpu_count(),
                 "results": rows,
                 "target_met": met,
             },

@@ -16,6 +16,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from clinic_app import create_app
+from clinic_app.clients.identifiers import format_client_number, luhn_check_digit
 from clinic_app.extensions import db
 from clinic_app.visits import status
 
@@ -293,7 +294,7 @@ class Generator:
                 stamp,
                 stamp,
                 home,
-                f"{digits[:4]}-{digits[4:]}-{rng.randint(0, 9)}",
+                format_client_number(digits + luhn_check_digit(digits)),
                 uic,
                 alias,
                 alias.lower() if alias else None,

@@ -296,7 +296,13 @@ def search_clients(*, actor: Actor, term: str) -> list[SearchHit]:
         key = identifiers.alias_key(term)
         if not key or len(key) < 2:
             return []
-        kind, where = "alias", Client.alias_key.startswith(key, autoescape=True)
+        # The range lets the alias index find the prefix (LIKE alone scans every client on SQLite);
+        # LIKE keeps the match exact under any collation.
+        after = key[:-1] + chr(ord(key[-1]) + 1)
+        kind = "alias"
+        where = and_(
+            Client.alias_key >= key, Client.alias_key < after, Client.alias_key.startswith(key, autoescape=True)
+        )
     found = db.session.scalars(select(Client).where(where).order_by(Client.enrolled_on.desc()).limit(SEARCH_LIMIT))
     hits, shown = [], set()
     for client in found:

@@ -228,6 +228,15 @@ def test_search_finds_by_the_start_of_an_alias_ignoring_case_and_accents(nurse_a
     assert _found(nurse_actor, "light") == []
 
 
+def test_alias_search_finds_exactly_the_aliases_that_start_with_the_term(make, nurse, nurse_actor):
+    names = ["Rudo", "Rudolpha", "Rue", "Ruz", "Rv", "Zz9", "Zz"]
+    made = {name: make.client(registered_by=nurse, alias=name, mother=name[:2]).id for name in names}
+    assert set(_found(nurse_actor, "rud")) == {made["Rudo"], made["Rudolpha"]}
+    assert set(_found(nurse_actor, "ru")) == {made[n] for n in ("Rudo", "Rudolpha", "Rue", "Ruz")}
+    assert set(_found(nurse_actor, "zz")) == {made["Zz9"], made["Zz"]}
+    assert _found(nurse_actor, "rudolphas") == []
+
+
 def test_search_with_a_mistyped_number_finds_nobody(nurse_actor, star):
     digits = star.client_number.replace("-", "")
     wrong = digits[:8] + str((int(digits[8]) + 1) % 10)
