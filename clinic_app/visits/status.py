@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, and_, case, delete, event, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from clinic_app.clients.models import Client
 from clinic_app.core.db import utcnow
 from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, PreviousHivStatus
 from clinic_app.visits.models import ClientStatus, PrepEvent, PrepEventType, Visit
@@ -131,6 +132,9 @@ def refresh(connection: Connection, client_ids: Iterable) -> None:
     """Rewrite the status rows of these clients from their history (a client with no visit has none)."""
     ids = sorted({client_id for client_id in client_ids if client_id is not None})
     for chunk in _chunks(ids):
+        # On PostgreSQL, two writers for one client take turns here, so the second derives from a
+        # history that includes the first's visit (SQLite already lets one writer in at a time).
+        connection.execute(select(Client.id).where(Client.id.in_(chunk)).order_by(Client.id).with_for_update())
         rows = _derive(connection, chunk)
         connection.execute(delete(ClientStatus).where(ClientStatus.client_id.in_(chunk)))
         if rows:

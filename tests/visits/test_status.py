@@ -1,20 +1,24 @@
 """Each client's status row: kept in step with every write, equal to a full recomputation."""
 
 import importlib.util
+import threading
+import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 
 from clinic_app.clients.services import merge_clients
 from clinic_app.core.actor import Actor
+from clinic_app.core.db import utcnow
 from clinic_app.demo.seed import seed_demo
 from clinic_app.extensions import db
 from clinic_app.screening.models import ArtSite, HivResult
 from clinic_app.visits import status
-from clinic_app.visits.models import ClientStatus, PrepEventType, Visit
+from clinic_app.visits.models import ClientStatus, PrepEventType, Visit, VisitType
 from clinic_app.visits.sections import CommoditiesInput, ServicesInput
+from tests.conftest import PG_URL
 from tests.visits.test_clinical_services import correct, negative_test, oral_prep, positive_test, record
 
 MIGRATION = next(Path(__file__).resolve().parents[2].glob("migrations/versions/ca50f8a5f225_*.py"))
@@ -119,3 +123,57 @@ def test_the_rebuild_command_recomputes_every_row(app, runner):
     assert f"Client status recomputed: {len(kept):,} clients with visits." in result.output
     db.session.expire_all()
     assert stored() == kept
+
+
+@pytest.mark.skipif(not PG_URL, reason="only PostgreSQL runs two writers at once; SQLite lets one in at a time")
+def test_two_writers_for_one_client_take_turns(make, nurse, clinic, other_clinic):
+    """Two clinics' visits for one client saved at the same moment (a central database): no error, and
+    the status counts both."""
+    person = make.client(registered_by=nurse)
+    make.visit(client=person, recorded_by=nurse, service_date=date(2026, 1, 5))
+    elsewhere = make.user(clinic=other_clinic)
+    # Plain values: the second writer runs in a thread, away from the test's session.
+    person_id, here, there = person.id, (clinic.id, nurse.id), (other_clinic.id, elsewhere.id)
+    engine = db.engine
+
+    def save_visit(connection, clinic_id, user_id, day):
+        now = utcnow()
+        connection.execute(
+            insert(Visit.__table__).values(
+                id=uuid.uuid4(),
+                clinic_id=clinic_id,
+                client_id=person_id,
+                service_date=day,
+                visit_type=VisitType.RETURN,
+                recorded_by_id=user_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        status.refresh(connection, [person_id])
+
+    failures = []
+
+    def second_writer():
+        try:
+            with engine.begin() as connection:
+                save_visit(connection, *there, date(2026, 2, 1))
+        except Exception as error:  # noqa: BLE001 (the test reports whatever the second writer met)
+            failures.append(error)
+
+    first = engine.connect()
+    try:
+        transaction = first.begin()
+        save_visit(first, *here, date(2026, 3, 1))
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive(), failures  # waiting for the first writer's transaction
+        transaction.commit()
+    finally:
+        first.close()
+    writer.join(10)
+    assert failures == []
+    row = status_of(person)
+    assert (row.visit_on, row.visit_clinic_id) == (date(2026, 3, 1), clinic.id)
+    assert db.session.scalar(select(db.func.count()).where(Visit.client_id == person.id)) == 3
