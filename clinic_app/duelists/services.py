@@ -59,6 +59,17 @@ class DueEntry:
         return (today - self.since).days
 
 
+def _due_on_the_order_date(last_seen: date, order: date, detail, settings: DueSettings) -> date:
+    return order
+
+
+def _retest_due(last_seen: date, order: date, result, settings: DueSettings) -> date:
+    """A negative test is due again after the retest interval; an inconclusive one after 14 days."""
+    if result == HivResult.INCONCLUSIVE:
+        return last_seen + timedelta(days=INCONCLUSIVE_RETEST_DAYS)
+    return add_months(last_seen, settings.hiv_retest_months)
+
+
 @dataclass(frozen=True)
 class DueList:
     """One list: who is on it (conditions on the status row), since when, at which clinic."""
@@ -70,17 +81,12 @@ class DueList:
     last_seen: object  # the status column with the date of that service
     order: object  # the status column the list is sorted by (oldest first)
     conditions: Callable[[DueSettings], list]
-    note: object = None  # a status column shown beside the client, if any
+    detail: object = None  # another status column the list needs (to show, or for the due date)
+    detail_label: str | None = None  # the column's heading when the detail is shown beside the client
+    due_since: Callable[[date, date, object, DueSettings], date] = _due_on_the_order_date
 
     def where(self, settings: DueSettings, filters: DueFilters) -> list:
         return [self.clinic == filters.clinic_id, *self.conditions(settings)]
-
-    def since(self, row_last_seen: date, row_order: date, note, settings: DueSettings) -> date:
-        if self.name != "hiv_retest":
-            return row_order
-        if note == HivResult.INCONCLUSIVE:
-            return row_last_seen + timedelta(days=INCONCLUSIVE_RETEST_DAYS)
-        return add_months(row_last_seen, settings.hiv_retest_months)
 
 
 def _within_due_soon(settings: DueSettings) -> date:
@@ -136,7 +142,8 @@ DUE_LISTS = {
             last_seen=ClientStatus.prep_on,
             order=ClientStatus.prep_next_on,
             conditions=_prep_refill,
-            note=ClientStatus.prep_months,
+            detail=ClientStatus.prep_months,
+            detail_label=_l("PrEP months last dispensed"),
         ),
         DueList(
             "hiv_retest",
@@ -149,7 +156,8 @@ DUE_LISTS = {
             last_seen=ClientStatus.hiv_on,
             order=ClientStatus.hiv_on,
             conditions=_hiv_retest,
-            note=ClientStatus.hiv_result,
+            detail=ClientStatus.hiv_result,
+            due_since=_retest_due,
         ),
         DueList(
             "cervical_rescreen",
@@ -195,7 +203,7 @@ def _counted(due: DueList, settings: DueSettings, filters: DueFilters) -> Select
 def _listed(due: DueList, settings: DueSettings, filters: DueFilters) -> Select:
     # A merged record has no visits left, hence no status row: only the record kept is listed.
     query = (
-        select(Client, due.last_seen, due.order, due.note if due.note is not None else null())
+        select(Client, due.last_seen, due.order, due.detail if due.detail is not None else null())
         .join(ClientStatus, ClientStatus.client_id == Client.id)
         .options(joinedload(Client.peer_educator))
         .where(*due.where(settings, filters))
@@ -245,26 +253,16 @@ def due_page(
     total = db.session.scalar(_counted(due, settings, filters))
     page = min(max(page, 1), max(1, -(-total // per_page)))
     rows = db.session.execute(_listed(due, settings, filters).limit(per_page).offset((page - 1) * per_page)).all()
-    entries = []
-    for client, last_seen, order, note in rows:
-        entries.append(
-            DueEntry(
-                client=client,
-                since=due.since(last_seen, order, note, settings),
-                last_seen=last_seen,
-                note=str(note) if name == "prep_refill" and note else "",
-            )
+    entries = [
+        DueEntry(
+            client=client,
+            since=due.due_since(last_seen, order, detail, settings),
+            last_seen=last_seen,
+            note=str(detail) if due.detail_label and detail else "",
         )
+        for client, last_seen, order, detail in rows
+    ]
     return DuePage(entries=entries, total=total, page=page, per_page=per_page)
-
-
-def due_entries(*, actor: Actor, name: str, settings: DueSettings, filters: DueFilters) -> list[DueEntry]:
-    """The whole list (every page), oldest due first."""
-    first = due_page(actor=actor, name=name, settings=settings, filters=filters)
-    entries = list(first.entries)
-    for number in range(2, first.pages + 1):
-        entries += due_page(actor=actor, name=name, settings=settings, filters=filters, page=number).entries
-    return entries
 
 
 def due_counts(*, actor: Actor, settings: DueSettings, filters: DueFilters) -> dict[str, int]:

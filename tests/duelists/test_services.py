@@ -21,7 +21,6 @@ from clinic_app.duelists.services import (
     DueFilters,
     DueSettings,
     due_counts,
-    due_entries,
     due_page,
 )
 from clinic_app.extensions import db
@@ -39,6 +38,11 @@ from clinic_app.visits.models import PrepEvent, PrepEventType, PrepRegimen, Visi
 from tests.helpers import text
 
 TODAY = date(2026, 11, 20)
+
+
+def due_entries(*, actor, name, settings, filters) -> list[DueEntry]:
+    """A whole list, on one page."""
+    return due_page(actor=actor, name=name, settings=settings, filters=filters, per_page=100_000).entries
 
 
 # --------------------------------------------------------------------------- building histories by hand
@@ -488,6 +492,9 @@ def test_due_list_page_shows_the_clients_due(client, sign_in_as, nurse, due_toda
     assert due_today["positive"].client_number not in page
     assert "1 client" in page
     assert (due_today["today"] - days(1)).isoformat() in page
+    # The PrEP list shows how many months were dispensed last time (the refill to prepare).
+    assert "PrEP months last dispensed" in page
+    assert 'data-label="PrEP months last dispensed" class="num">3</td>' in response.get_data(as_text=True)
 
 
 def test_due_list_pages_filter_by_clinic_and_peer(client, sign_in_as, nurse, make, clinic, other_clinic, due_today):
