@@ -143,7 +143,7 @@ DUE_LISTS = {
             order=ClientStatus.prep_next_on,
             conditions=_prep_refill,
             detail=ClientStatus.prep_months,
-            detail_label=_l("PrEP months last dispensed"),
+            detail_label=_l("Months dispensed"),
         ),
         DueList(
             "hiv_retest",

@@ -493,8 +493,8 @@ def test_due_list_page_shows_the_clients_due(client, sign_in_as, nurse, due_toda
     assert "1 client" in page
     assert (due_today["today"] - days(1)).isoformat() in page
     # The PrEP list shows how many months were dispensed last time (the refill to prepare).
-    assert "PrEP months last dispensed" in page
-    assert 'data-label="PrEP months last dispensed" class="num">3</td>' in response.get_data(as_text=True)
+    assert "Months dispensed" in page
+    assert 'data-label="Months dispensed" class="num">3</td>' in response.get_data(as_text=True)
 
 
 def test_due_list_pages_filter_by_clinic_and_peer(client, sign_in_as, nurse, make, clinic, other_clinic, due_today):
