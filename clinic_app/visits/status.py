@@ -2,12 +2,12 @@
 
 A status row is a function of the client's visits and services alone, so it is
 recomputed whole rather than patched: ``refresh(connection, client_ids)`` derives the
-rows of those clients from their history with the same ranking the lists used
-(latest date of service, then latest entered) and replaces them. A session hook calls
-it after every flush that wrote a visit, HIV test, PrEP event or cervical screen, so
-every path that writes through the ORM (the visit service, corrections, merges'
-moved rows, the demo, tests) keeps the rows right in the same transaction. Bulk
-writes that bypass the ORM call ``refresh`` or ``rebuild`` themselves.
+rows of those clients from their history (latest date of service, then latest entered)
+and replaces them. A session hook calls it after every flush that wrote a visit, HIV
+test, PrEP event or cervical screen, so every path that writes through the ORM (the
+visit service, corrections, the demo, tests) keeps the rows right in the same
+transaction. Writes that bypass the ORM call ``refresh`` or ``rebuild`` themselves:
+a merge's bulk moves, the benchmark loader, ``flask visits rebuild-status``.
 """
 
 import uuid
