@@ -214,6 +214,11 @@ def _listed(due: DueList, settings: DueSettings, filters: DueFilters) -> Select:
     return query
 
 
+def page_count(total: int, per_page: int) -> int:
+    """Pages needed for ``total`` rows (at least one, to show that the list is empty)."""
+    return max(1, -(-total // per_page))
+
+
 @dataclass
 class DuePage:
     """One page of a due list, with what a pager needs."""
@@ -225,7 +230,7 @@ class DuePage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     @property
     def has_prev(self) -> bool:
@@ -251,7 +256,7 @@ def due_page(
     actor.require("duelists.view")
     due = DUE_LISTS[name]
     total = db.session.scalar(_counted(due, settings, filters))
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = min(max(page, 1), page_count(total, per_page))
     rows = db.session.execute(_listed(due, settings, filters).limit(per_page).offset((page - 1) * per_page)).all()
     entries = [
         DueEntry(

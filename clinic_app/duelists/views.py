@@ -26,14 +26,16 @@ def _uuid(value):
         return None
 
 
-def _filters(actor) -> tuple[DueFilterForm, services.DueFilters]:
+def _filters(actor) -> tuple[DueFilterForm, services.DueFilters, list[tuple[str, str]]]:
+    """The filter form, the filters it gives, and the filtered clinic's peer educators."""
     form = DueFilterForm(request.args)
     form.clinic.choices = choice_list(clinic_choices())
     clinic_id = _uuid(form.clinic.data) or actor.clinic_id
     form.clinic.data = str(clinic_id)
-    form.peer.choices = choice_list([("", _("All"))] + peer_educator_choices(clinic_id))
+    peers = peer_educator_choices(clinic_id)
+    form.peer.choices = choice_list([("", _("All"))] + peers)
     peer_id = _uuid(form.peer.data)
-    return form, services.DueFilters(clinic_id=clinic_id, peer_educator_id=peer_id)
+    return form, services.DueFilters(clinic_id=clinic_id, peer_educator_id=peer_id), peers
 
 
 def _filter_args() -> dict:
@@ -46,7 +48,7 @@ def _filter_args() -> dict:
 @requires("duelists.view")
 def index():
     actor = current_actor()
-    form, filters = _filters(actor)
+    form, filters, _peers = _filters(actor)
     counts = services.due_counts(actor=actor, settings=due_settings(actor), filters=filters)
     return render_template(
         "duelists/index.html", form=form, counts=counts, lists=services.DUE_LISTS, args=_filter_args()
@@ -59,7 +61,7 @@ def show(name):
     if name not in services.DUE_LISTS:
         abort(404)
     actor = current_actor()
-    form, filters = _filters(actor)
+    form, filters, peers = _filters(actor)
     settings = due_settings(actor)
     page = services.due_page(
         actor=actor,
@@ -71,7 +73,7 @@ def show(name):
     )
     own_clinic = filters.clinic_id == actor.clinic_id
     # Another clinic's list shows who is due, but not how to reach them, and is not for tracing from here.
-    assign_to = peer_educator_choices(actor.clinic_id) if own_clinic and actor.can("outreach.assign_tracing") else []
+    assign_to = peers if own_clinic and actor.can("outreach.assign_tracing") else []
     return render_template(
         "duelists/list.html",
         form=form,
