@@ -15,6 +15,7 @@ from clinic_app.extensions import db
 from clinic_app.reports.dataset import Finding
 from clinic_app.reports.facts import Window, age_at
 from clinic_app.screening.models import AssayResult, CervicalScreening, HivResult, HivTest
+from clinic_app.visits import clinical
 from clinic_app.visits.models import PepCourse, PrepEvent, PrepEventType, Visit
 
 PEP_COURSE_DAYS = 28
@@ -85,7 +86,7 @@ CHECKS = (
         "cervical_incomplete",
         _l("Cervical screen without a result (or HPV positive without triage)"),
         _l("Record the result, or the triage result of a positive HPV test."),
-        lambda w: [CervicalScreening.complete.is_(False)],
+        lambda w: [~clinical.cervical_complete_sql()],
         (CervicalScreening,),
     ),
     Check(

@@ -4,6 +4,7 @@ from datetime import date
 
 from clinic_app.core.timeutil import add_months
 from clinic_app.screening.models import AssayResult, CervicalMethod, CervicalResult, CervicalTreatment, HivResult
+from clinic_app.visits.clinical import cervical_outcome
 
 # Months to the next cervical screen after a negative result, by method; women
 # living with HIV are rescreened sooner (WHO 2021 guidance).
@@ -27,22 +28,6 @@ def hiv_final_result(screening: AssayResult | None, confirmatory: AssayResult | 
     if screening == AssayResult.REACTIVE and confirmatory == AssayResult.REACTIVE:
         return HivResult.POSITIVE
     return HivResult.INCONCLUSIVE
-
-
-def cervical_outcome(
-    method: CervicalMethod, result: CervicalResult | None, triage: CervicalResult | None
-) -> CervicalResult | None:
-    """The screen's result for counting: an HPV-positive screen takes its triage result."""
-    if result is None:
-        return None
-    if method == CervicalMethod.HPV and result == CervicalResult.POSITIVE:
-        return triage
-    return result
-
-
-def cervical_complete(method: CervicalMethod, result: CervicalResult | None, triage: CervicalResult | None) -> bool:
-    """A screen is complete with a result, and for an HPV-positive screen, its triage result."""
-    return cervical_outcome(method, result, triage) is not None
 
 
 def cervical_next_due(

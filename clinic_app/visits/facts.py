@@ -4,7 +4,9 @@ from sqlalchemy import select
 
 from clinic_app.clients.models import Client
 from clinic_app.extensions import db
-from clinic_app.screening.models import HivResult, HivTest, PreviousHivStatus
+from clinic_app.screening.models import HivResult, HivTest
+from clinic_app.visits import clinical
+from clinic_app.visits.clinical import HivRecord
 from clinic_app.visits.models import PrepEvent, Visit
 from clinic_app.visits.rules import ClientFacts
 
@@ -12,16 +14,14 @@ from clinic_app.visits.rules import ClientFacts
 def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
     """Facts from every visit of the client at any clinic, except the one being recorded."""
     not_this = Visit.id != exclude_visit_id if exclude_visit_id is not None else True
-    hiv_rows = db.session.execute(
-        select(Visit.service_date, HivTest.final_result, HivTest.previous_status)
-        .join(HivTest, HivTest.visit_id == Visit.id)
-        .where(Visit.client_id == client.id, not_this)
-        .order_by(Visit.service_date)
-    ).all()
-    positive_days = [
-        day
-        for day, result, previous in hiv_rows
-        if result == HivResult.POSITIVE or previous == PreviousHivStatus.KNOWN_POSITIVE
+    hiv_records = [
+        HivRecord(*row)
+        for row in db.session.execute(
+            select(Visit.service_date, HivTest.final_result, HivTest.previous_status, HivTest.art_started_on)
+            .join(HivTest, HivTest.visit_id == Visit.id)
+            .where(Visit.client_id == client.id, not_this)
+            .order_by(Visit.service_date)
+        )
     ]
     prep_rows = db.session.execute(
         select(Visit.service_date, PrepEvent.event)
@@ -33,7 +33,8 @@ def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
         sex=client.sex,
         date_of_birth=client.date_of_birth,
         key_population=client.key_population,
-        positive_since=positive_days[0] if positive_days else None,
-        negative_test_dates=[day for day, result, _prev in hiv_rows if result == HivResult.NEGATIVE],
+        positive_since=clinical.positive_since(hiv_records),
+        negative_test_dates=[r.service_date for r in hiv_records if r.final_result == HivResult.NEGATIVE],
+        hiv_records=hiv_records,
         prep_history=[(day, event) for day, event in prep_rows],
     )

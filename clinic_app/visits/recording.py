@@ -7,6 +7,7 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.timeutil import add_months
 from clinic_app.screening import algorithms
 from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
+from clinic_app.visits import clinical
 from clinic_app.visits.models import (
     Commodity,
     Dispensed,
@@ -123,7 +124,7 @@ def _cervical_row(data: CervicalInput, *, service_date: date, hiv_positive: bool
         treatment=data.treatment,
         treatment_timing=data.treatment_timing,
         treated_on=data.treated_on,
-        complete=algorithms.cervical_complete(data.method, data.result, data.triage_result),
+        complete=clinical.cervical_complete(data.method, data.result, data.triage_result),
         next_due_on=algorithms.cervical_next_due(
             method=data.method,
             result=data.result,

@@ -18,12 +18,12 @@ from clinic_app.screening.models import (
     AssayResult,
     CervicalMethod,
     CervicalResult,
-    CervicalTreatment,
     HivResult,
-    PreviousHivStatus,
     StiSyndrome,
     TestingModality,
 )
+from clinic_app.visits import clinical
+from clinic_app.visits.clinical import HivRecord
 from clinic_app.visits.models import PrepEventType, PrepRegimen
 from clinic_app.visits.sections import ServicesInput
 
@@ -42,6 +42,7 @@ class ClientFacts:
     positive_since: date | None = None  # rules compare it with the visit's date
     negative_test_dates: list[date] = field(default_factory=list)
     prep_history: list[tuple[date, PrepEventType]] = field(default_factory=list)
+    hiv_records: list[HivRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -66,11 +67,11 @@ class RuleContext:
 
     @property
     def known_positive(self) -> bool:
-        """Positive before this visit: a confirmed result on record, or the client says so."""
+        """Positive before this visit: a record showing positive on or before its date, or the client says so."""
         hiv = self.services.hiv
         since = self.facts.positive_since
         return (since is not None and since <= self.service_date) or (
-            hiv is not None and hiv.previous_status == PreviousHivStatus.KNOWN_POSITIVE
+            hiv is not None and clinical.shows_positive(None, hiv.previous_status)
         )
 
 
@@ -132,8 +133,7 @@ def art_linkage_only_for_positives(ctx: RuleContext) -> dict:
 
 
 def _prep_given(ctx: RuleContext) -> bool:
-    prep = ctx.services.prep
-    return prep is not None and prep.event in (PrepEventType.INITIATION, PrepEventType.FOLLOW_UP, PrepEventType.RESTART)
+    return ctx.services.prep is not None and clinical.prep_dispensed(ctx.services.prep.event)
 
 
 def no_prep_for_positive(ctx: RuleContext) -> dict:
@@ -267,9 +267,8 @@ def cervical_screening_is_consistent(ctx: RuleContext) -> dict:
     hpv_positive = cx.method == CervicalMethod.HPV and cx.result == CervicalResult.POSITIVE
     if cx.triage_result is not None and not hpv_positive:
         errors["cervical-triage_result"] = _("A triage result is recorded only after a positive HPV test.")
-    outcome = algorithms.cervical_outcome(cx.method, cx.result, cx.triage_result)
-    treated = cx.treatment not in (None, CervicalTreatment.NONE)
-    if treated and outcome not in (CervicalResult.POSITIVE, CervicalResult.SUSPECTED_CANCER):
+    treated = clinical.precancer_treated(cx.treatment)
+    if treated and not clinical.screen_positive(cx.method, cx.result, cx.triage_result):
         errors["cervical-treatment"] = _("Treatment is recorded only after a positive screen.")
     if treated and cx.treatment_timing is None:
         errors["cervical-treatment_timing"] = _("Say whether treatment was the same day or referred.")

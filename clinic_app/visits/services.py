@@ -17,8 +17,8 @@ from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
 from clinic_app.outreach import referrals
-from clinic_app.screening.models import HivResult, PreviousHivStatus
-from clinic_app.visits import rules
+from clinic_app.screening.models import HivResult
+from clinic_app.visits import clinical, rules
 from clinic_app.visits.facts import client_facts
 from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitRevision, VisitType
 from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections
@@ -295,11 +295,7 @@ def clinical_summary(visits: list[Visit]) -> ClinicalSummary:
     positives = [
         v.service_date
         for v in visits
-        if v.hiv_test
-        and (
-            v.hiv_test.final_result == HivResult.POSITIVE
-            or v.hiv_test.previous_status == PreviousHivStatus.KNOWN_POSITIVE
-        )
+        if v.hiv_test and clinical.shows_positive(v.hiv_test.final_result, v.hiv_test.previous_status)
     ]
     art = [v.hiv_test.art_started_on for v in visits if v.hiv_test and v.hiv_test.art_started_on]
     return ClinicalSummary(
@@ -307,7 +303,17 @@ def clinical_summary(visits: list[Visit]) -> ClinicalSummary:
         positive_since=min(positives) if positives else None,
         art_started_on=min(art) if art else None,
         latest_prep=next((v for v in visits if v.prep_event), None),
-        latest_cervical=next((v for v in visits if v.cervical_screening and v.cervical_screening.complete), None),
+        latest_cervical=next(
+            (
+                v
+                for v in visits
+                if v.cervical_screening
+                and clinical.cervical_complete(
+                    v.cervical_screening.method, v.cervical_screening.result, v.cervical_screening.triage_result
+                )
+            ),
+            None,
+        ),
     )
 
 

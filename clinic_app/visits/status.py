@@ -13,12 +13,13 @@ a merge's bulk moves, the benchmark loader, ``flask visits rebuild-status``.
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, and_, case, delete, event, func, insert, inspect, or_, select
+from sqlalchemy import Connection, and_, case, delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from clinic_app.clients.models import Client
 from clinic_app.core.db import utcnow
-from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, PreviousHivStatus
+from clinic_app.screening.models import CervicalScreening, HivResult, HivTest
+from clinic_app.visits import clinical
 from clinic_app.visits.models import ClientStatus, PrepEvent, PrepEventType, Visit
 
 CHUNK = 2000  # clients per query when rebuilding (well under any bind-parameter limit)
@@ -43,9 +44,7 @@ def _join(model, *conditions):
 
 def _facets(clients) -> list:
     """Each part of the status as a query of (client_id, values...) for ``clients``."""
-    positive = or_(
-        HivTest.final_result == HivResult.POSITIVE, HivTest.previous_status == PreviousHivStatus.KNOWN_POSITIVE
-    )
+    positive = clinical.shows_positive_sql()
     flags = (
         select(
             Visit.client_id.label("client_id"),
@@ -90,7 +89,7 @@ def _facets(clients) -> list:
                 CervicalScreening.next_due_on.label("cervical_next_on"),
             ),
             clients,
-            _join(CervicalScreening, CervicalScreening.complete.is_(True)),
+            _join(CervicalScreening, clinical.cervical_complete_sql()),
         ),
         _ranked(
             (

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from clinic_app.core.timeutil import add_months, latest_start_due_by
-from clinic_app.screening.algorithms import cervical_complete, cervical_next_due, cervical_outcome, hiv_final_result
+from clinic_app.screening.algorithms import cervical_next_due, hiv_final_result
 from clinic_app.screening.models import AssayResult, CervicalMethod, CervicalResult, CervicalTreatment, HivResult
+from clinic_app.visits.clinical import cervical_complete, cervical_outcome
 
 NR, R, INV = AssayResult.NON_REACTIVE, AssayResult.REACTIVE, AssayResult.INVALID
 NEG, POS, CANCER = CervicalResult.NEGATIVE, CervicalResult.POSITIVE, CervicalResult.SUSPECTED_CANCER

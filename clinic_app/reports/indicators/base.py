@@ -1,0 +1,65 @@
+"""What an indicator is, and the SQL pieces the indicator modules share.
+
+Every indicator is one SELECT of "fact rows" (see reports.facts): one row per counted unit with
+its weight, the person's sex, birth date and key population, the date their age is taken on, and
+the indicator's own disaggregation columns.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, literal, select
+
+from clinic_app.clients.models import Client, KeyPopulation
+from clinic_app.outreach.models import OutreachContact
+from clinic_app.reports.facts import Window, person_columns
+from clinic_app.visits.models import Visit
+
+SEX_WORKERS = (KeyPopulation.FSW, KeyPopulation.MSW, KeyPopulation.TGSW)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    title: object
+    definition: object  # exactly what is counted, once per what, and on which date
+    unit: str  # people, events, kits, pieces
+    dimensions: tuple[str, ...]
+    facts: Callable[[Window], object]
+    fiscal_year_at_q4: bool = False  # MER: unique people over the fiscal year when the period closes it
+
+
+def visit_facts(*extra, window: Window):
+    """Fact rows of the visits in the window, with the client's columns and the visit's date."""
+    return (
+        select(*person_columns(), Visit.service_date.label("on_date"), *extra)
+        .join(Client, Client.id == Visit.client_id)
+        .where(window.dates(Visit.service_date), window.clinics(Visit.clinic_id))
+    )
+
+
+def latest_per_person(query, order_by):
+    """Keep one fact row per person: the first by ``order_by``."""
+    ranked = query.add_columns(
+        func.row_number().over(partition_by=Client.id, order_by=order_by).label("rank")
+    ).subquery()
+    return select(*[c for c in ranked.c if c.name != "rank"]).where(ranked.c.rank == 1)
+
+
+def nobody():
+    """The person columns of a fact row that belongs to no known person (a head count, a group)."""
+    return (literal(None).label("sex"), literal(None).label("dob"), literal(None).label("kp"))
+
+
+def contacts_in(window: Window):
+    return (window.dates(OutreachContact.contact_date), window.clinics(OutreachContact.clinic_id))
+
+
+def client_by_uic():
+    """The registered client an outreach contact's UIC names, if any (so a person counts once)."""
+    return (
+        select(Client.id)
+        .where(Client.uic == OutreachContact.contact_uic, Client.merged_into_id.is_(None))
+        .limit(1)
+        .scalar_subquery()
+    )

@@ -1,0 +1,119 @@
+"""Peer mobilisation: outreach contacts, people reached, referrals and trainings."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, literal, select, union_all
+
+from clinic_app.clients.models import Client
+from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, Training, TrainingAttendee
+from clinic_app.reports.facts import Window, person_columns
+from clinic_app.reports.indicators.base import Indicator, client_by_uic, contacts_in, nobody
+
+
+def outreach_contacts(window: Window):
+    return select(
+        *nobody(),
+        OutreachContact.contact_date.label("on_date"),
+        OutreachContact.kind.label("contact_kind"),
+        literal(1).label("weight"),
+    ).where(*contacts_in(window))
+
+
+OUTREACH_CONTACTS = Indicator(
+    "OUTREACH_CONTACTS",
+    _l("Outreach contacts"),
+    _l("Contacts recorded by peer educators."),
+    "events",
+    ("contact_kind",),
+    outreach_contacts,
+)
+
+
+def people_reached(window: Window):
+    """Each person once: a client by their record (a contact's UIC that names a registered client
+    counts as that client), another UIC once, a contact with neither as one, a group by its head count."""
+    individual = OutreachContact.kind == ContactKind.INDIVIDUAL
+    person = func.coalesce(OutreachContact.client_id, client_by_uic())
+    contacts = (
+        select(
+            person.label("client_id"),
+            OutreachContact.contact_uic.label("uic"),
+            OutreachContact.contact_date.label("on_date"),
+        )
+        .where(*contacts_in(window), individual)
+        .subquery()
+    )
+    known = (
+        select(*person_columns(), func.min(contacts.c.on_date).label("on_date"), literal(1).label("weight"))
+        .join(Client, Client.id == contacts.c.client_id)
+        .group_by(Client.id)
+    )
+    by_uic = (
+        select(*nobody(), func.min(contacts.c.on_date).label("on_date"), literal(1).label("weight"))
+        .where(contacts.c.client_id.is_(None), contacts.c.uic.is_not(None))
+        .group_by(contacts.c.uic)
+    )
+    others = select(
+        *nobody(),
+        OutreachContact.contact_date.label("on_date"),
+        case((individual, 1), else_=OutreachContact.group_size).label("weight"),
+    ).where(*contacts_in(window), OutreachContact.client_id.is_(None), OutreachContact.contact_uic.is_(None))
+    return union_all(known, by_uic, others)
+
+
+PEOPLE_REACHED = Indicator(
+    "PEOPLE_REACHED",
+    _l("People reached by outreach"),
+    _l(
+        "Each known client once, each new contact's UIC once, a contact without either as one person, "
+        "a small group by its head count."
+    ),
+    "people",
+    (),
+    people_reached,
+)
+
+
+def referrals_issued(window: Window):
+    return select(
+        *nobody(),
+        Referral.issued_on.label("on_date"),
+        Referral.service.label("service"),
+        case((Referral.visit_id.is_not(None), "completed"), else_="not_completed").label("referral_status"),
+        literal(1).label("weight"),
+    ).where(window.dates(Referral.issued_on), window.clinics(Referral.clinic_id))
+
+
+REFERRALS = Indicator(
+    "REFERRALS",
+    _l("Referrals issued and completed"),
+    _l("Referral slips issued in the period, and whether the client has since come to the clinic."),
+    "events",
+    ("referral_status", "service"),
+    referrals_issued,
+)
+
+
+def people_trained(window: Window):
+    in_window = (window.dates(Training.held_on), window.clinics(Training.clinic_id))
+    clients = (
+        select(*person_columns(), func.min(Training.held_on).label("on_date"), literal(1).label("weight"))
+        .select_from(TrainingAttendee)
+        .join(Training, Training.id == TrainingAttendee.training_id)
+        .join(Client, Client.id == TrainingAttendee.client_id)
+        .where(*in_window)
+        .group_by(Client.id)
+    )
+    head_counts = select(*nobody(), Training.held_on.label("on_date"), Training.other_attendees.label("weight")).where(
+        *in_window, Training.other_attendees > 0
+    )
+    return union_all(clients, head_counts)
+
+
+PEOPLE_TRAINED = Indicator(
+    "PEOPLE_TRAINED",
+    _l("People trained"),
+    _l("Distinct clients attending trainings or education sessions, plus head counts of others."),
+    "people",
+    (),
+    people_trained,
+)
