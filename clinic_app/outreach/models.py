@@ -5,6 +5,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic_app.auth.models import User
@@ -69,6 +70,8 @@ class OutreachContact(Record, Base):
     rights_info: Mapped[bool] = mapped_column(default=False)
     violence_info: Mapped[bool] = mapped_column(default=False)
     referral_offered: Mapped[bool] = mapped_column(default=False)
+    # Offered an HIV test (or a referral for one) and the person declined (KP_PREV "declined testing").
+    test_declined: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # The form's one-time key: a second submit of the same form finds this row.
     submission_key: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
 
@@ -117,6 +120,11 @@ class Referral(Record, Base):
 
     def expired(self, on: date) -> bool:
         return not self.completed and on > self.expires_on
+
+    @property
+    def completed_late(self) -> bool:
+        """Redeemed after the slip's validity: the loop is closed all the same, and marked late."""
+        return self.completed_on is not None and self.completed_on > self.expires_on
 
 
 class TrainingTopic(CodedEnum):

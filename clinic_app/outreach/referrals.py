@@ -50,7 +50,8 @@ def _refuse(message: str):
 def redeemable(text: str, *, client, on: date, visit_id=None) -> Referral:
     """The referral this code names, if a visit of ``client`` on ``on`` may complete it.
 
-    Raises Invalid (on the referral_code field) for an unknown, used or expired code.
+    Raises Invalid (on the referral_code field) for an unknown or used code, or one issued after the
+    visit or for another client. A slip past its validity is accepted and counted as completed late.
     """
     code = normalise_code(text)
     referral = db.session.scalar(select(Referral).where(Referral.code == code)) if code else None
@@ -60,10 +61,7 @@ def redeemable(text: str, *, client, on: date, visit_id=None) -> Referral:
         _refuse(_("This referral code was already used on %(d)s.", d=referral.completed_on.isoformat()))
     if on < referral.issued_on:
         _refuse(_("This slip was issued on %(d)s, after the date of this visit.", d=referral.issued_on.isoformat()))
-    if on > referral.expires_on:
-        _refuse(
-            _("This slip expired on %(d)s. The peer educator can issue a new one.", d=referral.expires_on.isoformat())
-        )
+    # A slip past its validity still closes the loop: the client came (Referral.completed_late marks it).
     if referral.client_id is not None and referral.client_id != client.id:
         _refuse(_("This slip was issued for another client."))
     return referral

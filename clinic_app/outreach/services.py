@@ -135,6 +135,7 @@ class ContactInput:
     rights_info: bool = False
     violence_info: bool = False
     referral_offered: bool = False
+    test_declined: bool = False
 
 
 def known_client(number_text: str | None) -> Client | None:
@@ -182,10 +183,13 @@ def _contact_values(actor: Actor, data: ContactInput, today: date, backdate_days
         if not 0 <= value <= MAX_PIECES:
             errors[name] = _("Give a number from 0 to %(n)d.", n=MAX_PIECES)
     flags = {
-        name: bool(getattr(data, name)) for name in ("hiv_info", "rights_info", "violence_info", "referral_offered")
+        name: bool(getattr(data, name))
+        for name in ("hiv_info", "rights_info", "violence_info", "referral_offered", "test_declined")
     }
     if not any(counts.values()) and not any(flags.values()):
         errors["hiv_info"] = _("Tick what was given or done at this contact.")
+    if flags["referral_offered"] and flags["test_declined"]:
+        errors["test_declined"] = _("Tick either 'offered or referred' (accepted) or 'declined', not both.")
     if errors:
         raise Invalid(_("The contact was not saved. Please correct the fields marked below."), errors)
     return dict(

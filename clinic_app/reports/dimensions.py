@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from clinic_app.clients.models import KeyPopulation, Sex
 from clinic_app.outreach.models import ContactKind, ReferralService
 from clinic_app.screening.models import CervicalResult, CervicalTreatment, CervicalVisitType, HivResult, TestingModality
-from clinic_app.visits.models import Commodity, PepExposure, SelfTestDistribution, VisitType
+from clinic_app.visits.models import Commodity, PepExposure, PrepDistribution, SelfTestDistribution, VisitType
 
 UNKNOWN = "unknown"
 
@@ -55,6 +55,18 @@ DIMENSIONS = {
                 ("not_recorded", _l("Not recorded (outreach)")),
             ),
         ),
+        Dimension(
+            "prep_type",
+            _l("PrEP type"),
+            (("oral", _l("Oral")), ("injectable", _l("Injectable")), ("other", _l("Other (ring)"))),
+        ),
+        Dimension("prep_distribution", _l("PrEP distribution"), _coded(PrepDistribution)),
+        Dimension(
+            "test_outcome",
+            _l("Test"),
+            (("inconclusive", _l("Inconclusive")), ("not_given", _l("Result not given"))),
+        ),
+        Dimension("timeliness", _l("Redeemed"), (("on_time", _l("On time")), ("late", _l("Late")))),
         Dimension("screening_type", _l("Screening visit"), _coded(CervicalVisitType)),
         Dimension("cx_result", _l("Screening result"), _coded(CervicalResult)),
         Dimension("treatment", _l("Treatment"), _coded(CervicalTreatment)[1:]),
@@ -70,11 +82,6 @@ DIMENSIONS = {
         Dimension("item", _l("Item"), _coded(Commodity)),
         Dimension("channel", _l("Where"), (("clinic", _l("At the clinic")), ("outreach", _l("At outreach")))),
         Dimension("contact_kind", _l("Contact"), _coded(ContactKind)),
-        Dimension(
-            "referral_status",
-            _l("Referral"),
-            (("completed", _l("Completed")), ("not_completed", _l("Not (yet) completed"))),
-        ),
         Dimension("service", _l("Referred for"), _coded(ReferralService)),
     )
 }

@@ -39,8 +39,7 @@ class ReportSpec:
 # --- categories -----------------------------------------------------------------------------------------------
 
 
-def _age_labels(fmt: ReportFormat) -> list[tuple[str, str]]:
-    bands = fmt.age_bands
+def _age_labels(bands) -> list[tuple[str, str]]:
     labels = [(f"<{bands[0][0]}", f"<{bands[0][0]}")] if bands else []
     for low, high in bands:
         label = f"{low}+" if high >= 120 else f"{low}-{high}"
@@ -48,13 +47,14 @@ def _age_labels(fmt: ReportFormat) -> list[tuple[str, str]]:
     return labels
 
 
-def categories(fmt: ReportFormat, dim: str) -> list[str]:
-    """The labels of a dimension's categories, in the order the format wants."""
+def categories(fmt: ReportFormat, dim: str, indicator: str | None = None) -> list[str]:
+    """The labels of a dimension's categories, in the order the format wants (age bands: the indicator's)."""
     custom = fmt.dimension_maps.get(dim, {})
     if "order" in custom:
         return [_(label) for label in custom["order"]]
     if dim == "age_band":
-        return [label for _code, label in _age_labels(fmt)]
+        bands = fmt.bands_for(indicator) if indicator else fmt.age_bands
+        return [label for _code, label in _age_labels(bands)]
     mapping = custom.get("map", {})
     labels = [_(mapping[code]) if code in mapping else str(label) for code, label in DIMENSIONS[dim].categories]
     return list(dict.fromkeys(labels))
@@ -77,9 +77,9 @@ def label_of(fmt: ReportFormat, dim: str, code) -> str:
     return str(code)
 
 
-def _age_band_expr(fmt: ReportFormat, facts):
+def _age_band_expr(bands, facts):
     age = age_at(facts.c.dob, facts.c.on_date)
-    bands = fmt.age_bands or ((0, 200),)
+    bands = bands or ((0, 200),)
     whens = [(facts.c.dob.is_(None), UNKNOWN), (age < bands[0][0], f"<{bands[0][0]}")]
     for low, high in bands:
         whens.append((age <= high, f"{low}+" if high >= 120 else f"{low}-{high}"))
@@ -100,7 +100,8 @@ def window_for(indicator: Indicator, period: Period, clinic_ids) -> Window:
 def aggregate(indicator: Indicator, dims: tuple[str, ...], window: Window, fmt: ReportFormat) -> dict[tuple, int]:
     """One aggregated query: the sum of fact weights for each combination of the dimensions' labels."""
     facts = indicator.facts(window).subquery()
-    exprs = [_age_band_expr(fmt, facts) if d == "age_band" else facts.c[column_of(d)] for d in dims]
+    bands = fmt.bands_for(indicator.code)
+    exprs = [_age_band_expr(bands, facts) if d == "age_band" else facts.c[column_of(d)] for d in dims]
     query = select(*exprs, func.coalesce(func.sum(facts.c.weight), 0))
     if exprs:
         query = query.group_by(*exprs)
@@ -114,11 +115,11 @@ def aggregate(indicator: Indicator, dims: tuple[str, ...], window: Window, fmt: 
 # --- grids ----------------------------------------------------------------------------------------------------
 
 
-def _axis(fmt: ReportFormat, dims: tuple[str, ...], cells: dict, positions: list[int]) -> list[tuple]:
+def _axis(fmt: ReportFormat, code: str, dims: tuple[str, ...], cells: dict, positions: list[int]) -> list[tuple]:
     """Every combination of the dimensions' categories, plus any label the data holds beyond them."""
     per_dim = []
     for dim, position in zip(dims, positions, strict=True):
-        labels = categories(fmt, dim)
+        labels = categories(fmt, dim, code)
         extra = sorted({key[position] for key, value in cells.items() if value and key[position] not in labels})
         per_dim.append(labels + extra)
     return list(itertools.product(*per_dim)) if dims else [()]
@@ -128,8 +129,8 @@ def build_table(fmt: ReportFormat, table: TableSpec, dims: tuple[str, ...], cell
     indicator = INDICATORS[table.indicator]
     row_pos = [dims.index(d) for d in table.rows]
     col_pos = [dims.index(d) for d in table.columns]
-    rows = _axis(fmt, table.rows, cells, row_pos)
-    columns = _axis(fmt, table.columns, cells, col_pos)
+    rows = _axis(fmt, table.indicator, table.rows, cells, row_pos)
+    columns = _axis(fmt, table.indicator, table.columns, cells, col_pos)
     grid = {(r, c): 0 for r in rows for c in columns}
     for key, value in cells.items():
         spot = (tuple(key[p] for p in row_pos), tuple(key[p] for p in col_pos))

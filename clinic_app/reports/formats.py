@@ -49,6 +49,8 @@ class ReportFormat:
     groups: tuple[Group, ...]
     trend: tuple[str, ...] = ()
     age_bands: tuple[tuple[int, int], ...] = ()
+    # Indicators whose donor grid uses other age bands than the format's (MER splits 50+ for some).
+    indicator_age_bands: dict = field(default_factory=dict)
     dimension_maps: dict = field(default_factory=dict)  # dimension -> {"map": {...}, "order": [...]}
 
     @property
@@ -59,6 +61,9 @@ class ReportFormat:
                 if table.indicator not in seen:
                     seen.append(table.indicator)
         return seen
+
+    def bands_for(self, indicator: str) -> tuple[tuple[int, int], ...]:
+        return self.indicator_age_bands.get(indicator, self.age_bands)
 
     def dimensions_of(self, indicator: str) -> tuple[str, ...]:
         dims = []
@@ -87,6 +92,17 @@ def _table(raw: dict, where: str) -> TableSpec:
     return table
 
 
+def _bands(raw) -> tuple[tuple[int, int], ...]:
+    return tuple(tuple(band) for band in raw)
+
+
+def _indicator_bands(raw: dict, where: str) -> dict:
+    unknown = [code for code in raw if code not in INDICATORS]
+    if unknown:
+        raise BadFormat(f"{where}: age bands for unknown indicators {unknown}")
+    return {code: _bands(bands) for code, bands in raw.items()}
+
+
 def load_format(path: Path) -> ReportFormat:
     """Read and check one format file; BadFormat names what is wrong and where."""
     try:
@@ -112,7 +128,8 @@ def load_format(path: Path) -> ReportFormat:
         period_kinds=tuple(raw.get("period_kinds", ("quarter",))),
         groups=groups,
         trend=trend,
-        age_bands=tuple(tuple(band) for band in raw.get("age_bands", ())),
+        age_bands=_bands(raw.get("age_bands", ())),
+        indicator_age_bands=_indicator_bands(raw.get("indicator_age_bands", {}), path.name),
         dimension_maps=raw.get("dimensions", {}),
     )
 

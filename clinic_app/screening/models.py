@@ -11,6 +11,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic_app.core.coded import CodedEnum
@@ -21,8 +22,10 @@ class TestingModality(CodedEnum):
     FACILITY_KP = "facility_kp", _l("KP clinic (facility)")
     VCT = "vct", _l("VCT")
     STI_CLINIC = "sti", _l("STI clinic")
+    OTHER_PITC = "other_pitc", _l("Other PITC (facility)")
     MOBILE = "mobile", _l("Mobile outreach")
-    INDEX = "index", _l("Index testing")
+    SNS = "sns", _l("Social network testing (SNS)")
+    INDEX = "index", _l("Index testing (not for key populations)")
 
 
 class PreviousHivStatus(CodedEnum):
@@ -62,6 +65,8 @@ class HivTest(Record, Base):
     confirmatory_result: Mapped[AssayResult | None] = mapped_column(coded(AssayResult, 14))
     final_result: Mapped[HivResult | None] = mapped_column(coded(HivResult, 14), index=True)
     result_received: Mapped[bool] = mapped_column(default=False)
+    # Offered an HIV test, and the client declined it (KP_PREV "declined testing"); no assay then.
+    declined: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     art_referred_to: Mapped[str | None] = mapped_column(String(120))
     art_started_on: Mapped[date | None] = mapped_column(index=True)
     art_site: Mapped[ArtSite | None] = mapped_column(coded(ArtSite, 16))

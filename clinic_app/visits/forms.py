@@ -34,6 +34,7 @@ from clinic_app.visits.models import (
     PepExposure,
     PepOutcome,
     PepRegimen,
+    PrepDistribution,
     PrepEventType,
     PrepRegimen,
     PrepStopReason,
@@ -57,6 +58,10 @@ class HivSection(Form):
         _l("Confirmatory test"), enum=AssayResult, description=_l("Only when the screening test is reactive.")
     )
     result_received = BooleanField(_l("Client received the result"))
+    declined = BooleanField(
+        _l("Offered an HIV test, the client declined"),
+        description=_l("Counted in KP_PREV as 'declined testing'. Leave the test results empty."),
+    )
     art_referred_to = StringField(_l("Referred for ART to"), validators=[Optional(), Length(max=120)])
     art_started_on = DateField(_l("ART started on"), validators=OPTIONAL)
     art_site = CodedSelectField(_l("ART started at"), enum=ArtSite)
@@ -75,7 +80,14 @@ class PrepSection(Form):
     next_appointment_on = DateField(
         _l("Next PrEP appointment"), validators=OPTIONAL, description=_l("Left empty: the date the supply runs out.")
     )
-    stop_reason = CodedSelectField(_l("Reason for stopping"), enum=PrepStopReason)
+    stop_reason = CodedSelectField(
+        _l("Reason for stopping"),
+        enum=PrepStopReason,
+        description=_l("A client who tests positive at a PrEP visit: stop, reason 'Tested HIV positive'."),
+    )
+    distribution = CodedSelectField(
+        _l("PrEP handed over"), enum=PrepDistribution, description=_l("Left empty: at the clinic.")
+    )
 
 
 class PepSection(Form):

@@ -101,11 +101,18 @@ class PrepRegimen(CodedEnum):
     RING = "ring", _l("Dapivirine ring")
 
 
+class PrepDistribution(CodedEnum):
+    """Where PrEP was handed over (MER 2.7 PrEP distribution)."""
+
+    FACILITY = "facility", _l("At the clinic")
+    COMMUNITY = "community", _l("In the community (outreach, mobile)")
+
+
 class PrepStopReason(CodedEnum):
     NO_LONGER_AT_RISK = "no_risk", _l("No longer at substantial risk")
     SIDE_EFFECTS = "side_effects", _l("Side effects")
     CLIENT_CHOICE = "client_choice", _l("Client's choice")
-    HIV_POSITIVE = "hiv_positive", _l("Tested HIV positive")
+    HIV_POSITIVE = "hiv_positive", _l("Tested HIV positive (seroconversion)")
     MOVED = "moved", _l("Moved away")
     OTHER = "other", _l("Other")
 
@@ -122,6 +129,9 @@ class PrepEvent(Record, Base):
     months_dispensed: Mapped[int | None]
     next_appointment_on: Mapped[date | None]
     stop_reason: Mapped[PrepStopReason | None] = mapped_column(coded(PrepStopReason, 14))
+    distribution: Mapped[PrepDistribution] = mapped_column(
+        coded(PrepDistribution, 10), default=PrepDistribution.FACILITY, server_default=PrepDistribution.FACILITY.value
+    )
 
 
 class PepExposure(CodedEnum):

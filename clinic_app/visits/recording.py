@@ -6,12 +6,13 @@ from enum import Enum
 from clinic_app.core.actor import Actor
 from clinic_app.core.timeutil import add_months
 from clinic_app.screening import algorithms
-from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
+from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening, TreatmentTiming
 from clinic_app.visits import clinical
 from clinic_app.visits.models import (
     Commodity,
     Dispensed,
     PepCourse,
+    PrepDistribution,
     PrepEvent,
     PrepEventType,
     SelfTestKit,
@@ -44,7 +45,7 @@ _SKIP = {"id", "created_at", "updated_at", "visit_id", "clinic_id"}
 
 def implied_reasons(services: ServicesInput) -> set[VisitReason]:
     reasons = {SECTION_REASONS[name] for name in services.given()}
-    if services.hiv and services.hiv.screening_result is None:
+    if services.hiv and services.hiv.screening_result is None and not services.hiv.declined:
         reasons.discard(VisitReason.HIV_TESTING)
         reasons.add(VisitReason.ART)  # a known positive seen for linkage, not tested
     return reasons
@@ -76,6 +77,7 @@ def _hiv_row(data: HivTestInput, **_ctx) -> HivTest:
         confirmatory_result=data.confirmatory_result,
         final_result=algorithms.hiv_final_result(data.screening_result, data.confirmatory_result),
         result_received=data.result_received,
+        declined=bool(data.declined),
         art_referred_to=(data.art_referred_to or "").strip() or None,
         art_started_on=data.art_started_on,
         art_site=data.art_site,
@@ -101,6 +103,7 @@ def _prep_row(data: PrepInput, *, service_date: date, **_ctx) -> PrepEvent:
         months_dispensed=None if stopping else data.months_dispensed,
         next_appointment_on=None if stopping else next_on,
         stop_reason=data.stop_reason if stopping else None,
+        distribution=data.distribution or PrepDistribution.FACILITY,
     )
 
 
@@ -123,7 +126,9 @@ def _cervical_row(data: CervicalInput, *, service_date: date, hiv_positive: bool
         triage_result=data.triage_result,
         treatment=data.treatment,
         treatment_timing=data.treatment_timing,
-        treated_on=data.treated_on,
+        # Treated the same day: on the day of the screen, unless a date is given.
+        treated_on=data.treated_on
+        or (service_date if data.treatment_timing == TreatmentTiming.SAME_DAY and data.treatment else None),
         complete=clinical.cervical_complete(data.method, data.result, data.triage_result),
         next_due_on=algorithms.cervical_next_due(
             method=data.method,

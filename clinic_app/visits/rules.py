@@ -21,6 +21,7 @@ from clinic_app.screening.models import (
     HivResult,
     StiSyndrome,
     TestingModality,
+    TreatmentTiming,
 )
 from clinic_app.visits import clinical
 from clinic_app.visits.clinical import HivRecord
@@ -96,6 +97,14 @@ def hiv_test_is_complete(ctx: RuleContext) -> dict:
     errors = {}
     if hiv.previous_status is None:
         errors["hiv-previous_status"] = _("Say what the client knew of their HIV status before today.")
+    if hiv.declined:
+        if hiv.screening_result is not None or hiv.confirmatory_result is not None:
+            errors["hiv-declined"] = _("A declined test has no result: untick 'declined', or clear the test results.")
+        elif ctx.known_positive:
+            errors["hiv-declined"] = _(
+                "A client known HIV positive is not offered a new test: untick 'declined' and record linkage to ART."
+            )
+        return errors
     if hiv.screening_result is None and not ctx.known_positive:
         errors["hiv-screening_result"] = _("Give the screening test result, or leave the HIV section empty.")
     if hiv.screening_result is not None and hiv.modality is None:
@@ -141,10 +150,25 @@ def no_prep_for_positive(ctx: RuleContext) -> dict:
         return {
             "prep-event": _(
                 "PrEP cannot be started or refilled: the client's latest confirmed HIV result is positive. "
-                "Link the client to ART."
+                "Link the client to ART, and record PrEP as stopped today with the reason 'Tested HIV "
+                "positive (seroconversion)'."
             )
         }
     return {}
+
+
+def seroconversion_stop_needs_the_positive_result(ctx: RuleContext) -> dict:
+    prep = ctx.services.prep
+    if prep is None or not clinical.seroconversion_stop(prep.event, prep.stop_reason):
+        return {}
+    if ctx.hiv_result_today == HivResult.POSITIVE or ctx.known_positive:
+        return {}
+    return {
+        "prep-stop_reason": _(
+            "Record the confirmed positive HIV test in the HIV section first: PrEP is stopped for "
+            "seroconversion on the result."
+        )
+    }
 
 
 def prep_start_needs_negative_test(ctx: RuleContext) -> dict:
@@ -272,6 +296,11 @@ def cervical_screening_is_consistent(ctx: RuleContext) -> dict:
         errors["cervical-treatment"] = _("Treatment is recorded only after a positive screen.")
     if treated and cx.treatment_timing is None:
         errors["cervical-treatment_timing"] = _("Say whether treatment was the same day or referred.")
+    if treated and cx.treatment_timing == TreatmentTiming.REFERRED and cx.treated_on is None:
+        errors["cervical-treated_on"] = _(
+            "Give the date the referred treatment was done (CXCA_TX counts it on that date). Until then, "
+            "leave the treatment empty."
+        )
     return errors
 
 
@@ -335,6 +364,7 @@ RULES = (
     confirmatory_only_after_reactive,
     art_linkage_only_for_positives,
     no_prep_for_positive,
+    seroconversion_stop_needs_the_positive_result,
     prep_new_means_never_before,
     prep_start_needs_negative_test,
     prep_dispensing_is_complete,

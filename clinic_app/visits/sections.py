@@ -25,6 +25,7 @@ from clinic_app.visits.models import (
     PepExposure,
     PepOutcome,
     PepRegimen,
+    PrepDistribution,
     PrepEventType,
     PrepRegimen,
     PrepStopReason,
@@ -39,6 +40,7 @@ class HivTestInput:
     screening_result: AssayResult | None = None
     confirmatory_result: AssayResult | None = None
     result_received: bool = False
+    declined: bool = False  # offered a test, declined: no assay
     art_referred_to: str | None = None
     art_started_on: date | None = None
     art_site: ArtSite | None = None
@@ -58,6 +60,7 @@ class PrepInput:
     months_dispensed: int | None = None
     next_appointment_on: date | None = None
     stop_reason: PrepStopReason | None = None
+    distribution: PrepDistribution | None = None  # None: at the clinic
 
 
 @dataclass

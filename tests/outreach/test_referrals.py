@@ -257,7 +257,7 @@ def test_referral_completed_at_a_return_visit_is_not_a_new_client(pe_actor, nurs
 
 
 # --------------------------------------------------------------------------- redemptions refused at the visit
-REFUSED = ["unknown", "used", "expired", "issued-after-the-visit", "for-another-client"]
+REFUSED = ["unknown", "used", "issued-after-the-visit", "for-another-client"]
 
 
 @pytest.fixture
@@ -280,16 +280,6 @@ def refused_case(request, pe_actor, nurse_actor, person, today):
         used_on = (today - timedelta(days=3)).isoformat()
         # the client's second visit, with the slip the first one used
         return client, referral.code.lower(), today, "return", f"This referral code was already used on {used_on}."
-    if case == "expired":
-        referral = issue(pe_actor, today=today - timedelta(days=40), valid_days=30)
-        expired = (today - timedelta(days=10)).isoformat()
-        return (
-            client,
-            referral.code,
-            today,
-            "new",
-            f"This slip expired on {expired}. The peer educator can issue a new one.",
-        )
     if case == "issued-after-the-visit":
         referral = issue(pe_actor, today=today)
         return (
@@ -322,6 +312,19 @@ def test_refused_code_is_shown_beside_the_code_field_and_nothing_is_saved(browse
     assert {r.id: (r.visit_id, r.completed_on, r.client_id) for r in db.session.scalars(select(Referral))} == (
         completed_before
     )
+
+
+def test_slip_past_its_validity_still_closes_the_loop_and_is_marked_late(browser, nurse, pe_actor, person, today):
+    referral = issue(pe_actor, today=today - timedelta(days=40), valid_days=30)
+    client = person(mother="LT")
+    response = browser(nurse).post(
+        f"/visits/for/{client.id}/new", data=visit_form(today, visit_type="new", referral_code=referral.code)
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    referral = db.session.get(Referral, referral.id)
+    assert referral.completed_on == today and referral.visit_id is not None
+    assert referral.completed_late
 
 
 def test_slip_is_redeemable_on_the_day_it_is_issued_and_on_the_day_it_expires(pe_actor, nurse_actor, person):

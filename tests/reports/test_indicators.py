@@ -87,18 +87,23 @@ MER_FY2026Q1_BBR = {
     },
     "PrEP_NEW: age and sex": {("Female", "15-19"): 1},  # c2, 19 at initiation
     "PrEP_NEW: key population type": {("FSW", ""): 1},
-    # c3 (latest positive), c4 (latest not tested), c5 (negative); not c2 (new this period).
-    "PrEP_CT: HIV test result at the latest visit": {("Positive", ""): 1, ("Negative", ""): 1, ("Not tested", ""): 1},
+    "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 1},  # c2, TDF/FTC at the clinic
+    # c3 (latest positive), c4 (latest not tested: MER "Other"), c5 (negative); not c2 (new this period).
+    "PrEP_CT: HIV test result at the latest visit": {("Positive", ""): 1, ("Negative", ""): 1, ("Other", ""): 1},
     "PrEP_CT: age and sex": {("Female", "25-29"): 1, ("Male", "40-44"): 1, ("Unknown sex", "25-29"): 1},
+    "PrEP_CT: key population type": {("FSW", ""): 1, ("MSM", ""): 1, ("TG", ""): 1},  # c3; c4 (MSW); c5
+    "PrEP_CT: PrEP type by distribution": {("Oral", "Facility"): 3},
     # c7 (45, first, positive) and c8 (53, HPV positive, triage negative); not c6 (not on ART),
     # c9 (incomplete), c10 (HIV negative).
     "CXCA_SCRN: visit type and result by age": {
         ("First screening / Positive", "45-49"): 1,
-        ("Rescreen after a negative / Negative", "50+"): 1,
+        ("Rescreen after a negative / Negative", "50-54"): 1,  # MER splits 50+ for CXCA
     },
     "CXCA_TX denominator: screen positives by visit type": {("First screening", ""): 1},
     "CXCA_TX: treatment by screening visit type": {("Thermal ablation", "First screening"): 1},
+    "CXCA_TX: age": {("45-49", ""): 1},  # c7, treated the day of her screen
     "TX_NEW: age and sex (ART started at this clinic)": {("Female", "25-29"): 1},  # c3
+    "TX_NEW: key population type": {("FSW", ""): 1},
     "GEND_GBV: type of violence, with PEP given": {
         ("Sexual violence", "PEP given"): 1,  # c13, twice, once
         ("Physical or emotional violence", "No PEP"): 1,  # c14
@@ -120,8 +125,9 @@ PROGRAMME_2025Q4_BBR = {
         ("Male sex worker", ""): 2,  # c4, c14
         ("Transgender sex worker", ""): 1,  # c5
     },
-    # Every test with a result, given or not: 11 negative (V19 included), V6 and V10, V15.
-    "HIV tests and positives": {("Negative", ""): 11, ("Positive", ""): 2, ("Inconclusive", ""): 1},
+    # The HTS_TST total (12): results given, not c7 (known positive); V15 and V19 below.
+    "HIV tests with a result given (HTS_TST)": {("Negative", ""): 10, ("Positive", ""): 2},
+    "HIV tests without a result given": {("Inconclusive", ""): 1, ("Result not given", ""): 1},  # V15; V19
     "PrEP: new": {("Female sex worker", ""): 1},
     "PrEP: continuing": {("Female sex worker", ""): 1, ("Male sex worker", ""): 1, ("Transgender sex worker", ""): 1},
     # c6, c8 (by triage), c10 negative; c7 positive; c9 incomplete.
@@ -132,18 +138,17 @@ PROGRAMME_2025Q4_BBR = {
     },
     "Outreach contacts": {("One person", ""): 4, ("Small group", ""): 1},  # O1, O2, O4, O5; O3
     "People reached by outreach": {("", ""): 9},  # c1 once, O4's UIC, c15's UIC, a group of 6
-    "Referrals issued and completed": {
-        ("HIV test", "Completed"): 1,  # R1
-        ("PrEP", "Not (yet) completed"): 1,  # R2
-        ("Cervical screening", "Not (yet) completed"): 1,  # R4, on the last day
-    },
+    "Referrals issued": {("HIV test", ""): 1, ("PrEP", ""): 1, ("Cervical screening", ""): 1},  # R1, R2, R4
+    # Slips redeemed in the quarter: R1 at V2 (2025-11-10), within its 60 days.
+    "Referrals completed (slips redeemed in the period)": {("HIV test", "On time"): 1},
     "People trained": {("", ""): 6},  # c1 (twice, once), c15, and 4 others
 }
 
 # --------------------------------------------------------------------------- clinic monthly, 2025-12, Beitbridge
 CLINIC_MONTHLY_2025_12_BBR = {
     "Visits, new and return": {("New", ""): 1, ("Return", ""): 4},  # V14; V4, V6, V17, V19
-    "HIV tests by result": {("Negative", ""): 3, ("Positive", ""): 1},  # V4, V14, V19; V6
+    "HIV tests by result (result given)": {("Negative", ""): 2, ("Positive", ""): 1},  # V4, V14; V6
+    "HIV tests without a result given": {("Result not given", ""): 1},  # V19
     "HIV self-test kits": {("Unassisted", "Self"): 1, ("Unassisted", "Sexual partner"): 2},
     "PrEP started": {},
     # c2 started in October, so in December alone her follow-up is PrEP_CT; c3 positive.
@@ -156,7 +161,8 @@ CLINIC_MONTHLY_2025_12_BBR = {
         ("Female condoms", "At the clinic"): 4,
         ("Lubricant sachets", "At outreach"): 5,
     },
-    "Peer referrals issued": {("Not (yet) completed", ""): 1},
+    "Peer referrals issued": {("Cervical screening", ""): 1},  # R4 on 2025-12-31
+    "Peer referrals completed (redeemed this month)": {},
 }
 
 CASES = [
@@ -207,7 +213,7 @@ def test_programme_trend(history):
     assert dataset.trend_periods == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
     assert dataset.trend == {
         "SW_PEOPLE": [1, 1, 0, 12],  # c3; c4; c11 is MSM
-        "HIV_TESTS": [1, 1, 1, 14],
+        "HIV_TESTS": [1, 1, 1, 12],  # results given: the HTS_TST total (not V15, V19)
         "PrEP_NEW": [1, 1, 0, 1],
         "OUTREACH_CONTACTS": [0, 0, 1, 5],  # O6
     }
@@ -218,7 +224,7 @@ def test_clinic_monthly_trend(history):
     assert dataset.trend_periods == ["2025-09", "2025-10", "2025-11", "2025-12"]
     assert dataset.trend == {
         "VISITS": [1, 7, 7, 5],
-        "HIV_TESTS": [1, 5, 5, 4],
+        "HIV_TESTS": [1, 5, 4, 3],  # results given: not V15 (Nov, inconclusive), V19 (Dec, not given)
         "PrEP_CT": [0, 2, 2, 2],
         # Sep: X6 5 + O6 4; Oct: 20 + 10 + 15 + 5 + O1 10 + O4 5; Nov: 10 + 30 + 12 + O3 60 + O5 8;
         # Dec: 4 female condoms + O2 5 lubricant.

@@ -34,6 +34,7 @@ from clinic_app.visits.models import (
     PrepEvent,
     PrepEventType,
     PrepRegimen,
+    PrepStopReason,
     SelfTestDistribution,
     SelfTestKit,
     Visit,
@@ -173,7 +174,14 @@ REFUSALS = {
         {"hiv": positive_test(), "prep": oral_prep(PrepEventType.INITIATION)},
         {},
         "prep-event",
-        "latest confirmed HIV result is positive",
+        "latest confirmed HIV result is positive. Link the client to ART, and record PrEP as stopped today",
+    ),
+    "seroconversion_stop_needs_the_positive_result": (
+        [{"hiv": negative_test(), "prep": oral_prep(PrepEventType.INITIATION)}],
+        {"hiv": negative_test(), "prep": PrepInput(PrepEventType.STOP, stop_reason=PrepStopReason.HIV_POSITIVE)},
+        {},
+        "prep-stop_reason",
+        "PrEP is stopped for seroconversion on the result",
     ),
     "prep_new_means_never_before": (
         [{"hiv": negative_test(), "prep": oral_prep(PrepEventType.INITIATION)}],
@@ -442,6 +450,7 @@ def test_correction_keeps_before_and_after_for_each_changed_section_only(nurse_a
         "months_dispensed": 3,
         "next_appointment_on": "2027-02-02",
         "stop_reason": None,
+        "distribution": "facility",
     }
     assert prep.after == dict(prep.before, months_dispensed=2, next_appointment_on="2027-01-02")
     assert revisions["commodities"].before == {"male_condoms": 30, "lubricant": 10}

@@ -130,6 +130,7 @@ COVERED = {
     rules.confirmatory_only_after_reactive,
     rules.art_linkage_only_for_positives,
     rules.no_prep_for_positive,
+    rules.seroconversion_stop_needs_the_positive_result,
     rules.prep_new_means_never_before,
     rules.prep_start_needs_negative_test,
     rules.prep_dispensing_is_complete,
@@ -873,3 +874,46 @@ def test_no_symptoms_ticked_with_a_symptom_is_refused():
 )
 def test_consistent_sti_findings_are_accepted(syndromes):
     assert rules.sti_findings_are_consistent(context(sti=StiInput(syndromes=syndromes))) == {}
+
+
+# --------------------------------------------------------------------------- issue 11 capture
+def test_seroconversion_stop_without_a_positive_result_is_refused():
+    stop = PrepInput(PrepEventType.STOP, stop_reason=PrepStopReason.HIV_POSITIVE)
+    refused(
+        rules.seroconversion_stop_needs_the_positive_result,
+        context(hiv=negative_test(), prep=stop),
+        "prep-stop_reason",
+        "Record the confirmed positive HIV test",
+    )
+
+
+def test_seroconversion_stop_with_todays_positive_result_passes_every_rule():
+    stop = PrepInput(PrepEventType.STOP, stop_reason=PrepStopReason.HIV_POSITIVE)
+    positive = negative_test(screening_result=AssayResult.REACTIVE, confirmatory_result=AssayResult.REACTIVE)
+    assert check(context(hiv=positive, prep=stop, client=facts(prep_history=PRIOR_PREP[:1]))) == {}
+
+
+def test_declined_test_needs_no_result_and_refuses_one():
+    declined = HivTestInput(previous_status=PreviousHivStatus.UNKNOWN, declined=True)
+    assert rules.hiv_test_is_complete(context(hiv=declined)) == {}
+    refused(
+        rules.hiv_test_is_complete,
+        context(hiv=negative_test(declined=True)),
+        "hiv-declined",
+        "A declined test has no result",
+    )
+    refused(
+        rules.hiv_test_is_complete,
+        context(hiv=declined, client=facts(positive_since=date(2024, 5, 6))),
+        "hiv-declined",
+        "not offered a new test",
+    )
+
+
+def test_referred_cervical_treatment_needs_its_date():
+    screen = via_screen(
+        result=CervicalResult.POSITIVE,
+        treatment=CervicalTreatment.CRYOTHERAPY,
+        treatment_timing=TreatmentTiming.REFERRED,
+    )
+    refused(rules.cervical_screening_is_consistent, context(cervical=screen), "cervical-treated_on", "Give the date")

@@ -28,6 +28,7 @@ INDICATORS: dict[str, Indicator] = {
         programme.SW_PEOPLE,
         programme.VISITS,
         testing.HIV_TESTS,
+        testing.HIV_TESTS_OTHER,
         cervical.CERVICAL_ALL,
         programme.STI_SCREENED,
         programme.PEP_GIVEN,
@@ -35,6 +36,7 @@ INDICATORS: dict[str, Indicator] = {
         community.OUTREACH_CONTACTS,
         community.PEOPLE_REACHED,
         community.REFERRALS,
+        community.REFERRALS_COMPLETED,
         community.PEOPLE_TRAINED,
     )
 }

@@ -1,10 +1,10 @@
 """Cervical cancer: CXCA_SCRN, its screen positives, CXCA_TX, and the programme's screenings of all clients."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal
+from sqlalchemy import func, literal, select
 
 from clinic_app.clients.models import Client
-from clinic_app.reports.facts import Window
+from clinic_app.reports.facts import Window, person_columns
 from clinic_app.reports.indicators.base import Indicator, latest_per_person, visit_facts
 from clinic_app.screening.models import CervicalScreening
 from clinic_app.visits import clinical
@@ -39,8 +39,11 @@ CXCA_SCRN = Indicator(
     "CXCA_SCRN",
     _l("CXCA_SCRN: women living with HIV on ART screened"),
     _l(
-        "Women living with HIV on ART with a completed cervical screen in the period (an HPV-positive "
-        "screen needs its triage result), counted once by their latest screen."
+        "Women living with HIV and on ART on the screening date (a confirmed positive result or her own "
+        "statement, and an ART start on or before it) with a completed cervical screen dated in the period "
+        "(a result; an HPV-positive screen needs its triage result), once each by their latest screen: its "
+        "visit type and result, age on its date. Screens of HIV-negative women are not CXCA_SCRN (the "
+        "programme's all-clients count has them)."
     ),
     "people",
     ("screening_type", "cx_result", "age_band"),
@@ -58,28 +61,57 @@ def cxca_screen_positive(window: Window):
 CXCA_SCRN_POS = Indicator(
     "CXCA_SCRN_POS",
     _l("CXCA screen positives (CXCA_TX denominator)"),
-    _l("Women living with HIV on ART whose latest completed screen in the period was positive or suspected cancer."),
+    _l(
+        "The CXCA_SCRN women whose latest completed screen in the period was positive or suspected cancer, "
+        "on the screening date (the screen's quarter, even when treatment falls in the next one)."
+    ),
     "people",
     ("screening_type", "cx_result"),
     cxca_screen_positive,
 )
 
 
+def treated_on():
+    """The treatment date: as recorded, else (same-day treatment recorded before dates were kept) the screen's."""
+    return func.coalesce(CervicalScreening.treated_on, Visit.service_date)
+
+
 def cxca_tx(window: Window):
-    return _screens(window, CervicalScreening.treatment.label("treatment"), literal(1).label("weight")).where(
-        clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date), clinical.precancer_treated_sql()
+    query = (
+        select(
+            *person_columns(),
+            treated_on().label("on_date"),
+            CervicalScreening.treatment.label("treatment"),
+            CervicalScreening.screening_type.label("screening_type"),
+            literal(1).label("weight"),
+        )
+        .select_from(CervicalScreening)
+        .join(Visit, Visit.id == CervicalScreening.visit_id)
+        .join(Client, Client.id == Visit.client_id)
+        .where(
+            clinical.precancer_treated_sql(),
+            clinical.screen_positive_sql(),
+            window.dates(treated_on()),
+            window.clinics(Visit.clinic_id),
+            clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date),
+        )
     )
+    return latest_per_person(query, (treated_on().desc(), Visit.created_at.desc()))
 
 
 CXCA_TX = Indicator(
     "CXCA_TX",
     _l("CXCA_TX: screen-positive women treated"),
     _l(
-        "Treatments (cryotherapy, thermal ablation, LEEP) given to screen-positive women living with "
-        "HIV on ART, by the screening visit type."
+        "Screen-positive women living with HIV and on ART (on the screening date) who received cryotherapy, "
+        "thermal ablation or LEEP with the treatment date in the period, whenever they were screened: a woman "
+        "screened on 30 September and treated on 1 October counts in October's quarter. Counted on the "
+        "treatment date (the same day as the screen, or the date recorded on the screen when she was "
+        "referred and treated later), once each, with the screening visit type of the screen that was "
+        "treated; age on the treatment date."
     ),
-    "events",
-    ("treatment", "screening_type"),
+    "people",
+    ("treatment", "screening_type", "age_band"),
     cxca_tx,
 )
 
@@ -91,7 +123,10 @@ def cervical_all(window: Window):
 CERVICAL_ALL = Indicator(
     "CERVICAL_ALL",
     _l("Cervical screenings of all clients"),
-    _l("Clients of any HIV status with a completed cervical screen in the period, once each."),
+    _l(
+        "Clients of any HIV status and age with a completed cervical screen dated in the period, once each "
+        "by their latest screen."
+    ),
     "people",
     ("cx_result", "screening_type", "age_band"),
     cervical_all,

@@ -1,18 +1,27 @@
-"""PrEP: PrEP_NEW and PrEP_CT."""
+"""PrEP: PrEP_NEW and PrEP_CT, with the MER 2.7 PrEP type and distribution."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from clinic_app.clients.models import Client
 from clinic_app.reports.facts import Window
 from clinic_app.reports.indicators.base import Indicator, latest_per_person, visit_facts
-from clinic_app.screening.models import HivTest
+from clinic_app.screening.models import HivResult, HivTest
+from clinic_app.visits import clinical
 from clinic_app.visits.models import PrepEvent, PrepEventType, Visit
+
+
+def _kind_and_place(regimen):
+    return (
+        clinical.prep_type_sql(regimen).label("prep_type"),
+        PrepEvent.distribution.label("prep_distribution"),
+    )
 
 
 def prep_new(window: Window):
     query = (
-        visit_facts(literal(1).label("weight"), window=window)
+        visit_facts(*_kind_and_place(PrepEvent.regimen), literal(1).label("weight"), window=window)
         .join(PrepEvent, PrepEvent.visit_id == Visit.id)
         .where(PrepEvent.event == PrepEventType.INITIATION)
     )
@@ -22,11 +31,34 @@ def prep_new(window: Window):
 PREP_NEW = Indicator(
     "PrEP_NEW",
     _l("PrEP_NEW: newly started on PrEP"),
-    _l("People whose first ever PrEP initiation falls in the period; age at initiation."),
+    _l(
+        "People whose PrEP initiation (first PrEP ever, anywhere: the visit form refuses an initiation for "
+        "anyone with an earlier PrEP record) is dated in the period, once each, on the initiation date; age "
+        "at initiation (a client who turns 20 after starting stays 15-19). PrEP type from the regimen "
+        "started (oral TDF/FTC or TDF/3TC, injectable CAB-LA, other: the dapivirine ring); distribution as "
+        "recorded (at the clinic, or in the community)."
+    ),
     "people",
-    ("sex", "age_band", "kp_type"),
+    ("sex", "age_band", "kp_type", "prep_type", "prep_distribution"),
     prep_new,
 )
+
+
+def _last_regimen():
+    """The regimen last dispensed before this visit (a seroconversion stop dispenses none)."""
+    earlier_visit, earlier = aliased(Visit), aliased(PrepEvent)
+    return (
+        select(earlier.regimen)
+        .join(earlier_visit, earlier_visit.id == earlier.visit_id)
+        .where(
+            earlier_visit.client_id == Visit.client_id,
+            earlier_visit.service_date < Visit.service_date,
+            earlier.regimen.is_not(None),
+        )
+        .order_by(earlier_visit.service_date.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def prep_ct(window: Window):
@@ -39,12 +71,17 @@ def prep_ct(window: Window):
             window.clinics(Visit.clinic_id),
         )
     )
+    returned = or_(
+        PrepEvent.event.in_((PrepEventType.FOLLOW_UP, PrepEventType.RESTART)),
+        and_(clinical.seroconversion_stop_sql(), HivTest.final_result == HivResult.POSITIVE),
+    )
     result = case((HivTest.final_result.is_(None), "not_tested"), else_=HivTest.final_result)
+    regimen = func.coalesce(PrepEvent.regimen, _last_regimen())
     query = (
-        visit_facts(result.label("result"), literal(1).label("weight"), window=window)
+        visit_facts(result.label("result"), *_kind_and_place(regimen), literal(1).label("weight"), window=window)
         .join(PrepEvent, PrepEvent.visit_id == Visit.id)
         .outerjoin(HivTest, HivTest.visit_id == Visit.id)
-        .where(PrepEvent.event.in_((PrepEventType.FOLLOW_UP, PrepEventType.RESTART)), Client.id.not_in(started_here))
+        .where(returned, Client.id.not_in(started_here))
     )
     return latest_per_person(query, (Visit.service_date.desc(), Visit.created_at.desc()))
 
@@ -53,10 +90,14 @@ PREP_CT = Indicator(
     "PrEP_CT",
     _l("PrEP_CT: PrEP follow-up or restart"),
     _l(
-        "People with a PrEP follow-up, refill or restart in the period, excluding those started in the "
-        "period; counted once, by the HIV test result at their latest such visit."
+        "People, other than those with a PrEP initiation in the period, who came back in the period for a "
+        "PrEP follow-up (refill) or a restart, once each, by their latest such visit: its date gives the age, "
+        "its HIV test the result (positive, negative, other = inconclusive or no test that day). A client who "
+        "tests positive at a PrEP follow-up has PrEP stopped that day for seroconversion: that visit counts "
+        "here with result positive. Any other stop is not a PrEP visit. PrEP type from the regimen dispensed "
+        "(for a seroconversion stop, the one last dispensed); distribution as recorded."
     ),
     "people",
-    ("result", "sex", "age_band", "kp_type"),
+    ("result", "sex", "age_band", "kp_type", "prep_type", "prep_distribution"),
     prep_ct,
 )

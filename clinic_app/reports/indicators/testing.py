@@ -1,13 +1,13 @@
 """HIV testing: HTS_TST, HTS_SELF and the programme's count of HIV tests."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import and_, case, literal, or_, select, union_all
 
 from clinic_app.clients.models import Client
 from clinic_app.outreach.models import OutreachContact
 from clinic_app.reports.facts import Window
 from clinic_app.reports.indicators.base import Indicator, visit_facts
-from clinic_app.screening.models import HivTest
+from clinic_app.screening.models import HivResult, HivTest, PreviousHivStatus
 from clinic_app.visits import clinical
 from clinic_app.visits.models import SelfTestKit, Visit
 
@@ -29,8 +29,13 @@ HTS_TST = Indicator(
     "HTS_TST",
     _l("HTS_TST: HIV tests with a result given"),
     _l(
-        "Each test whose final result (by the national algorithm) was given to the client. Clients "
-        "already known positive are not counted; inconclusive results are not reported."
+        "Each HIV test, on the date of the visit it was done at, whose final result by the national "
+        "algorithm (negative, or positive confirmed by the algorithm's assays) was given to the client. "
+        "A client who was already known positive is not newly tested and is not counted; an inconclusive "
+        "result or a result not given is not a result (the programme report shows them as their own rows). "
+        "Modalities: KP clinic, VCT, STI clinic and other PITC (facility), mobile outreach and social network "
+        "testing (community). Index testing is not offered to key populations: PEPFAR guidance halts it for "
+        "them, and the visit form refuses it for a client recorded as a key population. Age on the test date."
     ),
     "events",
     ("modality", "result", "sex", "age_band", "kp_type"),
@@ -38,21 +43,44 @@ HTS_TST = Indicator(
 )
 
 
-def hiv_tests_all(window: Window):
+HIV_TESTS = Indicator(
+    "HIV_TESTS",
+    _l("HIV tests with a result given"),
+    _l(
+        "The HTS_TST count: each test on its visit date with a negative or positive result given to the "
+        "client, not counting clients already known positive. Equal to the MER HTS_TST total for the same "
+        "period and clinics."
+    ),
+    "events",
+    ("result", "sex", "kp_type"),
+    hts_tst,
+)
+
+
+def hiv_tests_without_result(window: Window):
+    not_given = and_(
+        HivTest.final_result.in_((HivResult.NEGATIVE, HivResult.POSITIVE)),
+        HivTest.result_received.is_(False),
+        HivTest.previous_status != PreviousHivStatus.KNOWN_POSITIVE,
+    )
+    outcome = case((HivTest.final_result == HivResult.INCONCLUSIVE, "inconclusive"), else_="not_given")
     return (
-        visit_facts(HivTest.final_result.label("result"), literal(1).label("weight"), window=window)
+        visit_facts(outcome.label("test_outcome"), literal(1).label("weight"), window=window)
         .join(HivTest, HivTest.visit_id == Visit.id)
-        .where(HivTest.final_result.is_not(None))
+        .where(or_(HivTest.final_result == HivResult.INCONCLUSIVE, not_given))
     )
 
 
-HIV_TESTS = Indicator(
-    "HIV_TESTS",
-    _l("HIV tests and results"),
-    _l("Every HIV test with a final result, given to the client or not."),
+HIV_TESTS_OTHER = Indicator(
+    "HIV_TESTS_OTHER",
+    _l("HIV tests without a result given"),
+    _l(
+        "Tests done at a visit in the period that are not in HTS_TST: inconclusive by the national algorithm "
+        "(to be retested), or a negative or positive result the client has not received. On the visit date."
+    ),
     "events",
-    ("result", "sex", "kp_type"),
-    hiv_tests_all,
+    ("test_outcome", "sex", "kp_type"),
+    hiv_tests_without_result,
 )
 
 
@@ -92,8 +120,10 @@ HTS_SELF = Indicator(
     "HTS_SELF",
     _l("HTS_SELF: HIV self-test kits distributed"),
     _l(
-        "Kits handed out at the clinic (assisted or unassisted, by who they are for) and by peer "
-        "educators at outreach (recipient not recorded)."
+        "Self-test kits handed out in the period, counted as kits (not people), on the day they were "
+        "handed out: at a clinic visit (assisted or unassisted, by who they are for) and by peer educators "
+        "at outreach contacts without a clinic visit (community distribution; unassisted, recipient not "
+        "recorded). Age of the person they were handed to, when known."
     ),
     "kits",
     ("distribution", "recipient", "sex", "age_band"),

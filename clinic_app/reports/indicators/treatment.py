@@ -28,7 +28,12 @@ def tx_new(window: Window):
 TX_NEW = Indicator(
     "TX_NEW",
     _l("TX_NEW: newly started on ART here"),
-    _l("People whose ART start date at this clinic falls in the period."),
+    _l(
+        "People started on ART at this clinic with the ART start date in the period (recorded at the visit "
+        "of the positive test or a later one), once each, on that date: age on the start date (MER bands up "
+        "to 65+), key population type from the client's record. ART started at another facility is that "
+        "facility's TX_NEW."
+    ),
     "people",
     ("sex", "age_band", "kp_type"),
     tx_new,
