@@ -153,4 +153,7 @@ class CervicalScreening(Record, Base):
     treatment_timing: Mapped[TreatmentTiming | None] = mapped_column(coded(TreatmentTiming, 10))
     treated_on: Mapped[date | None]
     complete: Mapped[bool] = mapped_column(default=False)
+    # Why a client outside the screening ages was screened: such a screen counts among all
+    # clients' screenings, never in CXCA.
+    outside_age_reason: Mapped[str | None] = mapped_column(String(200))
     next_due_on: Mapped[date | None]

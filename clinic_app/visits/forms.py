@@ -111,6 +111,11 @@ class CervicalSection(Form):
     treatment = CodedSelectField(_l("Treatment"), enum=CervicalTreatment)
     treatment_timing = CodedSelectField(_l("Treatment given"), enum=TreatmentTiming)
     treated_on = DateField(_l("Treated on"), validators=OPTIONAL)
+    outside_age_reason = StringField(
+        _l("Reason for screening outside the screening ages"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Only for a client younger or older than the screening ages."),
+    )
 
 
 class CommoditiesSection(Form):

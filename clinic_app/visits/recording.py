@@ -130,6 +130,7 @@ def _cervical_row(data: CervicalInput, *, service_date: date, hiv_positive: bool
         treated_on=data.treated_on
         or (service_date if data.treatment_timing == TreatmentTiming.SAME_DAY and data.treatment else None),
         complete=clinical.cervical_complete(data.method, data.result, data.triage_result),
+        outside_age_reason=(data.outside_age_reason or "").strip()[:200] or None,
         next_due_on=algorithms.cervical_next_due(
             method=data.method,
             result=data.result,

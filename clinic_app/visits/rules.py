@@ -266,16 +266,29 @@ def cervical_screening_applies(ctx: RuleContext) -> dict:
     low, high = ctx.settings.cervical_min_age, ctx.settings.cervical_max_age
     if ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE:
         low = min(low, 20)  # women living with HIV are screened from a younger age
-    if not low <= age <= high:
-        return {
-            "cervical-screening_type": _(
-                "Cervical screening applies from age %(lo)d to %(hi)d; this client is %(age)d.",
-                lo=low,
-                hi=high,
-                age=age,
-            )
-        }
-    return {}
+    reason = (ctx.services.cervical.outside_age_reason or "").strip()
+    if low <= age <= high:
+        if reason:
+            return {
+                "cervical-outside_age_reason": _(
+                    "This client is within the screening ages: leave the reason for screening outside them empty."
+                )
+            }
+        return {}
+    if reason:
+        return {}  # recorded on purpose: counted among all clients' screenings, never in CXCA
+    return {
+        "cervical-screening_type": _(
+            "Cervical screening applies from age %(lo)d to %(hi)d; this client is %(age)d.",
+            lo=low,
+            hi=high,
+            age=age,
+        ),
+        "cervical-outside_age_reason": _(
+            "To record this screen anyway, say why it was done outside the screening ages. It is counted "
+            "among all clients' screenings, not in CXCA."
+        ),
+    }
 
 
 def cervical_screening_is_consistent(ctx: RuleContext) -> dict:

@@ -82,6 +82,7 @@ class CervicalInput:
     treatment: CervicalTreatment | None = None
     treatment_timing: TreatmentTiming | None = None
     treated_on: date | None = None
+    outside_age_reason: str | None = None  # screened outside the screening ages on purpose
 
 
 @dataclass

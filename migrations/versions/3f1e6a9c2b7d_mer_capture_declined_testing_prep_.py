@@ -1,4 +1,4 @@
-"""MER capture: declined HIV testing at a visit and at outreach, where PrEP was handed over
+"""MER capture: declined HIV testing at a visit and at outreach, where PrEP was handed over, the reason for a cervical screen outside the screening ages
 
 Revision ID: 3f1e6a9c2b7d
 Revises: ca50f8a5f225
@@ -30,9 +30,13 @@ def upgrade():
                 nullable=False,
             )
         )
+    with op.batch_alter_table('cervical_screenings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('outside_age_reason', sa.String(length=200), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('cervical_screenings', schema=None) as batch_op:
+        batch_op.drop_column('outside_age_reason')
     with op.batch_alter_table('prep_events', schema=None) as batch_op:
         batch_op.drop_column('distribution')
     with op.batch_alter_table('outreach_contacts', schema=None) as batch_op:

@@ -364,3 +364,18 @@ def test_rule_8_programme_hiv_tests_are_the_hts_tst_total(staff, person):
         ("Inconclusive", ""): 1,
         ("Result not given", ""): 1,
     }
+
+
+# --------------------------------------------------------------------------- capture: cervical outside the ages
+def test_cervical_screen_outside_the_ages_needs_a_reason_and_stays_out_of_cxca(staff, person):
+    nurse, _peer = staff
+    older = person(born=date(1958, 2, 1))  # 67 in November 2025, living with HIV on ART
+    on_art_since(nurse, older, date(2023, 6, 1))
+    screen = dict(screening_type=CervicalVisitType.FIRST, method=CervicalMethod.VIA, result=CervicalResult.NEGATIVE)
+    with pytest.raises(Invalid) as refused:
+        visit(nurse, older, date(2025, 11, 4), cervical=CervicalInput(**screen))
+    assert "from age 20 to 65" in refused.value.field_errors["cervical-screening_type"]
+    assert "say why" in refused.value.field_errors["cervical-outside_age_reason"]
+    visit(nurse, older, date(2025, 11, 4), cervical=CervicalInput(**screen, outside_age_reason="Symptoms, asked"))
+    assert cells("programme", "2025Q4", "Cervical screenings of all clients, by result") == {("Negative", ""): 1}
+    assert cells("mer", "FY2026Q1", "CXCA_SCRN: visit type and result by age") == {}

@@ -917,3 +917,17 @@ def test_referred_cervical_treatment_needs_its_date():
         treatment_timing=TreatmentTiming.REFERRED,
     )
     refused(rules.cervical_screening_is_consistent, context(cervical=screen), "cervical-treated_on", "Give the date")
+
+
+def test_cervical_screening_outside_the_ages_passes_with_a_reason_and_a_reason_inside_them_is_refused():
+    young = facts(date_of_birth=date(VISIT_DAY.year - 22, 1, 1))
+    assert (
+        rules.cervical_screening_applies(context(cervical=via_screen(outside_age_reason="Symptoms"), client=young))
+        == {}
+    )
+    refused(
+        rules.cervical_screening_applies,
+        context(cervical=via_screen(outside_age_reason="Symptoms")),
+        "cervical-outside_age_reason",
+        "within the screening ages",
+    )

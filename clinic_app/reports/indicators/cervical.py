@@ -11,6 +11,11 @@ from clinic_app.visits import clinical
 from clinic_app.visits.models import Visit
 
 
+def _in_cxca():
+    """CXCA counts screens within the screening ages: one recorded outside them (with its reason) does not."""
+    return CervicalScreening.outside_age_reason.is_(None)
+
+
 def _screens(window: Window, *extra):
     return (
         visit_facts(
@@ -30,7 +35,7 @@ def _latest(query):
 
 def cxca_scrn(window: Window):
     query = _screens(window, literal(1).label("weight")).where(
-        clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date)
+        clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date), _in_cxca()
     )
     return _latest(query)
 
@@ -42,8 +47,8 @@ CXCA_SCRN = Indicator(
         "Women living with HIV and on ART on the screening date (a confirmed positive result or her own "
         "statement, and an ART start on or before it) with a completed cervical screen dated in the period "
         "(a result; an HPV-positive screen needs its triage result), once each by their latest screen: its "
-        "visit type and result, age on its date. Screens of HIV-negative women are not CXCA_SCRN (the "
-        "programme's all-clients count has them)."
+        "visit type and result, age on its date. Screens of HIV-negative women, and screens recorded with a "
+        "reason outside the screening ages, are not CXCA (the programme's all-clients count has them)."
     ),
     "people",
     ("screening_type", "cx_result", "age_band"),
@@ -53,7 +58,7 @@ CXCA_SCRN = Indicator(
 
 def cxca_screen_positive(window: Window):
     query = _screens(window, literal(1).label("weight")).where(
-        clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date), clinical.screen_positive_sql()
+        clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date), clinical.screen_positive_sql(), _in_cxca()
     )
     return _latest(query)
 
@@ -94,6 +99,7 @@ def cxca_tx(window: Window):
             window.dates(treated_on()),
             window.clinics(Visit.clinic_id),
             clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date),
+            _in_cxca(),
         )
     )
     return latest_per_person(query, (treated_on().desc(), Visit.created_at.desc()))
@@ -125,7 +131,7 @@ CERVICAL_ALL = Indicator(
     _l("Cervical screenings of all clients"),
     _l(
         "Clients of any HIV status and age with a completed cervical screen dated in the period, once each "
-        "by their latest screen."
+        "by their latest screen, including screens recorded with a reason outside the screening ages."
     ),
     "people",
     ("cx_result", "screening_type", "age_band"),
