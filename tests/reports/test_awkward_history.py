@@ -1,0 +1,158 @@
+"""The awkward history (tests/reports/awkward_history.py), recorded through the app's services, against
+cells counted by hand from its docstring before the code ran, in the JSON, Excel and PDF exports.
+
+Each expected dict lists every non-zero cell of a table; every other cell must be 0.
+"""
+
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from clinic_app.reports import services
+from tests.reports.awkward_history import build_awkward_history
+from tests.reports.test_indicators import nonzero, table
+from tests.reports.test_outputs import _pdf_lines, _sheet_grid, _Table, assert_pdf_shows, needs_pdf, tables_of
+
+pytestmark = pytest.mark.usefixtures("in_request")
+
+NOW = datetime(2026, 4, 20, 7, 0, tzinfo=UTC)
+
+# --------------------------------------------------------------------------- MER FY2026Q1 (Oct-Dec 2025)
+MER_FY2026Q1 = {
+    # FSW tested or referred: P1 (tested 12-31), P2, P4 (diagnosed 11-03: newly tested, not known before),
+    # P6b (declined at outreach, tested later: the higher status wins), P7 (referral + condoms at two
+    # contacts), P8, P11 (an inconclusive test is a test), P12. Declined: P6. Known positive: P9.
+    # MSM: P10. Not counted: P5 (a screen is not a package), P7b (her referral was last quarter), P8b (no
+    # testing part), P3/P3b (next quarter).
+    "KP_PREV: key population type by testing status": {
+        ("FSW", "Known positive"): 1,
+        ("FSW", "Newly tested or referred"): 8,
+        ("FSW", "Declined testing"): 1,
+        ("MSM", "Newly tested or referred"): 1,
+    },
+    # 8 tests with a result given: not P1 on 09-30 or P3/P3b (outside), P11 (inconclusive, not given), P9.
+    "HTS_TST: modality and result by age and sex": {
+        ("KP clinic / Negative", "Female / 15-19"): 1,  # P2 on 10-20, 19
+        ("KP clinic / Negative", "Female / 20-24"): 1,  # P2 on 11-20, 20 since 11-15
+        ("KP clinic / Negative", "Female / 25-29"): 1,  # P12
+        ("KP clinic / Negative", "Female / 35-39"): 1,  # P8, 37
+        ("KP clinic / Positive", "Female / 30-34"): 1,  # P4 at her PrEP visit
+        ("VCT / Negative", "Female / 35-39"): 1,  # P1 on the last day, 35
+        ("VCT / Positive", "Male / 50+"): 1,  # P10, 57: HTS_TST keeps 50+
+        ("SNS / Negative", "Female / 30-34"): 1,  # P6b, 32
+    },
+    "HTS_TST: key population type by result": {("FSW", "Negative"): 6, ("FSW", "Positive"): 1, ("MSM", "Positive"): 1},
+    "HTS_SELF: kits by distribution and user": {},
+    "PrEP_NEW: age and sex": {("Female", "15-19"): 1},  # P2, 19 at initiation
+    "PrEP_NEW: key population type": {("FSW", ""): 1},
+    "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 1},
+    # P4 (seroconversion stop: positive, by the regimen she was on) and P12; not P2 (new this quarter).
+    "PrEP_CT: HIV test result at the latest visit": {("Positive", ""): 1, ("Negative", ""): 1},
+    "PrEP_CT: age and sex": {("Female", "30-34"): 1, ("Female", "25-29"): 1},
+    "PrEP_CT: key population type": {("FSW", ""): 2},
+    "PrEP_CT: PrEP type by distribution": {("Oral", "Facility"): 1, ("Injectable", "Community"): 1},
+    # P5, screened 12-29 (45), on ART since 2023; her treatment falls in FY2026Q2.
+    "CXCA_SCRN: visit type and result by age": {("First screening / Positive", "45-49"): 1},
+    "CXCA_TX denominator: screen positives by visit type": {("First screening", ""): 1},
+    "CXCA_TX: treatment by screening visit type": {},
+    "CXCA_TX: age": {},
+    "TX_NEW: age and sex (ART started at this clinic)": {("Female", "30-34"): 1, ("Male", "55-59"): 1},  # P4, P10
+    "TX_NEW: key population type": {("FSW", ""): 1, ("MSM", ""): 1},
+    "GEND_GBV: type of violence, with PEP given": {},
+}
+
+# --------------------------------------------------------------------------- either side of the quarter
+MER_FY2025Q4 = {  # Jul-Sep 2025
+    "HTS_TST: modality and result by age and sex": {
+        ("KP clinic / Negative", "Female / 35-39"): 1,  # P1 on 09-30
+        ("KP clinic / Negative", "Female / 30-34"): 1,  # P4 on 07-01
+        ("KP clinic / Negative", "Female / 25-29"): 1,  # P12 on 08-05
+    },
+    "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 1, ("Injectable", "Community"): 1},  # P4, P12
+    "CXCA_TX: treatment by screening visit type": {},
+}
+MER_FY2026Q2 = {  # Jan-Mar 2026
+    "HTS_TST: modality and result by age and sex": {
+        ("KP clinic / Negative", "Female / 25-29"): 1,  # P3 on 2026-02-28: 29, her birthday not reached
+        ("KP clinic / Negative", "Female / 30-34"): 1,  # P3b on 2026-03-01: 30 (29 February counts on 1 March)
+    },
+    # P5, screened in December, treated on 2026-01-08: counted on the treatment date.
+    "CXCA_TX: treatment by screening visit type": {("Thermal ablation", "First screening"): 1},
+    "CXCA_TX: age": {("45-49", ""): 1},
+    "CXCA_SCRN: visit type and result by age": {},
+    "TX_NEW: age and sex (ART started at this clinic)": {},
+}
+
+# --------------------------------------------------------------------------- programme 2025Q4
+PROGRAMME_2025Q4 = {
+    # FSW visits in the quarter: P1 x2, P2 x2, P4, P5, P6, P6b, P8, P8b, P9, P11 x2, P12 (P10 is MSM).
+    # New (their first visit anywhere): P2, P6, P6b, P8, P8b, P11.
+    "Sex-worker visits (total)": {("Female sex worker", "New"): 6, ("Female sex worker", "Return"): 8},
+    "Sex workers seen (unique people)": {("Female sex worker", ""): 11},
+    "HIV tests with a result given (HTS_TST)": {("Negative", ""): 6, ("Positive", ""): 2},  # = HTS_TST, 8
+    "HIV tests without a result given": {("Inconclusive", ""): 1, ("Result not given", ""): 1},  # P11 twice
+    "PrEP: new": {("Female sex worker", ""): 1},  # P2
+    "PrEP: continuing": {("Female sex worker", ""): 2},  # P4, P12
+    "Cervical screenings of all clients, by result": {("Positive", ""): 1},  # P5
+    "Violence cases given clinical care": {},
+    "Outreach contacts": {("One person", ""): 4},  # P6b, P7 x2, P7b on 10-05
+    "People reached by outreach": {("", ""): 3},  # P6b, P7, P7b
+    "Referrals issued": {("STI check", ""): 1, ("PrEP", ""): 1},  # R2, R3 (R1 was issued in September)
+    "Referrals completed (slips redeemed in the period)": {
+        ("HIV test", "On time"): 1,  # R1, issued last quarter
+        ("STI check", "Late"): 1,  # R2, past its validity
+    },
+    "People trained": {},
+}
+
+CASES = [
+    ("mer", "FY2026Q1", MER_FY2026Q1, True),
+    ("mer", "FY2025Q4", MER_FY2025Q4, False),
+    ("mer", "FY2026Q2", MER_FY2026Q2, False),
+    ("programme", "2025Q4", PROGRAMME_2025Q4, True),
+]
+
+
+@pytest.fixture
+def awkward(make, clinic):
+    return build_awkward_history(make, clinic)
+
+
+def _request(format_code, period):
+    return services.ReportRequest(format_code=format_code, period_code=period, clinic_codes=["BBR"])
+
+
+def _export(format_code, period, output) -> bytes:
+    return services.export(actor=None, request=_request(format_code, period), output=output)[0]
+
+
+@pytest.mark.parametrize(("format_code", "period", "expected", "whole"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_every_cell_matches_the_hand_count(awkward, format_code, period, expected, whole):
+    dataset = services.build(actor=None, request=_request(format_code, period), now=NOW)
+    if whole:
+        assert [t.title for g in dataset.groups for t in g.tables] == list(expected)
+    for title, cells in expected.items():
+        assert nonzero(table(dataset, title)) == cells, title
+
+
+@pytest.mark.parametrize(("format_code", "period", "expected", "whole"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_json_and_excel_hold_the_hand_counted_cells(awkward, format_code, period, expected, whole):
+    report = json.loads(_export(format_code, period, "json"))
+    by_title = {t["title"]: nonzero(_Table(t)) for t in tables_of(report)}
+    for title, cells in expected.items():
+        assert by_title[title] == cells, title
+    book = load_workbook(io.BytesIO(_export(format_code, period, "xlsx")))
+    for group in report["groups"]:
+        for raw in group["tables"]:
+            grid, _header = _sheet_grid(book[group["sheet"]], raw)
+            assert grid == raw["values"], raw["title"]
+
+
+@needs_pdf
+@pytest.mark.parametrize(("format_code", "period"), [("mer", "FY2026Q1"), ("programme", "2025Q4")])
+def test_pdf_shows_the_same_cells(awkward, format_code, period):
+    report = json.loads(_export(format_code, period, "json"))
+    assert_pdf_shows(_pdf_lines(_export(format_code, period, "pdf")), report)
