@@ -48,6 +48,7 @@ from clinic_app.visits.models import (
     PepExposure,
     PepOutcome,
     PepRegimen,
+    PrepDistribution,
     PrepEventType,
     PrepRegimen,
     PrepStopReason,
@@ -137,7 +138,10 @@ def _person(rng: random.Random, clinic: Clinic, today: date) -> dict:
 class History:
     """What the simulation remembers of one client between visits."""
 
-    def __init__(self):
+    def __init__(self, seed: int = 0):
+        # Draws for what issue 11 added (declined tests, where PrEP is handed over, late slips) come
+        # from their own stream, so the rest of the demo history stays as it was.
+        self.capture = random.Random(seed)  # noqa: S311 (synthetic data, not security)
         self.positive = False
         self.art = False
         self.last_test: date | None = None
@@ -159,6 +163,8 @@ def _hiv(rng, h: History, day: date) -> HivTestInput | None:
             art_referred_to=None,
         )
     if h.last_test and (day - h.last_test).days < 80 and rng.random() < 0.8:
+        if h.capture.random() < 0.15:  # offered a retest and declined it (KP_PREV "declined testing")
+            return HivTestInput(previous_status=PreviousHivStatus.NEGATIVE, declined=True)
         return None
     previous = (
         PreviousHivStatus.NEGATIVE
@@ -179,7 +185,10 @@ def _hiv(rng, h: History, day: date) -> HivTestInput | None:
         )
     return HivTestInput(
         previous_status=previous,
-        modality=rng.choice([TestingModality.FACILITY_KP] * 4 + [TestingModality.MOBILE, TestingModality.VCT]),
+        modality=rng.choice(
+            [TestingModality.FACILITY_KP] * 4
+            + [TestingModality.MOBILE, TestingModality.VCT, TestingModality.SNS, TestingModality.OTHER_PITC]
+        ),
         screening_result=AssayResult.NON_REACTIVE,
         result_received=True,
     )
@@ -196,7 +205,12 @@ def _prep(rng, h: History, hiv: HivTestInput | None, day: date) -> PrepInput | N
         if rng.random() < 0.08:
             h.on_prep = False
             return PrepInput(event=PrepEventType.STOP, stop_reason=rng.choice(list(PrepStopReason)[:3]))
-        return PrepInput(event=PrepEventType.FOLLOW_UP, regimen=PrepRegimen.TDF_FTC, months_dispensed=3)
+        return PrepInput(
+            event=PrepEventType.FOLLOW_UP,
+            regimen=PrepRegimen.TDF_FTC,
+            months_dispensed=3,
+            distribution=PrepDistribution.COMMUNITY if h.capture.random() < 0.15 else PrepDistribution.FACILITY,
+        )
     if negative_today and rng.random() < (0.45 if not h.ever_prep else 0.2):
         event = PrepEventType.RESTART if h.ever_prep else PrepEventType.INITIATION
         h.on_prep = h.ever_prep = True
@@ -304,7 +318,7 @@ def _pep(rng, h: History, hiv: HivTestInput | None) -> PepInput | None:
 
 
 def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: User, today: date) -> None:
-    h, day, first = History(), client.enrolled_on, True
+    h, day, first = History(client.date_of_birth.toordinal()), client.enrolled_on, True
     while day <= today:
         clinic = home if not client.is_mobile or rng.random() < 0.75 else rng.choice(clinics)
         services = _services(rng, h, client, day)
@@ -326,7 +340,7 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         db.session.add(visit)
         apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False)
         if client.peer_educator_id and (first and rng.random() < 0.6 or rng.random() < 0.1):
-            _referred(rng, visit, client, clinic)
+            _referred(rng, visit, client, clinic, late=h.capture.random() < 0.1)
         first = False
         # Most come back on the appointment; some late; some are lost.
         if rng.random() < 0.07:
@@ -334,9 +348,10 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         day = next_on + timedelta(days=int(rng.choice([0, 0, 0, 1, 3, 7, 20, 60])))
 
 
-def _referred(rng, visit: Visit, client: Client, clinic: Clinic) -> None:
-    """The client came with a peer educator's slip, issued a few days before."""
-    issued = visit.service_date - timedelta(days=rng.choice([0, 1, 2, 3, 5, 8, 14]))
+def _referred(rng, visit: Visit, client: Client, clinic: Clinic, *, late: bool = False) -> None:
+    """The client came with a peer educator's slip, issued a few days before (now and then after the
+    slip's 30 days: still redeemed, counted as late)."""
+    issued = visit.service_date - timedelta(days=rng.choice([0, 1, 2, 3, 5, 8, 14]) + (36 if late else 0))
     code = referrals.new_code()
     visit.referral_code = code
     db.session.add(
@@ -377,6 +392,7 @@ def add_outreach(rng: random.Random, clinics: dict[str, Clinic], peers: dict[str
             if code in peers:
                 db.session.add(PeerHotspot(user_id=peers[code].id, hotspot_id=hotspot.id))
     db.session.flush()
+    declines = random.Random(7)  # noqa: S311 (synthetic data; its own stream, as History.capture)
     for code, peer in peers.items():
         clinic = clinics[code]
         today = local_today(clinic.timezone)
@@ -391,6 +407,7 @@ def add_outreach(rng: random.Random, clinics: dict[str, Clinic], peers: dict[str
                     rng.choice(spots),
                     rng.choice(known) if known else None,
                     today - timedelta(days=days_ago),
+                    declines,
                 )
         for days_ago in rng.sample(range(0, 60), 8):
             issued = today - timedelta(days=days_ago)
@@ -418,7 +435,9 @@ def add_outreach(rng: random.Random, clinics: dict[str, Clinic], peers: dict[str
         )
 
 
-def _contact(rng, clinic: Clinic, peer: User, spot: Hotspot, known: Client | None, day: date) -> None:
+def _contact(
+    rng, clinic: Clinic, peer: User, spot: Hotspot, known: Client | None, day: date, declines: random.Random
+) -> None:
     group = rng.random() < 0.25
     db.session.add(
         OutreachContact(
@@ -435,7 +454,8 @@ def _contact(rng, clinic: Clinic, peer: User, spot: Hotspot, known: Client | Non
             hiv_info=True,
             rights_info=rng.random() < 0.5,
             violence_info=rng.random() < 0.3,
-            referral_offered=rng.random() < 0.4,
+            referral_offered=(offered := rng.random() < 0.4),
+            test_declined=not offered and declines.random() < 0.15,
             submission_key=uuid.uuid4(),
         )
     )
