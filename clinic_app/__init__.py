@@ -57,13 +57,14 @@ def register_blueprints(app: Flask) -> None:
         demo,
         duelists,
         main,
+        network,
         outreach,
         reports,
         vault,
         visits,
     )
 
-    for feature in (main, auth, clinics, clients, visits, duelists, outreach, reports, audit, vault, backups, demo):
+    for feature in (main, auth, clinics, clients, visits, duelists, outreach, reports, audit, vault, backups, demo, network):
         app.register_blueprint(feature.bp)
 
 

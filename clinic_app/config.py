@@ -49,6 +49,15 @@ class Config:
     MISSED_GRACE_DAYS = 7  # an appointment is missed this long after its date
     REFERRAL_VALID_DAYS = 30  # a referral slip can be redeemed this long after it is issued
     OUTREACH_BACKDATE_DAYS = 31  # how far back a contact may be entered (signal, paper)
+    # The clinic network (see network/protocol.py): "clinic" (a node) or "hub" (PostgreSQL).
+    NETWORK_ROLE = "clinic"
+    NETWORK_SYNC_MINUTES = 5  # automatic sync while the hub answers (back-off after failures)
+    NETWORK_BATCH_SIZE = 500  # records per push request
+    NETWORK_TIMEOUT_SECONDS = 60
+    NETWORK_LOOKUP_TIMEOUT_SECONDS = 4  # a search asks the hub this long, then uses the local index copy
+    NETWORK_HUB_CA_FILE = None  # a certificate authority to trust for the hub (else the system's)
+    NETWORK_ENROLMENT_HOURS = 72  # how long a one-time enrolment code works
+    NETWORK_AUTOMATIC = True  # the production server (wsgi.py) syncs in the background
 
 
 def load_into(app, test_config: dict | None) -> None:

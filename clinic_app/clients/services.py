@@ -414,21 +414,26 @@ def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
         )
     if keep.is_merged or duplicate.is_merged:
         raise Conflict(_("One of these records has already been merged."))
+    fold_records(keep, duplicate)
+    record_event(actor=actor, action="client.merge", target=keep, detail=f"merged={duplicate.id}")
+    db.session.commit()
+    db.session.expire_all()
+    return keep
+
+
+def fold_records(keep: Client, duplicate: Client, *, merged_at=None) -> None:
+    """The merge itself, without permission, audit or commit: also replayed by the clinic network."""
     _refuse_same_day_visits(keep, duplicate)
     for table, column in _client_references():
         _drop_clashing_links(table, column, keep, duplicate)
         db.session.execute(update(table).where(column == duplicate.id).values({column.name: keep.id}))
     db.session.execute(update(Client).where(Client.merged_into_id == duplicate.id).values(merged_into_id=keep.id))
     duplicate.merged_into_id = keep.id
-    duplicate.merged_at = utcnow()
+    duplicate.merged_at = merged_at or utcnow()
     if duplicate.enrolled_on < keep.enrolled_on:
         keep.enrolled_on = duplicate.enrolled_on
     _only_first_visit_is_new(keep)
     _recompute_derived(keep, duplicate)
-    record_event(actor=actor, action="client.merge", target=keep, detail=f"merged={duplicate.id}")
-    db.session.commit()
-    db.session.expire_all()
-    return keep
 
 
 def age_now(client: Client, today: date | None = None) -> int:

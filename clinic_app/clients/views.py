@@ -8,9 +8,11 @@ from clinic_app.clients.forms import MergeForm, RegisterClientForm, SearchForm
 from clinic_app.clients.models import Client
 from clinic_app.clients.services import ClientDetails, ProbableDuplicate
 from clinic_app.core.errors import Conflict, Invalid, NotFound
-from clinic_app.core.forms import choice_list
+from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor, get_or_404
+from clinic_app.network.services import search_network
+from clinic_app.network.views import client_panel
 from clinic_app.visits.services import client_timeline, clinical_summary
 
 DETAIL_FIELDS = tuple(ClientDetails.__dataclass_fields__)
@@ -25,11 +27,20 @@ def _details(form) -> ClientDetails:
 def search():
     """Search is POSTed so that numbers, UICs and aliases never appear in a URL or log."""
     form = SearchForm()
-    hits = None
+    hits, network_hits, network_source = None, [], "none"
     if form.validate_on_submit():
         hits = services.search_clients(actor=current_actor(), term=form.term.data)
+        if not hits:  # not known here: the network index (the hub's, or the local copy offline)
+            network_hits, network_source = search_network(actor=current_actor(), term=form.term.data)
     status = 422 if form.is_submitted() and form.errors else 200
-    return render_template("clients/search.html", form=form, hits=hits), status
+    return render_template(
+        "clients/search.html",
+        form=form,
+        hits=hits,
+        network_hits=network_hits,
+        network_source=network_source,
+        network_form=EmptyForm(),
+    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -78,7 +89,12 @@ def detail(client_id):
         return redirect(url_for("clients.detail", client_id=services.resolve(client).id))
     visits = client_timeline(client)
     return render_template(
-        "clients/detail.html", client=client, visits=visits, summary=clinical_summary(visits), merge_form=MergeForm()
+        "clients/detail.html",
+        client=client,
+        visits=visits,
+        summary=clinical_summary(visits),
+        merge_form=MergeForm(),
+        network=client_panel(client),
     )
 
 

@@ -61,6 +61,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reports.quality_records": CLINICAL,
     "users.manage": frozenset({Role.ADMIN}),
     "audit.view": frozenset({Role.ADMIN}),
+    # The clinic network: the sync state and "sync now" for data administrators (members on the hub).
+    "network.status": frozenset({Role.DATA_ADMIN, Role.ADMIN}),
+    "network.sync": frozenset({Role.DATA_ADMIN}),
 }
 
 # Who may give which role to an account: nobody grants a role they do not hold
