@@ -64,7 +64,21 @@ def register_blueprints(app: Flask) -> None:
         visits,
     )
 
-    for feature in (main, auth, clinics, clients, visits, duelists, outreach, reports, audit, vault, backups, demo, network):
+    for feature in (
+        main,
+        auth,
+        clinics,
+        clients,
+        visits,
+        duelists,
+        outreach,
+        reports,
+        audit,
+        vault,
+        backups,
+        demo,
+        network,
+    ):
         app.register_blueprint(feature.bp)
 
 

@@ -36,7 +36,7 @@ def _signed(work):
             hub.note_refusal(member_id, refusal.reason)
         else:
             db.session.rollback()
-        return _answer({"error": refusal.reason}, refusal.status)
+        return _answer({"error": refusal.reason, **refusal.extra}, refusal.status)
     except ValueError:
         hub.note_refusal(member_id, "unreadable request")
         return _answer({"error": "The request could not be read."}, 400)

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from clinic_app.audit.services import record_event
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.db import utcnow
-from clinic_app.core.places import Country
 from clinic_app.core.errors import Conflict, Invalid, NotFound
+from clinic_app.core.places import Country
 from clinic_app.extensions import db
 from clinic_app.network import protocol
 from clinic_app.network.models import HubState, Member
@@ -25,10 +25,11 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no look-alike characters
 class Refused(Exception):
     """A request the hub will not serve: ``status`` is the HTTP status, ``reason`` says why in words."""
 
-    def __init__(self, status: int, reason: str):
+    def __init__(self, status: int, reason: str, **extra):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.extra = extra
 
 
 def hub_state(*, create: bool = False) -> HubState:
@@ -36,9 +37,7 @@ def hub_state(*, create: bool = False) -> HubState:
     if state is None:
         if not create:
             raise Refused(503, "This server is not set up as a hub (run 'flask network init-hub').")
-        state = HubState(
-            id=1, hub_id=str(uuid.uuid4()), network_key=base64.b64encode(secrets.token_bytes(32)).decode()
-        )
+        state = HubState(id=1, hub_id=str(uuid.uuid4()), network_key=base64.b64encode(secrets.token_bytes(32)).decode())
         db.session.add(state)
         db.session.flush()
     return state
@@ -163,7 +162,11 @@ def authenticate(*, method: str, path: str, headers, body: bytes) -> Member:
         update(Member).where(Member.id == member.id, Member.last_counter < counter).values(last_counter=counter)
     )
     if moved.rowcount != 1:
-        raise Refused(409, "This request was already received (a replay); it is refused.")
+        # The last counter accepted is no secret: it lets an honest node that lost its own (a restored
+        # backup) move past it, while the replayed request itself stays refused.
+        raise Refused(
+            409, "This request was already received (a replay); it is refused.", last_counter=member.last_counter
+        )
     db.session.refresh(member)
     return member
 

@@ -27,7 +27,7 @@ from clinic_app.network.models import (
     Member,
     ShareConsent,
 )
-from clinic_app.network.tables import BY_NAME, ORDER, REGISTRATION_FIELDS, SYNCED, from_json, row_values, to_json
+from clinic_app.network.tables import BY_NAME, ORDER, REGISTRATION_FIELDS, from_json, row_values, to_json
 from clinic_app.outreach.models import Hotspot
 from clinic_app.visits import status
 from clinic_app.visits.models import Visit
@@ -90,6 +90,7 @@ def _apply_table(member: Member, spec, records: list, touched: _Touched) -> None
     table = spec.table
     ids = [uuid.UUID(str(record["id"])) for record in records]
     owners = _owners(table, ids)
+    merged = _merged_clients(records) if "client_id" in table.c and spec.name != "client_merges" else {}
     inserts, updates = [], []
     for record_id, record in zip(ids, records, strict=True):
         row = record.get("row")
@@ -102,6 +103,8 @@ def _apply_table(member: Member, spec, records: list, touched: _Touched) -> None
                 db.session.execute(delete(table).where(table.c.id == record_id))
             continue
         values = row_values(spec, row)
+        if values.get("client_id") in merged:
+            values["client_id"] = merged[values["client_id"]]  # as every node does when the merge reaches it
         if values.get("id") != record_id:
             raise Refused(400, "A record's id does not match its row.")
         if values.get("clinic_id") != member.clinic_id:
@@ -130,6 +133,16 @@ def _apply_table(member: Member, spec, records: list, touched: _Touched) -> None
         if kids:
             db.session.execute(insert(child.__table__), kids)
     _after_table(member, spec, inserts, updates, touched)
+
+
+def _merged_clients(records: list) -> dict:
+    ids = {uuid.UUID(str(r["row"]["client_id"])) for r in records if r.get("row") and r["row"].get("client_id")}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Client.id, Client.merged_into_id).where(Client.id.in_(ids), Client.merged_into_id.is_not(None))
+    )
+    return dict(rows.all())
 
 
 def _check_numbers(inserts: list) -> None:
@@ -215,7 +228,10 @@ def _apply_merge(member: Member, values: dict, touched: _Touched) -> None:
 def _next_seq() -> int:
     """The next change number, under the hub row's lock until commit, so commits follow the numbers."""
     return db.session.execute(
-        update(HubState).where(HubState.id == 1).values(change_seq=HubState.change_seq + 1).returning(HubState.change_seq)
+        update(HubState)
+        .where(HubState.id == 1)
+        .values(change_seq=HubState.change_seq + 1)
+        .returning(HubState.change_seq)
     ).scalar_one()
 
 
@@ -262,7 +278,9 @@ def index_client(client_id, network_key: str, seq: int) -> None:
     else:
         for name, value in values.items():
             setattr(entry, name, value)
-    db.session.execute(delete(IndexNumber).where(IndexNumber.client_id == client.id, IndexNumber.number == client.client_number))
+    db.session.execute(
+        delete(IndexNumber).where(IndexNumber.client_id == client.id, IndexNumber.number == client.client_number)
+    )
     db.session.add(IndexNumber(number=client.client_number, client_id=kept.id))
     if kept is not client:
         db.session.execute(update(IndexNumber).where(IndexNumber.client_id == client.id).values(client_id=kept.id))

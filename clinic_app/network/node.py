@@ -33,6 +33,7 @@ from clinic_app.outreach.models import Hotspot
 from clinic_app.visits import status
 
 SYSTEM_USERNAME = "network-sync"
+NO_PASSWORD = "!"  # noqa: S105 (not a hash: no password ever verifies against it)
 
 
 def link() -> NodeLink | None:
@@ -44,6 +45,19 @@ def _timeout() -> float:
 
 
 def _post(node: NodeLink | None, endpoint: str, payload: dict, *, hub_url: str | None = None, timeout=None) -> dict:
+    try:
+        return _post_once(node, endpoint, payload, hub_url=hub_url, timeout=timeout)
+    except transport.HubUnavailable as error:
+        last = error.answer.get("last_counter")
+        if node is None or error.status != 409 or not isinstance(last, int):
+            raise
+        # Our counter fell behind the hub's (e.g. the database was restored from a backup): move past it, once.
+        db.session.execute(update(NodeLink).where(NodeLink.id == 1, NodeLink.counter < last).values(counter=last))
+        db.session.commit()
+        return _post_once(node, endpoint, payload, hub_url=hub_url, timeout=timeout)
+
+
+def _post_once(node, endpoint: str, payload: dict, *, hub_url=None, timeout=None) -> dict:
     signer = _signer(node) if node is not None else None
     return transport.post(
         hub_url or node.hub_url,
@@ -219,7 +233,9 @@ def push_all(node: NodeLink, *, limit_batches: int | None = None) -> int:
         db.session.commit()
         _post(node, "push", {"records": records, "first_seq": seqs[0], "last_seq": seqs[-1]})
         db.session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(seqs)))
-        db.session.execute(update(NodeLink).where(NodeLink.id == 1).values(pushed_total=NodeLink.pushed_total + len(seqs)))
+        db.session.execute(
+            update(NodeLink).where(NodeLink.id == 1).values(pushed_total=NodeLink.pushed_total + len(seqs))
+        )
         db.session.commit()
         sent += len(records)
         batches += 1
@@ -246,7 +262,7 @@ def system_user(clinic_id) -> User:
         user = User(
             username=SYSTEM_USERNAME,
             display_name="Clinic network",
-            password_hash="!",
+            password_hash=NO_PASSWORD,
             role=Role.DATA_ADMIN,
             clinic_id=clinic_id,
             active=False,

@@ -33,8 +33,10 @@ def _entries_for(term: str, network_key: str):
     number = identifiers.normalise_client_number(term)
     uic = identifiers.normalise_uic(term)
     if number:
-        return "number", {"number": number}, IndexEntry.client_id.in_(
-            select(IndexNumber.client_id).where(IndexNumber.number == number)
+        return (
+            "number",
+            {"number": number},
+            IndexEntry.client_id.in_(select(IndexNumber.client_id).where(IndexNumber.number == number)),
         )
     if uic:
         digest = uic_hash(network_key, uic)

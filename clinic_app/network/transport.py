@@ -19,10 +19,11 @@ API = "/network/api"
 class HubUnavailable(Exception):
     """The hub could not be asked or refused: ``words`` is what the data administrator reads."""
 
-    def __init__(self, words: str, *, status: int | None = None):
+    def __init__(self, words: str, *, status: int | None = None, answer: dict | None = None):
         super().__init__(words)
         self.words = words
         self.status = status
+        self.answer = answer or {}
 
 
 def check_hub_url(url: str) -> str:
@@ -70,15 +71,18 @@ def post(
     if signer is not None:
         headers.update(signer(path, body))
     url = check_hub_url(hub_url)
-    request = urllib.request.Request(url + path, data=body, headers=headers, method="POST")
+    request = urllib.request.Request(url + path, data=body, headers=headers, method="POST")  # noqa: S310 (https/loopback http only)
     context = _tls(ca_file) if url.startswith("https") else None
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:  # nosec B310 (scheme checked)
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:  # noqa: S310  # nosec B310
             return protocol.decode(answer.read())
     except urllib.error.HTTPError as error:
-        reason = _reason(error)
+        answer = _answer(error)
+        reason = str(answer.get("error", "no reason given"))[:300]
         template = WORDS.get(error.code, "The hub answered with an error ({code}): {reason}")
-        raise HubUnavailable(template.format(code=error.code, reason=reason), status=error.code) from None
+        raise HubUnavailable(
+            template.format(code=error.code, reason=reason), status=error.code, answer=answer
+        ) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
         detail = getattr(error, "reason", error)
         raise HubUnavailable(
@@ -88,8 +92,8 @@ def post(
         raise HubUnavailable("The hub's answer could not be read.") from None
 
 
-def _reason(error) -> str:
+def _answer(error) -> dict:
     try:
-        return str(protocol.decode(error.read()).get("error", "no reason given"))[:300]
+        return protocol.decode(error.read())
     except (ValueError, OSError):
-        return "no reason given"
+        return {}

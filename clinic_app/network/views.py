@@ -48,7 +48,10 @@ def take_on(client_id):
     except (Conflict, Invalid) as error:
         flash(error.message, "error")
         return redirect(url_for("clients.search"))
-    flash(_("Client %(number)s is now held here too: record the visit on this record.", number=client.client_number), "success")
+    flash(
+        _("Client %(number)s is now held here too: record the visit on this record.", number=client.client_number),
+        "success",
+    )
     return redirect(url_for("clients.detail", client_id=client.id))
 
 
@@ -68,7 +71,8 @@ def sharing(client_id):
         flash(error.message, "error")
     else:
         flash(
-            _("Sharing with other Blue Boxes is on.") if given else _("Sharing with other Blue Boxes is off."), "success"
+            _("Sharing with other Blue Boxes is on.") if given else _("Sharing with other Blue Boxes is off."),
+            "success",
         )
     return redirect(url_for("clients.detail", client_id=client.id))
 

@@ -29,6 +29,7 @@ def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
         .where(Visit.client_id == client.id, not_this)
         .order_by(Visit.service_date)
     ).all()
+    prep_rows = sorted([*prep_rows, *_prep_elsewhere(client)])
     return ClientFacts(
         sex=client.sex,
         date_of_birth=client.date_of_birth,
@@ -38,3 +39,14 @@ def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
         hiv_records=hiv_records,
         prep_history=[(day, event) for day, event in prep_rows],
     )
+
+
+def _prep_elsewhere(client: Client) -> list:
+    """PrEP events other clinics shared for this client (with consent): a start here is then no initiation."""
+    from clinic_app.network.models import Continuity  # the network feature is optional at a clinic
+
+    return db.session.execute(
+        select(Continuity.service_date, Continuity.prep_event).where(
+            Continuity.client_id == client.id, Continuity.prep_event.is_not(None)
+        )
+    ).all()

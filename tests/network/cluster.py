@@ -52,20 +52,31 @@ class Hub:
 
     def start(self) -> None:
         args = [sys.executable, str(HERE / "serve_hub.py")] + (["--port", str(self.port)] if self.port else [])
-        self.process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=self.log.open("a"), text=True
-        )
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=log, text=True)
         self.port = int(self.process.stdout.readline())
 
     def stop(self) -> None:
         if self.process is not None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=20)
+            self.process.stdout.close()
             self.process = None
 
     def register(self, code: str, name: str, country: str, tz: str) -> str:
-        out = flask(self.env, "network", "register-clinic", "--code", code, "--name", name, "--country", country,
-                    "--timezone", tz)
+        out = flask(
+            self.env,
+            "network",
+            "register-clinic",
+            "--code",
+            code,
+            "--name",
+            name,
+            "--country",
+            country,
+            "--timezone",
+            tz,
+        )
         return out.splitlines()[0].rsplit(" ", 1)[1]
 
     def sql(self, query: str, *params):
@@ -90,7 +101,11 @@ class Node:
         env = dict(self.env, NODE_CLOCK_SHIFT_HOURS=str(clock_shift_hours))
         done = subprocess.run(
             [sys.executable, str(HERE / "node_ops.py"), action, json.dumps(args)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if done.returncode != 0:
             raise RuntimeError(f"{action} failed ({done.returncode}): {done.stderr[-3000:]}")
@@ -99,7 +114,11 @@ class Node:
     def op_exit(self, action: str, **args) -> int:
         done = subprocess.run(
             [sys.executable, str(HERE / "node_ops.py"), action, json.dumps(args)],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300,
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         return done.returncode
 
@@ -116,7 +135,11 @@ class Node:
 def flask(env: dict, *args, check=True):
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "clinic_app", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if check and done.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed: {done.stdout[-2000:]} {done.stderr[-3000:]}")

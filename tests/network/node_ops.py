@@ -31,6 +31,7 @@ from clinic_app.clients import services as clients  # noqa: E402
 from clinic_app.clients.models import Client  # noqa: E402
 from clinic_app.clinics.models import Clinic  # noqa: E402
 from clinic_app.core.actor import Actor  # noqa: E402
+from clinic_app.core.errors import DomainError  # noqa: E402
 from clinic_app.core.permissions import Role  # noqa: E402
 from clinic_app.core.places import Country  # noqa: E402
 from clinic_app.extensions import db  # noqa: E402
@@ -53,7 +54,9 @@ def setup(args):
     db.session.add(clinic)
     db.session.flush()
     for username, role in (("nurse", Role.NURSE), ("dataadmin", Role.DATA_ADMIN)):
-        db.session.add(User(username=username, display_name=username, password_hash="!", role=role, clinic_id=clinic.id))
+        db.session.add(
+            User(username=username, display_name=username, password_hash="!", role=role, clinic_id=clinic.id)
+        )
     db.session.commit()
     return {"clinic_id": str(clinic.id)}
 
@@ -65,7 +68,7 @@ def register(args):
         sex="female",
         key_population="fsw",
         nationality="ZW",
-        enrolled_on=date.fromisoformat(args.get("on", "2026-03-02")),
+        enrolled_on=date.fromisoformat(args.get("on", "2026-01-05")),
         date_of_birth=date.fromisoformat(args.get("born", "1995-08-15")),
         alias=args.get("alias"),
         phone=args.get("phone"),
@@ -98,7 +101,9 @@ def visit(args):
             next_appointment_on=date.fromisoformat(args["on"]).replace(month=date.fromisoformat(args["on"]).month + 3),
         )
     data = visits.VisitInput(
-        service_date=date.fromisoformat(args["on"]), visit_type=args.get("type", "return"), reasons=reasons,
+        service_date=date.fromisoformat(args["on"]),
+        visit_type=args.get("type", "return"),
+        reasons=reasons,
         notes=args.get("notes"),
     )
     made = visits.record_visit(actor=actor(), client=client, data=data, services=service, today=date(2026, 11, 20))
@@ -168,8 +173,12 @@ def search(args):
     if hits:
         return {"local": [str(h.client.id) for h in hits], "network": [], "source": "local-records"}
     found, source = services.search_network(actor=actor(), term=args["term"])
-    return {"local": [], "network": [str(h.client_id) for h in found], "numbers": [list(h.numbers) for h in found],
-            "source": source}
+    return {
+        "local": [],
+        "network": [str(h.client_id) for h in found],
+        "numbers": [list(h.numbers) for h in found],
+        "source": source,
+    }
 
 
 def take_on(args):
@@ -186,8 +195,16 @@ def share(args):
 def shared(args):
     row = db.session.get(Client, uuid.UUID(args["client_id"]))
     care = services.shared_care(actor=actor(), client=row)
-    return {"visits": [{"on": v.row.service_date.isoformat(), "clinic": v.clinic.code if v.clinic else None,
-                        "prep": str(v.row.prep_event) if v.row.prep_event else None} for v in care]}
+    return {
+        "visits": [
+            {
+                "on": v.row.service_date.isoformat(),
+                "clinic": v.clinic.code if v.clinic else None,
+                "prep": str(v.row.prep_event) if v.row.prep_event else None,
+            }
+            for v in care
+        ]
+    }
 
 
 def audit(args):
@@ -207,6 +224,16 @@ def state(_args):
     }
 
 
+def keys(_args):
+    link = node.link()
+    return {"hub_id": link.hub_id, "clinic_id": str(link.clinic_id), "private_key": link.private_key}
+
+
+def sync(_args):
+    result = node.sync()
+    return {"pushed": result.pushed, "error": result.error}
+
+
 def die_after_send(args):
     """Send one batch and die before taking in the answer: the hub applied it, the node never knew."""
     from clinic_app.network import transport
@@ -222,11 +249,33 @@ def die_after_send(args):
     return {"survived": True}
 
 
-ACTIONS = {f.__name__: f for f in (setup, register, visit, many_visits, edit, merge, client, search, take_on, share,
-                                    shared, audit, state, die_after_send)}
+ACTIONS = {
+    f.__name__: f
+    for f in (
+        setup,
+        register,
+        visit,
+        many_visits,
+        edit,
+        merge,
+        client,
+        search,
+        take_on,
+        share,
+        shared,
+        audit,
+        state,
+        keys,
+        sync,
+        die_after_send,
+    )
+}
 
 if __name__ == "__main__":
     action, raw = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "{}")
     app = create_app()
     with app.app_context():
-        print(json.dumps(ACTIONS[action](json.loads(raw))))
+        try:
+            print(json.dumps(ACTIONS[action](json.loads(raw))))
+        except DomainError as error:
+            sys.exit(f"{type(error).__name__}: {error.message} {error.field_errors}")
