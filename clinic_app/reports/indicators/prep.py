@@ -20,10 +20,19 @@ def _kind_and_place(regimen):
 
 
 def prep_new(window: Window):
+    # The hub holds every clinic's records: an initiation recorded where an earlier PrEP record at another
+    # clinic was not known (the client had not agreed to share it) is no new start either.
+    earlier_visit, earlier_prep = aliased(Visit), aliased(PrepEvent)
+    on_prep_before = (
+        select(earlier_prep.id)
+        .join(earlier_visit, earlier_visit.id == earlier_prep.visit_id)
+        .where(earlier_visit.client_id == Visit.client_id, earlier_visit.service_date < Visit.service_date)
+        .exists()
+    )
     query = (
         visit_facts(*_kind_and_place(PrepEvent.regimen), literal(1).label("weight"), window=window)
         .join(PrepEvent, PrepEvent.visit_id == Visit.id)
-        .where(PrepEvent.event == PrepEventType.INITIATION)
+        .where(PrepEvent.event == PrepEventType.INITIATION, ~on_prep_before)
     )
     return latest_per_person(query, (Visit.service_date.asc(),))
 
