@@ -1,4 +1,4 @@
-"""Network reports on the hub, where every clinic's records meet: people count once, PrEP_NEW is a first start anywhere."""
+"""Network reports on the hub, where all clinics meet: people count once, PrEP_NEW is a first start anywhere."""
 
 from datetime import date
 
