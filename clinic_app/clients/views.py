@@ -11,8 +11,6 @@ from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor, get_or_404
-from clinic_app.network.services import search_network
-from clinic_app.network.views import client_panel
 from clinic_app.visits.services import client_timeline, clinical_summary
 
 DETAIL_FIELDS = tuple(ClientDetails.__dataclass_fields__)
@@ -31,6 +29,8 @@ def search():
     if form.validate_on_submit():
         hits = services.search_clients(actor=current_actor(), term=form.term.data)
         if not hits:  # not known here: the network index (the hub's, or the local copy offline)
+            from clinic_app.network.services import search_network  # the network builds on clients
+
             network_hits, network_source = search_network(actor=current_actor(), term=form.term.data)
     status = 422 if form.is_submitted() and form.errors else 200
     return render_template(
@@ -88,6 +88,8 @@ def detail(client_id):
         flash(_("Record %(old)s was merged into this one.", old=client.client_number), "info")
         return redirect(url_for("clients.detail", client_id=services.resolve(client).id))
     visits = client_timeline(client)
+    from clinic_app.network.views import client_panel  # the network builds on clients
+
     return render_template(
         "clients/detail.html",
         client=client,

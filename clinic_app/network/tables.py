@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Table, Uuid
 from sqlalchemy import Enum as SAEnum
 
-from clinic_app.auth.models import User
+from clinic_app.auth.models import Language, User
 from clinic_app.clients.models import Client
 from clinic_app.core.db import UTCDateTime
 from clinic_app.network.models import ClientCorrection, ClientMerge, CrossClinicView, ShareConsent
@@ -54,7 +54,17 @@ REGISTRATION_FIELDS = (
 
 SYNCED: tuple[Synced, ...] = (
     # Staff as stubs: no name, username or password leaves the clinic.
-    Synced(User, withheld={"username": None, "display_name": "", "password_hash": "!", "last_sign_in_at": None}),
+    Synced(
+        User,
+        withheld={
+            "username": None,
+            "display_name": "",
+            "password_hash": "!",
+            "last_sign_in_at": None,
+            "session_version": 1,
+            "language": Language.EN,
+        },
+    ),
     Synced(Hotspot),
     Synced(
         Client,
