@@ -1,7 +1,7 @@
 """clinic network: node link, outbox, hub members, index, corrections, merges, sharing consent, cross-clinic views
 
 Revision ID: 4f9825e13f3b
-Revises: ca50f8a5f225
+Revises: 3f1e6a9c2b7d
 Create Date: 2026-12-01 23:11:29.252437
 
 """
@@ -13,7 +13,7 @@ import clinic_app.core.db
 
 # revision identifiers, used by Alembic.
 revision = '4f9825e13f3b'
-down_revision = 'ca50f8a5f225'
+down_revision = '3f1e6a9c2b7d'
 branch_labels = None
 depends_on = None
 
