@@ -34,6 +34,9 @@ class Config:
     CLINIC_CODE = None
     PAGE_SIZE = 50
     DUE_LIST_PAGE_SIZE = 100  # clients per page of a due list (a page prints on about three sheets)
+    # The audit chain's key where the database is not encrypted by the app (PostgreSQL): this setting
+    # or, when unset, instance/audit_key (made 0600 at first use). Encrypted SQLite seals its own key.
+    AUDIT_KEY = None
     BACKUP_DIR = None  # default: instance/backups
     BACKUP_KEEP = 14  # daily backups kept
     BACKUP_AUTOMATIC = True  # the production server (wsgi.py) backs up once a day

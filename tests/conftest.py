@@ -30,6 +30,7 @@ def _config(uri: str, **extra) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        "AUDIT_KEY": "test-audit-key",
         "SQLALCHEMY_DATABASE_URI": uri,
         "WTF_CSRF_ENABLED": False,
         "CLINIC_CODE": "BBR",

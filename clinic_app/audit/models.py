@@ -1,16 +1,17 @@
-"""The audit trail: append-only and hash-chained.
+"""The audit trail: append-only and chained with a keyed hash.
 
-Each row carries a sequence number and the SHA-256 of its content plus the
-previous row's hash, so an edit or deletion made outside the app breaks the
-chain (``flask --app clinic_app audit verify`` finds it). Database triggers
-refuse UPDATE and DELETE. Rows hold identifiers and action names only: never
-health values, names, passwords or search terms.
+Each row carries a sequence number and an HMAC-SHA256 of its content plus the
+previous row's hash, under a key that is not in the database (see audit/keys.py),
+so an edit, insertion or deletion made outside the app breaks the chain and cannot
+be hidden by recomputing it (``flask --app clinic_app audit verify`` finds it).
+Database triggers refuse UPDATE and DELETE. Rows hold identifiers and action names
+only: never health values, names, passwords or search terms.
 """
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, Uuid
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic_app.core.db import Base, utcnow
@@ -32,11 +33,13 @@ class AuditEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(36))
     source: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(String(255))
+    # The records a list page showed (space-separated ids), when one line covers a whole page.
+    object_ids: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    def content(self) -> str:
-        """The exact text the hash covers."""
+    def content(self, *, keyed: bool = True) -> str:
+        """The exact text the hash covers (rows from before the keyed chain did not cover object_ids)."""
         fields = (
             self.seq,
             self.id,
@@ -51,6 +54,8 @@ class AuditEvent(Base):
             self.detail,
             self.prev_hash,
         )
+        if keyed:
+            fields += (self.object_ids,)
         return "|".join("" if value is None else str(value) for value in fields)
 
 
@@ -62,3 +67,22 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+    # Rows from this sequence number on carry the keyed hash; older rows (written before the
+    # chain was keyed) a plain SHA-256, and verify says so.
+    keyed_from: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class AuditKeySeal(Base):
+    """The chain's key, sealed (AES-GCM) under a key derived from the database passphrase.
+
+    Only the sealed form is stored: it opens with the passphrase, which is never stored.
+    While a passphrase change is under way there are two seals, one per passphrase, so a
+    power cut at any moment leaves one that opens with whichever passphrase the file has.
+    """
+
+    __tablename__ = "audit_key_seals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary(64))

@@ -1,12 +1,15 @@
 """Writing and checking the audit trail. Callers commit new lines with their own unit of work."""
 
 import hashlib
+import hmac
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clinic_app.audit import keys
 from clinic_app.audit.models import GENESIS, AuditEvent, AuditHead
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
@@ -14,15 +17,20 @@ from clinic_app.core.sqlite import reading_request
 from clinic_app.extensions import db
 
 
-def _digest(event: AuditEvent) -> str:
-    return hashlib.sha256(event.content().encode()).hexdigest()
+def _digest(event: AuditEvent, key: bytes | None, *, keyed: bool = True) -> str:
+    """The row's hash: HMAC-SHA256 under the chain's key (plain SHA-256 for rows from before the key)."""
+    if not keyed:
+        return hashlib.sha256(event.content(keyed=False).encode()).hexdigest()
+    if key is None:
+        return ""
+    return hmac.new(key, event.content().encode(), hashlib.sha256).hexdigest()
 
 
 def _head(session) -> AuditHead:
     """The chain's end, locked for this transaction (PostgreSQL; SQLite writers are serialised anyway)."""
     head = session.get(AuditHead, 1, with_for_update=True)
     if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        head = AuditHead(id=1, seq=0, hash=GENESIS, keyed_from=1)
         session.add(head)
     return head
 
@@ -34,6 +42,7 @@ def record_event(
     target=None,
     object_type: str | None = None,
     object_id=None,
+    object_ids=None,
     detail: str | None = None,
     source: str | None = None,
     session=None,
@@ -41,6 +50,7 @@ def record_event(
     """Add an audit line to the session (the caller's commit makes it durable).
 
     ``target`` is a model instance whose table name and id identify the record.
+    ``object_ids`` are the records a list page showed (one line for the whole page).
     ``detail`` must be free of health values and names: field names, codes, counts.
     """
     if target is not None:
@@ -60,9 +70,10 @@ def record_event(
         object_id=str(object_id) if object_id is not None else None,
         source=(source if source is not None else (actor.source if actor else None)),
         detail=detail,
+        object_ids=" ".join(str(i) for i in object_ids) if object_ids else None,
         prev_hash=head.hash,
     )
-    event.hash = _digest(event)
+    event.hash = _digest(event, keys.chain_key(session))
     head.seq, head.hash = event.seq, event.hash
     session.add(event)
     return event
@@ -84,19 +95,70 @@ def record_and_commit(**kwargs) -> None:
         session.commit()
 
 
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def flagged_events() -> list[tuple[AuditEvent, str | None, uuid.UUID | None]]:
+    """Flagged lines (clinical access given by one administrator alone) that nobody has confirmed yet."""
+    from clinic_app.audit.actions import FLAGGED
+    from clinic_app.auth.models import User
+
+    confirmed = set(
+        db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "user.clinical_grant_confirmed"))
+    )
+    query = (
+        select(AuditEvent, User.username)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.action.in_(FLAGGED))
+        .order_by(AuditEvent.seq.desc())
+    )
+    return [
+        (event, name, _uuid_or_none(event.object_id))
+        for event, name in db.session.execute(query)
+        if f"line={event.seq}" not in confirmed
+    ]
+
+
 @dataclass
 class ChainReport:
     checked: int
     problems: list[str]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
         return not self.problems
 
 
-def verify_chain(batch: int = 5000) -> ChainReport:
-    """Walk the whole trail: sequence without gaps, each hash recomputed, each link to the previous."""
+MAX_PROBLEMS = 50
+
+
+def verify_chain(batch: int = 5000, checkpoints: list[dict] | None = None) -> ChainReport:
+    """Walk the whole trail: sequence without gaps, each keyed hash recomputed, each link to the previous.
+
+    Each checkpoint (see ``make_checkpoint``) must carry this installation's signature, and the row it
+    names must still have the hash it had then: a trail rewritten by someone who holds the key is
+    caught by a checkpoint kept away from the computer.
+    """
     problems: list[str] = []
+    notes: list[str] = []
+    head = db.session.get(AuditHead, 1)
+    keyed_from = head.keyed_from if head is not None else 1
+    try:
+        key = keys.chain_key(db.session, create=False)
+    except keys.KeyUnavailable as error:
+        return ChainReport(checked=0, problems=[str(error)])
+    wanted = {}
+    for checkpoint in checkpoints or []:
+        problem = _checkpoint_problem(checkpoint, key, keyed_from)
+        if problem:
+            problems.append(problem)
+        else:
+            wanted[int(checkpoint["seq"])] = checkpoint["hash"]
     expected_seq, previous = 1, GENESIS
     rows = db.session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch))
     checked = 0
@@ -106,13 +168,59 @@ def verify_chain(batch: int = 5000) -> ChainReport:
             problems.append(f"row {event.seq}: expected sequence number {expected_seq} (rows missing)")
         if event.prev_hash != previous:
             problems.append(f"row {event.seq}: does not follow the row before it")
-        if _digest(event) != event.hash:
+        if not hmac.compare_digest(_digest(event, key, keyed=event.seq >= keyed_from), event.hash):
             problems.append(f"row {event.seq}: content changed after it was written")
+        if event.seq in wanted and wanted.pop(event.seq) != event.hash:
+            problems.append(f"row {event.seq}: differs from the checkpoint taken then (the trail was rewritten)")
         expected_seq, previous = event.seq + 1, event.hash
-        if len(problems) > 50:
+        if len(problems) > MAX_PROBLEMS:
             problems.append("... more problems not listed")
             break
-    head = db.session.get(AuditHead, 1)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != previous) and len(problems) <= 50:
+    for seq in sorted(wanted):
+        problems.append(f"row {seq} of a checkpoint is no longer in the trail (rows removed)")
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != previous) and len(problems) <= MAX_PROBLEMS:
         problems.append(f"the trail ends at row {expected_seq - 1} but {head.seq} rows were written (rows removed)")
-    return ChainReport(checked=checked, problems=problems)
+    if keyed_from > 1:
+        notes.append(f"rows 1 to {keyed_from - 1} were written before the chain was keyed (plain SHA-256)")
+    return ChainReport(checked=checked, problems=problems, notes=notes)
+
+
+CHECKPOINT_KIND = "bluebox-audit-checkpoint"
+_SIGNED_FIELDS = ("kind", "clinic", "seq", "hash", "keyed_from", "made_at")
+
+
+def _signature(checkpoint: dict, key: bytes) -> str:
+    text = json.dumps({name: checkpoint.get(name) for name in _SIGNED_FIELDS}, sort_keys=True)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _checkpoint_problem(checkpoint: dict, key: bytes | None, keyed_from: int) -> str | None:
+    try:
+        seq, signature = int(checkpoint["seq"]), str(checkpoint["signature"])
+        str(checkpoint["hash"])
+    except (KeyError, TypeError, ValueError):
+        return "a checkpoint file is not a checkpoint of this trail"
+    if checkpoint.get("kind") != CHECKPOINT_KIND:
+        return "a checkpoint file is not a checkpoint of this trail"
+    if key is None or not hmac.compare_digest(_signature(checkpoint, key), signature):
+        return f"the checkpoint at row {seq} is not signed with this installation's key (forged or foreign)"
+    if checkpoint.get("keyed_from") != keyed_from:
+        return f"the checkpoint at row {seq} was taken when the keyed chain started at row {checkpoint['keyed_from']}"
+    return None
+
+
+def make_checkpoint(*, actor: Actor | None, clinic_code: str | None = None) -> dict:
+    """Record the checkpoint in the trail, then sign the chain's head (which now includes that line)."""
+    record_and_commit(actor=actor, action="audit.checkpoint")
+    with Session(db.engine, expire_on_commit=False) as session:
+        head = session.get(AuditHead, 1)
+        checkpoint = {
+            "kind": CHECKPOINT_KIND,
+            "clinic": clinic_code,
+            "seq": head.seq,
+            "hash": head.hash,
+            "keyed_from": head.keyed_from,
+            "made_at": utcnow().isoformat(timespec="seconds"),
+        }
+        checkpoint["signature"] = _signature(checkpoint, keys.chain_key(session, create=False))
+    return checkpoint

@@ -2,14 +2,17 @@
 
 import csv
 import io
+import json
 
 from flask import Response, current_app, render_template, request, stream_with_context
 from sqlalchemy import select
 
 from clinic_app.audit import bp
+from clinic_app.audit.actions import label
 from clinic_app.audit.models import AuditEvent
-from clinic_app.audit.services import record_and_commit
+from clinic_app.audit.services import flagged_events, make_checkpoint, record_and_commit
 from clinic_app.auth.models import User
+from clinic_app.core.forms import EmptyForm
 from clinic_app.core.permissions import requires
 from clinic_app.core.safe_cells import safe_text
 from clinic_app.core.views import current_actor, page_arg
@@ -35,6 +38,21 @@ def index():
         page=page,
         action=action,
         actions=actions,
+        flagged=flagged_events(),
+        label=label,
+        confirm_form=EmptyForm(),
+    )
+
+
+@bp.route("/checkpoint.json")
+@requires("audit.view")
+def checkpoint():
+    """A signed checkpoint of the chain's end, to keep away from the computer (see README)."""
+    value = make_checkpoint(actor=current_actor(), clinic_code=current_app.config.get("CLINIC_CODE"))
+    return Response(
+        json.dumps(value, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="audit-checkpoint-{value["seq"]}.json"'},
     )
 
 
@@ -46,6 +64,7 @@ EXPORT_COLUMNS = (
     "action",
     "object_type",
     "object_id",
+    "object_ids",
     "source",
     "detail",
     "hash",
@@ -78,6 +97,7 @@ def export():
                     event.action,
                     event.object_type or "",
                     event.object_id or "",
+                    event.object_ids or "",
                     safe_text(event.source or ""),
                     safe_text(event.detail or ""),
                     event.hash,

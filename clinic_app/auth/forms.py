@@ -31,6 +31,16 @@ class UserForm(FlaskForm):
     role = CodedSelectField(_l("Role"), enum=Role, validators=[InputRequired()])
     clinic_id = SelectField(_l("Clinic"), validators=[InputRequired()])
     language = CodedSelectField(_l("Language"), enum=Language, placeholder=None, validators=[InputRequired()])
+    # Giving access to client records (see auth/grants.py): a second administrator signs here.
+    second_username = StringField(_l("Second administrator's username"), validators=[Optional(), Length(max=64)])
+    second_password = PasswordField(
+        _l("Second administrator's password"),
+        validators=[Optional(), Length(max=256)],
+        description=_l(
+            "Needed when this gives access to client records (nurse or data administrator, or a new password "
+            "for one). Without a second administrator the change is saved and flagged at the top of the audit page."
+        ),
+    )
 
 
 class NewUserForm(UserForm):

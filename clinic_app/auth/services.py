@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from clinic_app.audit.services import record_event
-from clinic_app.auth import throttle
+from clinic_app.auth import grants, throttle
 from clinic_app.auth.models import Language, User
 from clinic_app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from clinic_app.clinics.models import Clinic
@@ -50,11 +50,13 @@ def create_user(
     role: Role | str,
     clinic: Clinic | None,
     language: Language | str = Language.EN,
+    second_admin: grants.SecondAdmin | None = None,
 ) -> User:
     """Create a staff account. ``actor`` is None only for the command line.
 
     An administrator cannot create a role they could not hold themselves; only
-    administrators create accounts at all.
+    administrators create accounts at all. A clinical account needs a second
+    administrator, or its creation is flagged on the audit page (see auth/grants.py).
     """
     if actor is not None:
         actor.require("users.manage")
@@ -64,6 +66,11 @@ def create_user(
         errors["role"] = _("You cannot give a role you do not hold.")
     if not (display_name or "").strip():
         errors["display_name"] = _("Enter the person's name as staff know them.")
+    change = grants.clinical_change(before=None, after=Role(role), password_reset=False)
+    second = None
+    if change and not errors:
+        second, second_errors = grants.check_second_admin(actor=actor, second=second_admin or grants.SecondAdmin())
+        errors.update(second_errors)
     if errors:
         raise Invalid(_("The account was not created."), errors)
     user = User(
@@ -76,7 +83,10 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    record_event(actor=actor, action="user.create", target=user, detail=f"role={user.role}")
+    detail = f"role={user.role}"
+    if change:
+        detail += " " + grants.record_grant(actor=actor, user=user, change=change, second=second)
+    record_event(actor=actor, action="user.create", target=user, detail=detail)
     db.session.commit()
     return user
 
@@ -148,8 +158,13 @@ def update_user(
     active: bool,
     new_password: str = "",
     language: Language | str | None = None,
+    second_admin: grants.SecondAdmin | None = None,
 ) -> User:
-    """An administrator changes an account; disabling it ends its sessions."""
+    """An administrator changes an account; disabling it ends its sessions.
+
+    Raising an account to a clinical role, or setting a new password on a clinical account,
+    needs a second administrator or is flagged on the audit page (see auth/grants.py).
+    """
     actor.require("users.manage")
     errors = {}
     if not (display_name or "").strip():
@@ -164,6 +179,11 @@ def update_user(
         errors["role"] = _("You cannot give a role you do not hold.")
     if user.id == actor.id and (not active or Role(role) != user.role):
         errors["role"] = _("You cannot disable your own account or change your own role.")
+    change = grants.clinical_change(before=user.role, after=Role(role), password_reset=bool(new_password))
+    second = None
+    if change and not errors:
+        second, second_errors = grants.check_second_admin(actor=actor, second=second_admin or grants.SecondAdmin())
+        errors.update(second_errors)
     if errors:
         raise Invalid(_("The account was not changed."), errors)
     changed = []
@@ -184,6 +204,8 @@ def update_user(
     user.active = active
     if language is not None:
         user.language = Language(language)
+    if change:
+        changed.append(grants.record_grant(actor=actor, user=user, change=change, second=second))
     record_event(actor=actor, action="user.update", target=user, detail=",".join(changed) or None)
     db.session.commit()
     return user

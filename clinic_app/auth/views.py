@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from clinic_app.auth import bp, services, sessions
+from clinic_app.auth import bp, grants, services, sessions
 from clinic_app.auth.forms import ChangePasswordForm, EditUserForm, LanguageForm, LoginForm, NewUserForm
 from clinic_app.auth.models import User
 from clinic_app.auth.throttle import Policy
 from clinic_app.clinics import services as clinic_services
 from clinic_app.clinics.models import Clinic
-from clinic_app.core.errors import Invalid
+from clinic_app.core.errors import Invalid, NotAllowed
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import public, requires
 from clinic_app.core.views import apply_errors, current_actor, get_or_404, safe_next
@@ -111,6 +111,7 @@ def new_user():
                 role=form.role.data,
                 clinic=_chosen_clinic(form),
                 language=form.language.data,
+                second_admin=_second_admin(form),
             )
         except Invalid as error:
             apply_errors(form, error)
@@ -142,6 +143,7 @@ def edit_user(user_id):
                 active=form.active.data,
                 new_password=form.new_password.data or "",
                 language=form.language.data,
+                second_admin=_second_admin(form),
             )
         except Invalid as error:
             apply_errors(form, error)
@@ -150,6 +152,24 @@ def edit_user(user_id):
             return redirect(url_for("auth.users"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/user_form.html", form=form, user=user), status
+
+
+@bp.route("/users/grants/<int:seq>/confirm", methods=["POST"])
+@requires("users.manage")
+def confirm_grant(seq):
+    """A second administrator confirms clinical access flagged on the audit page."""
+    if EmptyForm().validate_on_submit():
+        try:
+            grants.confirm(actor=current_actor(), seq=seq)
+        except (Invalid, NotAllowed) as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Confirmed."), "success")
+    return redirect(url_for("audit.index"))
+
+
+def _second_admin(form) -> grants.SecondAdmin:
+    return grants.SecondAdmin(form.second_username.data or "", form.second_password.data or "")
 
 
 def _chosen_clinic(form) -> Clinic | None:

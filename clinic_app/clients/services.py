@@ -311,7 +311,13 @@ def search_clients(*, actor: Actor, term: str) -> list[SearchHit]:
             continue
         shown.add(kept.id)
         hits.append(SearchHit(kept, client if kept is not client else None))
-    record_event(actor=actor, action="client.search", detail=f"by={kind} results={len(hits)}")
+    record_event(
+        actor=actor,
+        action="client.search",
+        object_type="clients",
+        object_ids=[hit.client.id for hit in hits],
+        detail=f"by={kind} results={len(hits)}",
+    )
     db.session.commit()
     return hits
 

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, null, or_, select
 from sqlalchemy.orm import joinedload
 
+from clinic_app.audit.services import record_and_commit
 from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
 from clinic_app.core.timeutil import add_months, latest_start_due_by
@@ -267,6 +268,14 @@ def due_page(
         )
         for client, last_seen, order, detail in rows
     ]
+    # One audit line for the page: which clients it showed (these lists tell who has HIV, PrEP, ...).
+    record_and_commit(
+        actor=actor,
+        action="duelist.view",
+        object_type="clients",
+        object_ids=[entry.client.id for entry in entries],
+        detail=f"list={name} page={page} total={total} clinic={filters.clinic_id}",
+    )
     return DuePage(entries=entries, total=total, page=page, per_page=per_page)
 
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from clinic_app.audit.services import record_event
+from clinic_app.audit.services import record_and_commit, record_event
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client
 from clinic_app.clients.services import find_by_number, resolve
@@ -233,7 +233,15 @@ def own_contacts(*, actor: Actor, page: int, per_page: int):
         .where(OutreachContact.peer_educator_id == actor.id)
         .order_by(OutreachContact.contact_date.desc(), OutreachContact.created_at.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    record_and_commit(
+        actor=actor,
+        action="outreach.contacts_view",
+        object_type="outreach_contacts",
+        object_ids=[contact.id for contact in pagination.items],
+        detail=f"page={pagination.page}",
+    )
+    return pagination
 
 
 # --- referral slips ---------------------------------------------------------

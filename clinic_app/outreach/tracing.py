@@ -9,10 +9,10 @@ import uuid
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from clinic_app.audit.services import record_event
+from clinic_app.audit.services import record_and_commit, record_event
 from clinic_app.auth.models import User
 from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
@@ -101,7 +101,27 @@ def own_tracing(*, actor: Actor, today: date | None = None) -> list[TracingAssig
         .order_by(TracingAssignment.outcome.is_not(None), TracingAssignment.assigned_on.desc())
         .limit(500)
     )
-    return list(rows)
+    return _shown(actor, list(rows), "mine")
+
+
+def open_tracing_count(*, actor: Actor) -> int:
+    """How many of a peer educator's tracing assignments are still open (the outreach home page)."""
+    actor.require("outreach.tracing")
+    return db.session.scalar(
+        select(func.count()).where(TracingAssignment.peer_educator_id == actor.id, TracingAssignment.outcome.is_(None))
+    )
+
+
+def _shown(actor: Actor, rows: list[TracingAssignment], which: str) -> list[TracingAssignment]:
+    """One audit line for a tracing list page: the clients it showed, with their ways of reaching them."""
+    record_and_commit(
+        actor=actor,
+        action="tracing.list",
+        object_type="clients",
+        object_ids=[row.client_id for row in rows],
+        detail=f"list={which}",
+    )
+    return rows
 
 
 def clinic_tracing(*, actor: Actor) -> list[TracingAssignment]:
@@ -114,7 +134,7 @@ def clinic_tracing(*, actor: Actor) -> list[TracingAssignment]:
         .order_by(TracingAssignment.outcome.is_not(None), TracingAssignment.assigned_on.desc())
         .limit(500)
     )
-    return list(rows)
+    return _shown(actor, list(rows), "clinic")
 
 
 def record_outcome(*, actor: Actor, assignment_id, outcome: str, today: date | None = None) -> TracingAssignment:

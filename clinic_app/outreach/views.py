@@ -37,7 +37,7 @@ def index():
     context = {}
     if actor.can("outreach.work"):
         context["open_referrals"] = services.count_open_referrals(actor)
-        context["open_tracing"] = sum(1 for a in tracing.own_tracing(actor=actor) if a.outcome is None)
+        context["open_tracing"] = tracing.open_tracing_count(actor=actor)
     return render_template("outreach/index.html", **context)
 
 

@@ -13,7 +13,7 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Invalid
 from clinic_app.extensions import db
-from clinic_app.reports import engine, linelist
+from clinic_app.reports import engine, linelist, quality
 from clinic_app.reports.dataset import Dataset
 from clinic_app.reports.facts import Window
 from clinic_app.reports.formats import BadFormat, get_format
@@ -129,6 +129,20 @@ def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[
         detail=f"period={period.code} coarsen={int(coarsen)} clinics={','.join(clinic_codes) or 'all'}"[:255],
     )
     return linelist.LineListOptions(window=window, coarsen_dates=coarsen)
+
+
+def quality_records(*, actor: Actor, code: str, period: Period) -> list:
+    """The visits one data-quality check finds at the actor's own clinic (staff fix their own records)."""
+    actor.require("reports.quality_records")
+    rows = quality.finding_rows(code, Window(period.start, period.end, (actor.clinic_id,)))
+    record_and_commit(
+        actor=actor,
+        action="quality.view",
+        object_type="visits",
+        object_ids=[row.visit_id for row in rows],
+        detail=f"check={code} period={period.code}",
+    )
+    return rows
 
 
 def period_choices(fmt_code: str | None, today) -> list[str]:

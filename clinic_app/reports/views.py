@@ -12,7 +12,6 @@ from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor
 from clinic_app.reports import bp, linelist, quality, services
-from clinic_app.reports.facts import Window
 from clinic_app.reports.formats import all_formats
 from clinic_app.reports.forms import LineListForm, ReportForm
 from clinic_app.reports.periods import BadPeriod, parse_period
@@ -102,9 +101,7 @@ def quality_list(code):
         period = parse_period(request.args.get("period_code", ""))
     except BadPeriod:
         abort(404)
-    actor = current_actor()
-    # Staff fix their own clinic's records.
-    rows = quality.finding_rows(code, Window(period.start, period.end, (actor.clinic_id,)))
+    rows = services.quality_records(actor=current_actor(), code=code, period=period)
     return render_template("reports/quality.html", check=quality.CHECKS_BY_CODE[code], rows=rows, period=period)
 
 

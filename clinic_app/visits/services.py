@@ -342,4 +342,12 @@ def list_visits(*, actor: Actor, filters: VisitFilters, page: int, per_page: int
         query = query.where(Visit.visit_type == VisitType(filters.visit_type))
     if filters.reason in {r.value for r in VisitReason}:
         query = query.where(Visit.reason_rows.any(VisitReasonRow.reason == VisitReason(filters.reason)))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    record_and_commit(
+        actor=actor,
+        action="visit.list",
+        object_type="visits",
+        object_ids=[visit.id for visit in pagination.items],
+        detail=f"page={pagination.page}",
+    )
+    return pagination

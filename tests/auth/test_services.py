@@ -32,11 +32,11 @@ def test_new_account_password_is_stored_as_an_argon2id_hash(admin, clinic):
 
 
 def test_new_account_creation_is_audited_with_its_role(admin, clinic):
-    user = _create(Actor(admin), clinic, role="data_admin")
+    user = _create(Actor(admin), clinic, role="me_officer")
     [event] = audit_events("user.create")
     assert event.actor_id == admin.id
     assert event.object_id == str(user.id)
-    assert event.detail == "role=data_admin"
+    assert event.detail == "role=me_officer"
 
 
 def test_username_is_trimmed_and_lower_cased(admin, clinic):

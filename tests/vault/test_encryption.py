@@ -526,3 +526,31 @@ def test_database_the_app_does_not_encrypt_is_never_locked(app, client, runner):
     rekey = runner.invoke(args=["vault", "rekey", "--new-passphrase", NEW_PASSPHRASE])
     assert rekey.exit_code != 0
     assert "This installation's database is not encrypted by the app." in rekey.output
+
+
+@SQLCIPHER_ONLY
+def test_audit_chain_key_is_sealed_under_the_passphrase_and_survives_a_rekey(installed, start):
+    """The chain's key is stored only sealed; after a passphrase change the whole trail still verifies."""
+    from clinic_app.audit import keys
+    from clinic_app.audit.models import AuditKeySeal
+    from clinic_app.audit.services import verify_chain
+
+    app = start()
+    assert _unlock(app).status_code == 302
+    _plant_records(app)
+    with app.app_context():
+        key = keys.chain_key(db.session)
+        [seal] = db.session.scalars(select(AuditKeySeal))
+        assert key not in seal.sealed
+        assert verify_chain().intact
+    result = app.test_cli_runner().invoke(args=["vault", "rekey", "--new-passphrase", NEW_PASSPHRASE])
+    assert result.exit_code == 0, result.output
+
+    restarted = start()
+    assert _unlock(restarted, NEW_PASSPHRASE).status_code == 302
+    with restarted.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditKeySeal)) == 1  # the old seal is gone
+        assert keys.chain_key(db.session) == key
+        report = verify_chain()
+        assert report.intact, report.problems
+        assert report.checked >= 2  # the client registered and the visit recorded

@@ -1,0 +1,55 @@
+"""Every kind of audit line, with the words the administrator's audit page shows for it.
+
+A test finds every action the code writes and checks that it is listed here and shows on the page.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+ACTIONS = {
+    "access.denied": _l("Refused a page the role may not open"),
+    "audit.checkpoint": _l("Exported a signed checkpoint of the audit trail"),
+    "audit.export": _l("Exported the audit trail"),
+    "auth.account_unlocked": _l("Lifted a paused sign-in"),
+    "auth.password_check_failed": _l("Wrong current password on the account page"),
+    "auth.sign_in": _l("Signed in"),
+    "auth.sign_in_failed": _l("Failed sign-in"),
+    "auth.sign_in_locked": _l("Sign-in refused while paused"),
+    "auth.sign_out": _l("Signed out"),
+    "client.merge": _l("Merged two client records"),
+    "client.register": _l("Registered a client"),
+    "client.search": _l("Searched for clients (the clients shown)"),
+    "client.update": _l("Changed a client record"),
+    "client.view": _l("Opened a client record"),
+    "clinic.create": _l("Added a clinic"),
+    "clinic.update": _l("Changed a clinic"),
+    "duelist.view": _l("Opened a due list (the clients shown)"),
+    "hotspot.save": _l("Saved a hotspot"),
+    "linelist.export": _l("Exported the de-identified line list"),
+    "outreach.contact": _l("Recorded an outreach contact"),
+    "outreach.contacts_view": _l("Opened a list of outreach contacts (the contacts shown)"),
+    "quality.view": _l("Opened a data-quality list (the visits shown)"),
+    "referral.issue": _l("Issued a referral slip"),
+    "report.export": _l("Exported a report (small numbers suppressed)"),
+    "report.export_exact": _l("Exported a report with exact small numbers"),
+    "tracing.assign": _l("Handed a client to a peer educator for tracing"),
+    "tracing.list": _l("Opened a tracing list (the clients shown)"),
+    "tracing.outcome": _l("Recorded a tracing outcome"),
+    "training.create": _l("Recorded a training"),
+    "user.clinical_grant_confirmed": _l("A second administrator confirmed clinical access"),
+    "user.clinical_grant_unconfirmed": _l("Clinical access given without a second administrator"),
+    "user.create": _l("Created an account"),
+    "user.language": _l("Changed the language"),
+    "user.password_change": _l("Changed own password"),
+    "user.update": _l("Changed an account"),
+    "visit.create": _l("Recorded a visit"),
+    "visit.list": _l("Opened a list of visits (the visits shown)"),
+    "visit.update": _l("Corrected a visit"),
+    "visit.view": _l("Opened a visit"),
+}
+
+# Lines the audit page shows at the top until a second administrator confirms them.
+FLAGGED = frozenset({"user.clinical_grant_unconfirmed"})
+
+
+def label(action: str) -> str:
+    return str(ACTIONS.get(action, action))
