@@ -27,11 +27,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from clinic_app.core import sqlite
+    from clinic_app.core import spool, sqlite
     from clinic_app.core.i18n import select_locale
     from clinic_app.extensions import babel, csrf, db, login_manager, migrate
     from clinic_app.vault.keyring import Vault
 
+    spool.use_for_openpyxl(app.instance_path)  # large exports spool inside instance/, not /tmp
     keys = Vault(app)
     app.extensions["vault"] = keys
     if keys.enabled:

@@ -61,6 +61,9 @@ class Config:
     NETWORK_HUB_CA_FILE = None  # a certificate authority to trust for the hub (else the system's)
     NETWORK_ENROLMENT_HOURS = 72  # how long a one-time enrolment code works
     NETWORK_AUTOMATIC = True  # the production server (wsgi.py) syncs in the background
+    # Disclosure control for what leaves the clinic (see reports/disclosure.py and reports/linelist.py).
+    SMALL_CELL_THRESHOLD = 5  # exported counts from 1 to this minus one are shown as "<5"
+    LINELIST_K = 5  # every line-list row shares clinic, month, age band, sex and key population with 4 others
 
 
 def load_into(app, test_config: dict | None) -> None:

@@ -54,10 +54,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "outreach.trainings": PEER | CLINICAL,
     "clinics.view": frozenset({Role.ADMIN, Role.DATA_ADMIN, Role.ME_OFFICER}),
     "clinics.manage": frozenset({Role.ADMIN}),
-    # Reports: aggregates for programme staff; exports (files that leave the clinic) and the
-    # de-identified line list only for M&E, data administrators and administrators.
+    # Reports: aggregates for programme staff; exports (files that leave the clinic, small numbers
+    # suppressed) only for M&E, data administrators and administrators.
     "reports.view": frozenset({Role.NURSE, Role.DATA_ADMIN, Role.ME_OFFICER, Role.ADMIN}),
     "reports.export": frozenset({Role.DATA_ADMIN, Role.ME_OFFICER, Role.ADMIN}),
+    # The de-identified line list, and a report with its small numbers exact (for typing into the
+    # donor's system, with a reason): M&E and data administrators only.
+    "reports.linelist": frozenset({Role.DATA_ADMIN, Role.ME_OFFICER}),
+    "reports.export_exact": frozenset({Role.DATA_ADMIN, Role.ME_OFFICER}),
     "reports.quality_records": CLINICAL,
     "users.manage": frozenset({Role.ADMIN}),
     "audit.view": frozenset({Role.ADMIN}),

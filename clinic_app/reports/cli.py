@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+from flask import current_app
 
 from clinic_app.core.errors import Invalid
 from clinic_app.reports import linelist, services
@@ -19,12 +20,23 @@ from clinic_app.reports.periods import BadPeriod, parse_period
     type=click.Path(dir_okay=False, writable=True),
     help="FILE.pdf, FILE.xlsx or FILE.json: the extension chooses the output.",
 )
-def report_command(format_code, period, clinics, out):
-    """Produce a donor report file, the same as the app's download."""
+@click.option(
+    "--exact-reason",
+    type=click.Choice(sorted(services.EXACT_REASONS)),
+    help="Small numbers exact (not hidden), for typing into the donor's system; recorded with this reason.",
+)
+def report_command(format_code, period, clinics, out, exact_reason):
+    """Produce a donor report file, the same as the app's download (small numbers hidden unless --exact-reason)."""
     output = Path(out).suffix.lstrip(".").lower()
     request = services.ReportRequest(format_code=format_code, period_code=period, clinic_codes=list(clinics))
     try:
-        data, _name = services.export(actor=None, request=request, output=output)
+        data, _name = services.export(
+            actor=None,
+            request=request,
+            output=output,
+            threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+            exact=services.ExactExport(reason=exact_reason) if exact_reason else None,
+        )
     except Invalid as error:
         for message in error.field_errors.values() or [error.message]:
             click.echo(message, err=True)
@@ -36,23 +48,25 @@ def report_command(format_code, period, clinics, out):
 @click.command("linelist")
 @click.option("--period", required=True)
 @click.option("--clinic", "clinics", multiple=True)
-@click.option("--coarsen-dates", is_flag=True, help="Dates as year-month only.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="FILE.csv or FILE.xlsx")
-def linelist_command(period, clinics, coarsen_dates, out):
-    """Export the de-identified line list (one row per service)."""
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, writable=True), help="FILE.xlsx, or FILE.zip (CSV files)"
+)
+def linelist_command(period, clinics, out):
+    """Export the de-identified line list (one row per service, k-anonymous; see README)."""
     try:
         options = services.linelist_options(
-            actor=None, period=parse_period(period), clinic_codes=list(clinics), coarsen=coarsen_dates
+            actor=None, period=parse_period(period), clinic_codes=list(clinics), k=current_app.config["LINELIST_K"]
         )
     except (BadPeriod, Invalid) as error:
         click.echo(str(getattr(error, "message", error)), err=True)
         raise SystemExit(1) from None
-    if out.lower().endswith(".xlsx"):
-        count = linelist.write_xlsx(options, out)
-    else:
-        with open(out, "w", newline="", encoding="utf-8") as handle:
-            count = -1
-            for chunk in linelist.csv_chunks(options):
-                handle.write(chunk)
-                count += chunk.count("\n")
-    click.echo(f"Wrote {out} ({count:,} rows).")
+    with open(out, "wb") as handle:
+        if out.lower().endswith(".zip"):
+            result = linelist.write_csv_zip(options, handle)
+        else:
+            result = linelist.write_xlsx(options, handle)
+    shown = result.rows - result.suppressed_rows
+    click.echo(
+        f"Wrote {out} ({shown:,} rows; {result.generalised_rows + result.any_age_rows:,} generalised, "
+        f"{result.suppressed_rows:,} left out, k={result.k})."
+    )

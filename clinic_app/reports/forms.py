@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 from clinic_app.core.forms import MultiCheckboxField, choice_list
@@ -29,5 +29,20 @@ class ReportForm(FlaskForm):
 class LineListForm(FlaskForm):
     period_code = StringField(_l("Period"), validators=[InputRequired(), Length(max=12)])
     clinics = MultiCheckboxField(_l("Clinics (none ticked: all clinics)"), validate_choice=False)
-    coarsen_dates = BooleanField(_l("Dates as year and month only"), default=True)
-    output = RadioField(_l("File"), choices=choice_list([("csv", "CSV"), ("xlsx", "Excel")]), default="csv")
+    output = RadioField(
+        _l("File"), choices=choice_list([("xlsx", "Excel"), ("zip", _l("CSV (ZIP with the codebook)"))]), default="xlsx"
+    )
+
+
+class ExactExportForm(FlaskForm):
+    """The exact report (small numbers not hidden), for typing into the donor's system: a reason is asked."""
+
+    reason = RadioField(_l("Why are the exact numbers needed?"), validators=[InputRequired()])
+    note = StringField(
+        _l("Note for the audit trail (optional)"),
+        validators=[Length(max=120)],
+        description=_l("No names or client numbers."),
+    )
+    output = RadioField(
+        _l("File"), choices=choice_list([("xlsx", "Excel"), ("pdf", "PDF"), ("json", "JSON")]), default="xlsx"
+    )

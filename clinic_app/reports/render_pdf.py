@@ -191,13 +191,14 @@ def _trend_chart(dataset: Dataset, codes: list[str], labels: list[str]) -> Drawi
     drawing = Drawing(FRAME_WIDTH, 230 + legend_height)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, legend_height + 30, 520, 190
-    chart.data = [tuple(dataset.trend[code]) for code in codes]
+    # A number hidden in an export ("<5", "*") is a gap in its line.
+    chart.data = [tuple(v if isinstance(v, int) else None for v in dataset.trend[code]) for code in codes]
     chart.joinedLines = 1
     chart.categoryAxis.categoryNames = list(dataset.trend_periods)
     chart.categoryAxis.labels.fontName, chart.categoryAxis.labels.fontSize = FONT, 8
     chart.categoryAxis.labels.boxAnchor = "n"
     chart.valueAxis.valueMin = 0
-    if not any(any(values) for values in chart.data):
+    if not any(any(v for v in values if v) for values in chart.data):
         chart.valueAxis.valueMax, chart.valueAxis.valueStep = 1, 1
     chart.valueAxis.labels.fontName, chart.valueAxis.labels.fontSize = FONT, 8
     chart.valueAxis.visibleGrid = 1

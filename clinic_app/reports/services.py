@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from clinic_app.audit.services import record_and_commit
@@ -13,7 +14,7 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Invalid
 from clinic_app.extensions import db
-from clinic_app.reports import engine, linelist, quality
+from clinic_app.reports import disclosure, engine, linelist, quality
 from clinic_app.reports.dataset import Dataset
 from clinic_app.reports.facts import Window
 from clinic_app.reports.formats import BadFormat, get_format
@@ -98,37 +99,70 @@ def render(dataset: Dataset, output: str) -> bytes:
     return json.dumps(dataset.to_dict(), indent=2, ensure_ascii=False).encode()
 
 
-def export(*, actor: Actor | None, request: ReportRequest, output: str) -> tuple[bytes, str]:
-    """The report as a file, and its file name; the export is recorded in the audit trail."""
+EXACT_REASONS = {
+    "donor_entry": _l("Typing the figures into the donor's system"),
+    "donor_check": _l("Checking figures the donor's system questions"),
+}
+
+
+@dataclass(frozen=True)
+class ExactExport:
+    """Why a report leaves with its small numbers exact (chosen, audited; M&E and data administrators)."""
+
+    reason: str
+    note: str = ""
+
+
+def export(
+    *,
+    actor: Actor | None,
+    request: ReportRequest,
+    output: str,
+    threshold: int = 5,
+    exact: ExactExport | None = None,
+) -> tuple[bytes, str]:
+    """The report as a file, and its file name; the export is recorded in the audit trail.
+
+    Counts from 1 to threshold-1 leave as "<5" with complementary suppression (reports/disclosure.py),
+    unless the exact export is chosen with a reason by someone allowed to.
+    """
     if actor is not None:
-        actor.require("reports.export")
+        actor.require("reports.export_exact" if exact else "reports.export")
     if output not in OUTPUTS:
         raise Invalid(_("Choose PDF, Excel or JSON."), {"output": _("Choose PDF, Excel or JSON.")})
+    if exact is not None and exact.reason not in EXACT_REASONS:
+        raise Invalid(_("Say why the exact numbers are needed."), {"reason": _("Choose a reason.")})
     dataset = build(actor=actor, request=request)
-    data = render(dataset, output)
+    data = render(dataset if exact else disclosure.published(dataset, threshold), output)
+    detail = (
+        f"format={dataset.format_code} period={dataset.period} output={output} "
+        f"clinics={','.join(request.clinic_codes) or 'all'}"
+    )
+    if exact:
+        detail += f" reason={exact.reason} note={' '.join(exact.note.split())}"
     record_and_commit(
         actor=actor,
-        action="report.export",
+        action="report.export_exact" if exact else "report.export",
         object_type="report",
-        detail=f"format={dataset.format_code} period={dataset.period} output={output} "
-        f"clinics={','.join(request.clinic_codes) or 'all'}"[:255],
+        detail=detail[:255],
     )
-    return data, f"{dataset.format_code}-{dataset.period}.{output}"
+    suffix = "-exact" if exact else ""
+    return data, f"{dataset.format_code}-{dataset.period}{suffix}.{output}"
 
 
-def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[str], coarsen: bool):
+def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[str], k: int = 5):
     """Check the request and record the export before a single row is read."""
     if actor is not None:
-        actor.require("reports.export")
+        actor.require("reports.linelist")
     clinics = _clinics(clinic_codes)
     window = Window(period.start, period.end, None if not clinic_codes else tuple(c.id for c in clinics))
     record_and_commit(
         actor=actor,
         action="linelist.export",
         object_type="report",
-        detail=f"period={period.code} coarsen={int(coarsen)} clinics={','.join(clinic_codes) or 'all'}"[:255],
+        detail=f"period={period.code} k={k} clinics={','.join(clinic_codes) or 'all'}"[:255],
     )
-    return linelist.LineListOptions(window=window, coarsen_dates=coarsen)
+    return linelist.LineListOptions(window=window, k=k)
 
 
 def quality_records(*, actor: Actor, code: str, period: Period) -> list:

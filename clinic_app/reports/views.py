@@ -1,19 +1,18 @@
 """Report pages: choose, preview, download; the data-quality lists; the line list."""
 
-import tempfile
-
-from flask import Response, abort, render_template, request, send_file, stream_with_context
+from flask import abort, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 
 from clinic_app.clinics.services import all_clinics
+from clinic_app.core import spool
 from clinic_app.core.errors import Invalid
 from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor
-from clinic_app.reports import bp, linelist, quality, services
+from clinic_app.reports import bp, disclosure, linelist, quality, services
 from clinic_app.reports.formats import all_formats
-from clinic_app.reports.forms import LineListForm, ReportForm
+from clinic_app.reports.forms import ExactExportForm, LineListForm, ReportForm
 from clinic_app.reports.periods import BadPeriod, parse_period
 
 
@@ -73,22 +72,82 @@ def preview():
     except Invalid as error:
         apply_errors(form, error)
         return render_template("reports/index.html", **_context(form)), 422
-    return render_template("reports/preview.html", dataset=dataset, args=_report_args(form), **_context(form))
+    return _preview_page(form, dataset, _exact_form())
+
+
+def _exact_form() -> ExactExportForm:
+    form = ExactExportForm()
+    form.reason.choices = choice_list((code, _(label)) for code, label in services.EXACT_REASONS.items())
+    return form
+
+
+def _file(data: bytes, name: str, output: str):
+    return current_app.response_class(
+        data, mimetype=services.OUTPUTS[output], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @bp.route("/download")
 @requires("reports.export")
 def download():
+    """The report as it may leave the clinic: small numbers hidden (reports/disclosure.py)."""
     form = _report_form()
     output = request.args.get("as", "")
     if not form.validate() or output not in services.OUTPUTS:
         abort(400)
     try:
-        data, name = services.export(actor=current_actor(), request=_request(form), output=output)
+        data, name = services.export(
+            actor=current_actor(),
+            request=_request(form),
+            output=output,
+            threshold=current_app.config["SMALL_CELL_THRESHOLD"],
+        )
     except Invalid:
         abort(400)
-    return Response(
-        data, mimetype=services.OUTPUTS[output], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    return _file(data, name, output)
+
+
+@bp.route("/download-exact", methods=["POST"])
+@requires("reports.export_exact")
+def download_exact():
+    """The exact report, a separate choice with a reason; recorded as such in the audit trail."""
+    form = _report_form()
+    exact = _exact_form()
+    if not form.validate() or not exact.validate_on_submit():
+        return preview_with(form, exact), 422
+    try:
+        data, name = services.export(
+            actor=current_actor(),
+            request=_request(form),
+            output=exact.output.data,
+            exact=services.ExactExport(reason=exact.reason.data, note=exact.note.data or ""),
+        )
+    except Invalid as error:
+        apply_errors(exact, error)
+        return preview_with(form, exact), 422
+    return _file(data, name, exact.output.data)
+
+
+def preview_with(form: ReportForm, exact: ExactExportForm):
+    """The preview page again, with the exact-export form's errors beside its fields."""
+    try:
+        dataset = services.build(actor=current_actor(), request=_request(form))
+    except Invalid:
+        abort(400)
+    return _preview_page(form, dataset, exact)
+
+
+def _preview_page(form: ReportForm, dataset, exact: ExactExportForm):
+    """Exact numbers inside the clinic, with the cells an export will hide marked."""
+    threshold = current_app.config["SMALL_CELL_THRESHOLD"]
+    return render_template(
+        "reports/preview.html",
+        dataset=dataset,
+        plans=disclosure.plan(dataset, threshold),
+        small=disclosure.small_label(threshold),
+        args=_report_args(form),
+        exact_form=exact,
+        **_context(form),
     )
 
 
@@ -106,7 +165,7 @@ def quality_list(code):
 
 
 @bp.route("/linelist", methods=["GET", "POST"])
-@requires("reports.export")
+@requires("reports.linelist")
 def line_list():
     form = LineListForm()
     form.clinics.choices = choice_list((c.code, c.name) for c in all_clinics())
@@ -117,7 +176,7 @@ def line_list():
                 actor=current_actor(),
                 period=period,
                 clinic_codes=list(form.clinics.data or []),
-                coarsen=form.coarsen_dates.data,
+                k=current_app.config["LINELIST_K"],
             )
         except BadPeriod:
             form.period_code.errors = [_("Type a period like 2026Q3, 2026-10 or FY2026Q4.")]
@@ -129,14 +188,15 @@ def line_list():
 
 
 def _line_list_file(options, output: str, period_code: str):
+    """Written to an anonymous spool file inside instance/ (0600), then sent."""
+    target = spool.spool_file()
+    if output == "zip":
+        linelist.write_csv_zip(options, target)
+        mimetype = "application/zip"
+    else:
+        output = "xlsx"
+        linelist.write_xlsx(options, target)
+        mimetype = services.OUTPUTS["xlsx"]
+    target.seek(0)
     name = f"linelist-{period_code}.{output}"
-    if output == "xlsx":
-        spool = tempfile.TemporaryFile()  # removed when closed, on every operating system
-        linelist.write_xlsx(options, spool)
-        spool.seek(0)
-        return send_file(spool, as_attachment=True, download_name=name, max_age=0, mimetype=services.OUTPUTS["xlsx"])
-    return Response(
-        stream_with_context(linelist.csv_chunks(options)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return send_file(target, as_attachment=True, download_name=name, max_age=0, mimetype=mimetype)

@@ -181,6 +181,7 @@ def _example_arguments(endpoint: str) -> dict:
     return {
         "duelists.show": {"name": next(iter(DUE_LISTS))},
         "reports.quality_list": {"code": CHECKS[0].code},
+        "auth.confirm_grant": {"seq": 1},  # an audit line's number (no flagged line: a message, no change)
     }.get(endpoint, {})
 
 
@@ -188,6 +189,7 @@ def _example_arguments(endpoint: str) -> dict:
 EXAMPLE_QUERIES = {
     "reports.preview": "?format_code=clinic_monthly&period_code=2026-10",
     "reports.download": "?format_code=clinic_monthly&period_code=2026-10&as=json",
+    "reports.download_exact": "?format_code=clinic_monthly&period_code=2026-10",
     "reports.quality_list": "?period_code=2026-10",
 }
 

@@ -76,6 +76,7 @@ def run_writer(argv: list[str]) -> None:
     config = {
         "TESTING": True,
         "SECRET_KEY": "writer-process",
+        "AUDIT_KEY": "test-audit-key",  # the same installation as the test that reads the trail
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         "CLINIC_CODE": "BBR",
         "DATABASE_ENCRYPTION": "sqlcipher" if encrypted else None,

@@ -27,26 +27,30 @@ def history(make, clinic, other_clinic):
     return build_history(make, clinic, other_clinic)
 
 
-def options(period="FY2026Q1", clinics=("BBR",), coarsen=False):
-    return services.linelist_options(
-        actor=None, period=parse_period(period), clinic_codes=list(clinics), coarsen=coarsen
-    )
-
-
-def csv_text(opts) -> str:
-    return "".join(linelist.csv_chunks(opts))
+def options(period="FY2026Q1", clinics=("BBR",), k=1):
+    """k=1 shows every row (the content tests); the disclosure tests use the clinic's k."""
+    return services.linelist_options(actor=None, period=parse_period(period), clinic_codes=list(clinics), k=k)
 
 
 def csv_rows(opts) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(csv_text(opts))))
+    target = io.BytesIO()
+    linelist.write_csv_zip(opts, target)
+    with zipfile.ZipFile(target) as archive:
+        return list(csv.DictReader(io.StringIO(archive.read("linelist.csv").decode())))
+
+
+def csv_text(opts) -> str:
+    target = io.BytesIO()
+    linelist.write_csv_zip(opts, target)
+    with zipfile.ZipFile(target) as archive:
+        return "".join(archive.read(name).decode() for name in archive.namelist())
 
 
 def xlsx_rows(opts, path) -> list[dict]:
-    count = linelist.write_xlsx(opts, path)
-    sheet = load_workbook(path).active
+    linelist.write_xlsx(opts, path)
+    sheet = load_workbook(path)["line list"]
     header, *rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert header == list(linelist.COLUMNS)
-    assert count == len(rows)
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
@@ -64,38 +68,50 @@ def forbidden_values(history) -> list[str]:
 
 
 # --------------------------------------------------------------------------- rows
-def test_one_row_per_service(history):
+def test_one_row_per_service_by_month_and_age_band_with_labels(history):
     rows = csv_rows(options())
     # V1..V19 at BBR: 15 HIV test records (the known positive included), 7 PrEP events, 2 PEP courses,
     # 2 STI screenings, 5 cervical screens, 2 self-test handouts. Visits without a service (V17) have none.
     assert Counter(r["service"] for r in rows) == {
-        "hiv_test": 15,
-        "prep": 7,
-        "pep": 2,
-        "sti": 2,
-        "cervical": 5,
-        "self_test": 2,
+        "HIV test": 15,
+        "PrEP": 7,
+        "PEP": 2,
+        "STI screening": 2,
+        "Cervical screening": 5,
+        "HIV self-test kits": 2,
     }
-    last_day = sorted(r["service"] for r in rows if r["date"] == "2025-12-31")
-    assert last_day == ["cervical", "hiv_test", "self_test", "sti"]  # V14, on the last day
-    assert {r["date"] for r in rows} >= {"2025-10-01", "2025-12-31"}
-    assert min(r["date"] for r in rows) == "2025-10-01" and max(r["date"] for r in rows) == "2025-12-31"
+    assert {r["month"] for r in rows} == {"2025-10", "2025-11", "2025-12"}  # never a day
     assert {r["clinic"] for r in rows} == {"BBR"}
-    known = [r for r in rows if r["date"] == "2025-10-25" and r["service"] == "hiv_test"]
-    assert [(k["result"], k["age"], k["sex"], k["key_population"]) for k in known] == [
-        ("known_positive", "45", "female", "fsw")
+    assert {r["age_band"] for r in rows} <= {label for _l, _h, label in linelist.BANDS} | {"unknown"}
+    known = [r for r in rows if r["result"] == "Known positive (not tested)"]
+    assert [(k["month"], k["age_band"], k["sex"], k["key_population"]) for k in known] == [
+        ("2025-10", "45-49", "Female", "Female sex worker")
     ]
-    # c2, turning 20 on 2025-11-15: her age on each day of service.
-    assert [r["age"] for r in rows if r["date"] in ("2025-10-20", "2025-12-01") and r["service"] == "hiv_test"] == [
-        "19",
-        "20",
-    ]
+    # c2 turns 20 on 2025-11-15: her band on the first of each month (19 in October and November).
+    c2 = [r["age_band"] for r in rows if r["month"] in ("2025-10", "2025-12") and r["service"] == "HIV test"]
+    assert "15-19" in c2 and "20-24" in c2
 
 
 def test_every_clinic_adds_the_other_clinics_services(history):
     rows = csv_rows(options(clinics=()))
     assert len(rows) == 34  # the 33 of BBR and N1's HIV test at NGO
     assert Counter(r["clinic"] for r in rows) == {"BBR": 33, "NGO": 1}
+
+
+def test_the_files_carry_a_codebook_and_what_disclosure_control_did(history, tmp_path):
+    path = tmp_path / "ll.xlsx"
+    linelist.write_xlsx(options(k=5), path)
+    book = load_workbook(path)
+    assert book.sheetnames == ["line list", "codebook", "about"]
+    codebook = {row[0].value: row for row in book["codebook"].iter_rows(min_row=2)}
+    assert set(codebook) == set(linelist.COLUMNS)
+    assert "Female sex worker" in codebook["key_population"][2].value
+    about = {row[0].value: row[1].value for row in book["about"].iter_rows()}
+    assert about["Smallest group (k)"] == 5
+    assert about["Rows of services in the period"] == 33
+    left = about["Rows left out (group still smaller than k)"]
+    assert about["Rows in this file"] == 33 - left == book["line list"].max_row - 1
+    assert left > 0  # 13 people in three months at one clinic: most groups are smaller than 5
 
 
 # --------------------------------------------------------------------------- nothing that names a person
@@ -117,29 +133,19 @@ def test_no_alias_phone_notes_client_number_or_uic_in_the_xlsx(history, tmp_path
         assert value.encode() not in content, value
 
 
-def test_pseudonyms_are_stable_within_one_export_and_new_at_the_next(history):
+def test_pseudonyms_link_one_persons_rows_in_a_month_and_are_new_at_the_next_export(history):
     first, second = csv_rows(options()), csv_rows(options())
     assert all(re.fullmatch(r"P-[0-9a-f]{12}", r["person"]) for r in first + second)
-
-    def person_of(rows, day, service):
-        (row,) = [r for r in rows if r["date"] == day and r["service"] == service]
-        return row["person"]
-
-    # c3's four rows on two days are one person; c1's two tests too; c1 is not c3.
-    c3 = {person_of(first, d, s) for d in ("2025-10-10", "2025-12-15") for s in ("hiv_test", "prep")}
-    c1 = {person_of(first, d, "hiv_test") for d in ("2025-10-01", "2025-11-10")}
-    assert len(c3) == 1 and len(c1) == 1 and c1 != c3
-    # 13 people have a service at BBR in the period: c1..c11, c13, c14 (c12 is at NGO, c15 never came).
-    assert len({r["person"] for r in first}) == 13
+    # c3 had an HIV test and a PrEP start on one day of October: one pseudonym for both rows.
+    october = [r for r in first if r["month"] == "2025-10" and r["service"] in ("HIV test", "PrEP")]
+    by_person = Counter(r["person"] for r in october)
+    assert max(by_person.values()) >= 2
+    # A person's months do not link: a pseudonym never appears in two months.
+    months = {}
+    for row in first:
+        months.setdefault(row["person"], set()).add(row["month"])
+    assert all(len(m) == 1 for m in months.values())
     assert not {r["person"] for r in first} & {r["person"] for r in second}
-
-
-def test_coarsened_dates_are_year_and_month(history, tmp_path):
-    rows = csv_rows(options(coarsen=True))
-    assert {r["date"] for r in rows} == {"2025-10", "2025-11", "2025-12"}
-    assert all(re.fullmatch(r"\d{4}-\d{2}", r["date"]) for r in rows)
-    sheet_rows = xlsx_rows(options(coarsen=True), tmp_path / "coarse.xlsx")
-    assert {r["date"] for r in sheet_rows} == {"2025-10", "2025-11", "2025-12"}
 
 
 # --------------------------------------------------------------------------- formulas
@@ -202,9 +208,9 @@ def test_safe_text(value, safe):
 
 # --------------------------------------------------------------------------- audit
 def test_the_export_is_audited_before_a_row_is_read(history):
-    opts = options(coarsen=True)
+    opts = options(k=5)
     (event,) = audit_events("linelist.export")
-    assert "period=FY2026Q1" in event.detail and "coarsen=1" in event.detail and "clinics=BBR" in event.detail
+    assert "period=FY2026Q1" in event.detail and "k=5" in event.detail and "clinics=BBR" in event.detail
     assert event.object_type == "report"
     csv_text(opts)
     trail = audit_text()
@@ -213,18 +219,19 @@ def test_the_export_is_audited_before_a_row_is_read(history):
 
 
 def test_the_cli_line_list_is_audited_and_written(history, runner, tmp_path):
-    path = tmp_path / "ll.csv"
+    path = tmp_path / "ll.zip"
     result = runner.invoke(args=["linelist", "--period", "FY2026Q1", "--clinic", "BBR", "--out", str(path)])
     assert result.exit_code == 0, result.output
-    assert "(33 rows)" in result.output
-    with path.open(encoding="utf-8", newline="") as handle:
-        assert len(list(csv.DictReader(handle))) == 33
+    assert "k=5" in result.output and "left out" in result.output
+    with zipfile.ZipFile(path) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("linelist.csv").decode())))
+    assert f"({len(rows):,} rows;" in result.output
     (event,) = audit_events("linelist.export")
-    assert "period=FY2026Q1" in event.detail and "coarsen=0" in event.detail
+    assert "period=FY2026Q1" in event.detail and "k=5" in event.detail
 
 
 def test_the_cli_line_list_refuses_a_bad_period(history, runner, tmp_path):
-    path = tmp_path / "ll.csv"
+    path = tmp_path / "ll.zip"
     result = runner.invoke(args=["linelist", "--period", "2025Q7", "--out", str(path)])
     assert result.exit_code == 1
     assert "is not a period" in result.output

@@ -30,9 +30,13 @@ def history(make, clinic, other_clinic):
 
 
 def export(output: str, format_code="mer", period="FY2026Q1", clinics=("BBR",)) -> bytes:
+    """The exact export (small numbers not hidden): these tests check each renderer against hand counts.
+    What leaves the clinic by default, with small numbers hidden, is tested in test_disclosure.py."""
     request = services.ReportRequest(format_code=format_code, period_code=period, clinic_codes=list(clinics))
-    data, name = services.export(actor=None, request=request, output=output)
-    assert name == f"{format_code}-{period}.{output}"
+    data, name = services.export(
+        actor=None, request=request, output=output, exact=services.ExactExport(reason="donor_entry")
+    )
+    assert name == f"{format_code}-{period}-exact.{output}"
     return data
 
 
@@ -208,7 +212,7 @@ def test_pdf_export_has_the_same_numbers_as_the_json(history, format_code, perio
 
 # --------------------------------------------------------------------------- command line
 def _cli(runner, *args):
-    return runner.invoke(args=["report", *args])
+    return runner.invoke(args=["report", *args, "--exact-reason", "donor_entry"])
 
 
 def test_cli_writes_excel_json_and_pdf_with_the_same_numbers(history, runner, tmp_path):
@@ -289,9 +293,10 @@ def test_every_export_is_audited_with_format_and_period_and_no_client_data(histo
         export(output)
     result = _cli(runner, "programme", "--period", "2025Q4", "--out", str(tmp_path / "p.json"))
     assert result.exit_code == 0, result.output
-    events = audit_events("report.export")
+    events = audit_events("report.export_exact")
     assert len(events) == len(outputs) + 1
     for output, event in zip(outputs, events[:-1], strict=True):
+        assert "reason=donor_entry" in event.detail
         assert "format=mer" in event.detail
         assert "period=FY2026Q1" in event.detail
         assert f"output={output}" in event.detail

@@ -5,12 +5,13 @@ import html
 import io
 import json
 import re
+import zipfile
 
 import pytest
 from flask import url_for
 
 from clinic_app.reports import quality
-from tests.helpers import audit_events, text
+from tests.helpers import audit_events, form_state, text
 from tests.reports.clinic_history import build_history
 
 QUERY = "format_code=mer&period_code=FY2026Q1&clinics=BBR"
@@ -19,7 +20,9 @@ PREVIEW = f"/reports/preview?{QUERY}"
 DOWNLOAD = f"/reports/download?{QUERY}&as=json"
 LINELIST = "/reports/linelist"
 QUALITY = "/reports/quality/positive_without_linkage?period_code=FY2026Q1"
-LINELIST_FORM = {"period_code": "FY2026Q1", "output": "csv", "coarsen_dates": "y"}
+LINELIST_FORM = {"period_code": "FY2026Q1", "output": "zip"}
+EXACT = f"/reports/download-exact?{QUERY}"
+EXACT_FORM = {"reason": "donor_entry", "note": "DATIM entry for Q1", "output": "json"}
 
 # The records each data-quality check finds in the history (tests/reports/clinic_history.py).
 FINDING_VISITS = {
@@ -58,17 +61,27 @@ def get(browser, url):
 
 
 def post_linelist(browser):
-    return browser.post(LINELIST, data=LINELIST_FORM)
+    response = browser.post(LINELIST, data=LINELIST_FORM)
+    response.get_data()  # read the spooled file, then let it go (as a browser's download does)
+    response.close()
+    return response
+
+
+def zipped_rows(response) -> list[dict]:
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        assert sorted(archive.namelist()) == ["about.csv", "codebook.csv", "linelist.csv"]
+        return list(csv.DictReader(io.StringIO(archive.read("linelist.csv").decode())))
 
 
 # --------------------------------------------------------------------------- who may do what
+# The README's table: the line list and the exact export for M&E and data administrators only.
 ACCESS = {
-    #                 index preview download linelist(get) linelist(post) quality
-    "me_officer": (200, 200, 200, 200, 200, 403),
-    "data_admin": (200, 200, 200, 200, 200, 200),
-    "admin": (200, 200, 200, 200, 200, 403),
-    "nurse": (200, 200, 403, 403, 403, 200),
-    "peer_educator": (403, 403, 403, 403, 403, 403),
+    #                 index preview download linelist(get) linelist(post) quality exact
+    "me_officer": (200, 200, 200, 200, 200, 403, 200),
+    "data_admin": (200, 200, 200, 200, 200, 200, 200),
+    "admin": (200, 200, 200, 403, 403, 403, 403),
+    "nurse": (200, 200, 403, 403, 403, 200, 403),
+    "peer_educator": (403, 403, 403, 403, 403, 403, 403),
 }
 
 
@@ -82,25 +95,53 @@ def test_who_may_see_and_export_reports(history, browser_for, role):
         get(browser, LINELIST).status_code,
         post_linelist(browser).status_code,
         get(browser, QUALITY).status_code,
+        browser.post(EXACT, data=EXACT_FORM).status_code,
     )
     assert answers == ACCESS[role]
 
 
 @pytest.mark.parametrize("role", ["me_officer", "data_admin", "admin"])
-def test_exporters_download_the_report_and_the_line_list(history, browser_for, role):
+def test_exporters_download_the_report_with_small_numbers_hidden(history, browser_for, role):
     browser, user = browser_for(role)
     response = get(browser, DOWNLOAD)
     assert response.headers["Content-Disposition"] == 'attachment; filename="mer-FY2026Q1.json"'
     report = json.loads(response.get_data())
     totals = {t["indicator"]: t["total"] for g in report["groups"] for t in g["tables"]}
-    assert (totals["HTS_TST"], totals["PrEP_NEW"], totals["PrEP_CT"], totals["GEND_GBV"]) == (12, 1, 3, 2)
+    assert (totals["PrEP_NEW"], totals["PrEP_CT"], totals["GEND_GBV"]) == ("<5", "<5", "<5")
+    assert totals["HTS_TST"] in (12, "*")
     (event,) = audit_events("report.export")
     assert event.actor_id == user.id and "period=FY2026Q1" in event.detail and "output=json" in event.detail
 
+
+@pytest.mark.parametrize("role", ["me_officer", "data_admin"])
+def test_the_exact_export_is_a_separate_audited_choice_with_a_reason(history, browser_for, role):
+    browser, user = browser_for(role)
+    response = browser.post(EXACT, data=EXACT_FORM)
+    assert response.headers["Content-Disposition"] == 'attachment; filename="mer-FY2026Q1-exact.json"'
+    report = json.loads(response.get_data())
+    totals = {t["indicator"]: t["total"] for g in report["groups"] for t in g["tables"]}
+    assert (totals["HTS_TST"], totals["PrEP_NEW"], totals["PrEP_CT"], totals["GEND_GBV"]) == (12, 1, 3, 2)
+    (event,) = audit_events("report.export_exact")
+    assert event.actor_id == user.id
+    assert "reason=donor_entry" in event.detail and "note=DATIM entry for Q1" in event.detail
+    assert audit_events("report.export") == []
+
+
+def test_the_exact_export_without_a_reason_is_refused_beside_the_field(history, browser_for):
+    browser, _user = browser_for("me_officer")
+    response = browser.post(EXACT, data={"output": "json"})
+    assert response.status_code == 422
+    assert form_state(response).errors["reason"]
+    assert audit_events("report.export_exact") == []
+
+
+@pytest.mark.parametrize("role", ["me_officer", "data_admin"])
+def test_line_list_exporters_get_the_csv_zip_with_its_codebook(history, browser_for, role):
+    browser, user = browser_for(role)
     response = post_linelist(browser)
-    assert response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert len(rows) == 34  # no clinic ticked: every clinic, the 33 services at BBR and N1 at NGO
+    assert response.mimetype == "application/zip"
+    rows = zipped_rows(response)
+    assert rows and all(re.fullmatch(r"\d{4}-\d{2}", r["month"]) for r in rows)
     (event,) = audit_events("linelist.export")
     assert event.actor_id == user.id
 
