@@ -65,13 +65,8 @@ def register():
         except Invalid as error:
             apply_errors(form, error)
         else:
-            flash(
-                _(
-                    "Client registered with number %(number)s. Write it on the health card.",
-                    number=client.client_number,
-                ),
-                "success",
-            )
+            # Flashes travel in the signed (not encrypted) session cookie: never a client number in them.
+            flash(_("Client registered. Write the client number shown below on the health card."), "success")
             return redirect(url_for("clients.detail", client_id=client.id))
     status = 422 if form.is_submitted() else 200
     return render_template("clients/register.html", form=form, matches=matches), status
@@ -85,7 +80,7 @@ def detail(client_id):
     except NotFound:
         abort(404)
     if client.is_merged:
-        flash(_("Record %(old)s was merged into this one.", old=client.client_number), "info")
+        flash(_("The record you opened was merged into this one; its number still finds it."), "info")
         return redirect(url_for("clients.detail", client_id=services.resolve(client).id))
     visits = client_timeline(client)
     from clinic_app.network.views import client_panel  # the network builds on clients
@@ -188,12 +183,5 @@ def merge(client_id):
         except (Invalid, Conflict) as error:
             flash(error.message, "error")
         else:
-            flash(
-                _(
-                    "Record %(old)s merged into %(new)s. Its number still finds this record.",
-                    old=duplicate.client_number,
-                    new=keep.client_number,
-                ),
-                "success",
-            )
+            flash(_("The duplicate record was merged into this one. Its number still finds this record."), "success")
     return redirect(url_for("clients.detail", client_id=keep.id))

@@ -50,15 +50,25 @@ def only_client() -> Client:
 # --- registration ---------------------------------------------------------------------
 
 
-def test_registering_through_the_form_shows_the_new_number_and_uic(client, as_nurse, today):
+def _session_cookie(app, client) -> str:
+    """What the browser holds in the session cookie (signed, not encrypted: anyone can read it)."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return str(app.session_interface.get_signing_serializer(app).loads(cookie.value)) if cookie else ""
+
+
+def test_registering_through_the_form_shows_the_new_number_and_uic(app, client, as_nurse, today):
     response = client.post("/clients/new", data=registration(today))
     assert response.status_code == 302
     record = only_client()
     assert response.headers["Location"] == f"/clients/{record.id}"
     assert re.fullmatch(r"\d{4}-\d{4}-\d", record.client_number)
+    held = _session_cookie(app, client)
+    assert "_flashes" in held  # the confirmation waits in the cookie...
+    assert record.client_number not in held and record.client_number.replace("-", "") not in held  # ...without it
 
     page = text(client.get(response.headers["Location"]))
-    assert f"Client registered with number {record.client_number}. Write it on the health card." in page
+    assert "Client registered. Write the client number shown below on the health card." in page
+    assert record.client_number in page
     assert "MAJO150892F" in page
     assert record.uic == "MAJO150892F"
     assert record.alias == "Star"
@@ -365,13 +375,15 @@ def test_merge_preview_is_audited_as_a_view_of_both_records(client, as_data_admi
     assert sorted(e.object_id for e in audit_events("client.view")) == sorted([str(keep.id), str(old.id)])
 
 
-def test_merge_moves_visits_and_the_old_number_still_finds_the_kept_record(client, as_data_admin, pair):
+def test_merge_moves_visits_and_the_old_number_still_finds_the_kept_record(app, client, as_data_admin, pair):
     keep, old, visit = pair
     response = client.post(f"/clients/{keep.id}/merge", data={"duplicate_number": old.client_number})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/clients/{keep.id}"
+    held = _session_cookie(app, client)
+    assert old.client_number not in held and keep.client_number not in held
     page = text(client.get(response.headers["Location"]))
-    assert f"Record {old.client_number} merged into {keep.client_number}. Its number still finds this record." in page
+    assert "The duplicate record was merged into this one. Its number still finds this record." in page
     assert "Visits (1)" in page
     assert "2026-02-01" in page
     assert db.session.get(Visit, visit.id).client_id == keep.id
@@ -382,13 +394,15 @@ def test_merge_moves_visits_and_the_old_number_still_finds_the_kept_record(clien
     assert f"found by merged record {old.client_number}" in found
 
 
-def test_opening_a_merged_record_goes_to_the_kept_record(client, as_data_admin, pair):
+def test_opening_a_merged_record_goes_to_the_kept_record(app, client, as_data_admin, pair):
     keep, old, _ = pair
     client.post(f"/clients/{keep.id}/merge", data={"duplicate_number": old.client_number})
     response = client.get(f"/clients/{old.id}")
     assert response.status_code == 302
     assert response.headers["Location"] == f"/clients/{keep.id}"
-    assert f"Record {old.client_number} was merged into this one." in text(client.get(response.headers["Location"]))
+    assert old.client_number not in _session_cookie(app, client)
+    page = text(client.get(response.headers["Location"]))
+    assert "The record you opened was merged into this one; its number still finds it." in page
     assert client.get(f"/clients/{old.id}/edit").headers["Location"] == f"/clients/{keep.id}/edit"
 
 
