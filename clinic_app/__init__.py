@@ -10,7 +10,10 @@ from clinic_app import config
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. Never touches the database; only creates instance/."""
     app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    # Everything this process creates (database, WAL, backups, spools, keys) is for its own user only.
+    os.umask(0o077)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    os.chmod(app.instance_path, 0o700)
     config.load_into(app, test_config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(

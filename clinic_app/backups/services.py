@@ -52,13 +52,15 @@ def make_backup(now: datetime | None = None) -> Backup:
     if db.engine.dialect.name != "sqlite":
         raise BackupError("Only SQLite databases are backed up by the app; use pg_dump for PostgreSQL.")
     folder = backup_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
     stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
     target = folder / f"{PREFIX}{stamp}.db"
     partial = target.with_suffix(".partial")
     for leftover in folder.glob(f"{PREFIX}*.partial"):  # from a backup a power cut interrupted
         leftover.unlink(missing_ok=True)
     _vacuum_into(partial)
+    partial.chmod(0o600)
     partial.replace(target)  # a power cut never leaves a half-written file under a backup's name
     keep = current_app.config.get("BACKUP_KEEP", 14)
     for old in list_backups()[keep:]:

@@ -1,5 +1,7 @@
 """SQLite settings for a desktop that loses power (WAL, full sync, foreign keys), and its encryption key."""
 
+import os
+
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -18,8 +20,19 @@ def _pragmas(keys: Vault | None):
             cursor.execute(f"PRAGMA key = {quote(keys.passphrase())}")  # first, before anything is read
         _durable(cursor)
         cursor.close()
+        _private(dbapi_connection)
 
     return on_connect
+
+
+def _private(dbapi_connection) -> None:
+    """The database file and its WAL and shared-memory files: readable by this user only (0600),
+    also when an older version created them 0644."""
+    row = dbapi_connection.execute("PRAGMA database_list").fetchone()
+    path = row[2] if row else ""
+    for name in (path, f"{path}-wal", f"{path}-shm") if path else ():
+        if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+            os.chmod(name, 0o600)
 
 
 def _durable(cursor) -> None:
