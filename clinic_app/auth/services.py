@@ -128,10 +128,25 @@ def sign_out(*, actor: Actor) -> None:
     db.session.commit()
 
 
-def change_password(*, actor: Actor, current_password: str, new_password: str) -> None:
-    """Change one's own password; other sessions of the user end."""
+def change_password(
+    *, actor: Actor, current_password: str, new_password: str, policy: throttle.Policy | None = None
+) -> None:
+    """Change one's own password; other sessions of the user end.
+
+    A wrong current password is audited and counts like a failed sign-in of the account: someone
+    at an unlocked desk cannot guess it without limit.
+    """
     user = actor.user
+    key = [f"password:{user.id}"]
+    if throttle.locked(key):
+        raise Invalid(
+            _("The password was not changed."),
+            {"current_password": _("Too many wrong passwords: wait 15 minutes, or ask an administrator.")},
+        )
     if not verify_password(user.password_hash, current_password):
+        throttle.failed(key, policy or throttle.Policy())
+        record_event(actor=actor, action="auth.password_check_failed", target=user, detail="account_page")
+        db.session.commit()  # the failure counts although nothing else is saved
         raise Invalid(_("The password was not changed."), {"current_password": _("This is not your current password.")})
     problem = password_problem(new_password, username=user.username)
     if problem:

@@ -53,7 +53,7 @@ def locked(keys_: list[str], now: datetime | None = None) -> bool:
 def failed(keys_: list[str], policy: Policy, now: datetime | None = None) -> None:
     """Count a failure; lock a key that reached its limit within the window. The caller commits."""
     now = now or utcnow()
-    limits = {"user": policy.per_username, "addr": policy.per_address}
+    limits = {"user": policy.per_username, "addr": policy.per_address, "password": policy.per_username}
     for key in keys_:
         row = _row(key)
         if row.first_failure_at is None or now - row.first_failure_at > policy.window:

@@ -8,7 +8,7 @@ from clinic_app.auth.passwords import verify_password
 from clinic_app.core.permissions import Role
 from clinic_app.extensions import db
 from tests.factories import PASSWORD
-from tests.helpers import count, form_state, text
+from tests.helpers import audit_events, count, form_state, text
 
 GENERIC = "The username or password is not correct, or sign-in is paused after too many attempts."
 COOKIE = "bluebox_session"
@@ -240,3 +240,16 @@ def test_disabling_an_account_signs_that_user_out(app, client, sign_in_as, admin
     assert response.status_code == 302
     assert nurse_browser.get("/").headers["Location"].startswith("/auth/login")
     assert nurse_browser.post("/auth/login", data={"username": "nurse", "password": PASSWORD}).status_code == 422
+
+
+def test_wrong_current_passwords_on_the_account_page_are_audited_and_throttled(client, login, nurse):
+    login(nurse)
+    for _ in range(5):
+        response = _change_password(client, "not my password", "a brand new passphrase")
+        assert form_state(response).errors["current_password"] == ["This is not your current password."]
+    events = audit_events("auth.password_check_failed")
+    assert len(events) == 5 and all(e.actor_id == nurse.id and e.detail == "account_page" for e in events)
+    # Now even the right password is refused for a while, with a notice that says why.
+    response = _change_password(client, PASSWORD, "a brand new passphrase")
+    assert response.status_code == 422
+    assert "Too many wrong passwords" in form_state(response).errors["current_password"][0]
