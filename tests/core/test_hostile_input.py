@@ -354,7 +354,8 @@ def _example_posts(records: dict, today: date) -> dict[str, dict]:
             "submission_key": "{uuid}",
         },
         "outreach.hotspot_form": {"name": "Market {n}", "kind": "bar", "is_active": "y"},
-        "reports.line_list": {"period_code": "2026-10", "output": "csv"},
+        "reports.line_list": {"period_code": "2026-10", "output": "zip"},
+        "reports.download_exact": {"reason": "donor_entry", "note": "DATIM", "output": "json"},
     }
 
 
