@@ -6,8 +6,8 @@ spools (the factory itself never does).
 
 from clinic_app import create_app
 from clinic_app.backups import scheduler
-from clinic_app.network import scheduler as network_scheduler
 from clinic_app.core import spool
+from clinic_app.network import scheduler as network_scheduler
 
 app = create_app()
 spool.remove_stale(app.instance_path)  # export spools a killed server left behind

@@ -1,7 +1,7 @@
 """audit: keyed hash chain (sealed key), record ids of list pages
 
 Revision ID: 5e2a9c4d7b10
-Revises: 3f1e6a9c2b7d
+Revises: 4f9825e13f3b
 Create Date: 2026-11-22 09:00:00.000000
 
 Rows already written keep their plain SHA-256 hashes: the keyed chain starts after them
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e2a9c4d7b10'
-down_revision = '3f1e6a9c2b7d'
+down_revision = '4f9825e13f3b'
 branch_labels = None
 depends_on = None
 
