@@ -1,18 +1,39 @@
 """Run every check: python3 scripts/test.py [pytest arguments]
 
 Creates .venv and installs the pinned requirements (with the test tools), then:
-lint (ruff), the test suite on SQLite, and the same suite on PostgreSQL when
-TEST_DATABASE_URL is set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test).
+lint (ruff), the test suite on SQLite, the same suite on PostgreSQL when
+TEST_DATABASE_URL is set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test),
+then the browser suite (tests/browser: headless Debian chromium, screenshots in
+out/screenshots/), installing chromium and chromium-driver with apt-get when missing.
+With arguments, they go to pytest and the browser suite is not run separately.
 The suite includes the check that the migrations build exactly the models' schema.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _venv  # noqa: E402
+
+BROWSER_PACKAGES = ("chromium", "chromium-driver")
+BROWSER_FILES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"))
+
+
+def ensure_browser() -> bool:
+    """Debian's chromium and chromedriver (never a downloaded browser); installed when missing and allowed."""
+    if all(path.exists() for path in BROWSER_FILES):
+        return True
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        print("The browser suite needs Debian's chromium and chromium-driver: apt-get install", *BROWSER_PACKAGES)
+        return False
+    print("Installing chromium and chromium-driver (apt-get) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *BROWSER_PACKAGES], env=env, check=False)
+    return all(path.exists() for path in BROWSER_FILES)
 
 
 def main() -> int:
@@ -25,10 +46,17 @@ def main() -> int:
         ("format", ["-m", "ruff", "format", "--check", "clinic_app", "tests", "scripts"], {}),
         # Medium and high findings fail the run; each silenced one carries its reason beside a `# nosec`.
         ("security lint", ["-m", "bandit", "-q", "-r", "clinic_app", "-ll"], {}),
-        ("tests on SQLite", ["-m", "pytest", *sys.argv[1:]], {"TEST_DATABASE_URL": ""}),
     ]
+    selection = sys.argv[1:] or ["-m", "not browser"]
+    steps.append(("tests on SQLite", ["-m", "pytest", *selection], {"TEST_DATABASE_URL": ""}))
     if os.environ.get("TEST_DATABASE_URL"):
-        steps.append(("tests on PostgreSQL", ["-m", "pytest", *sys.argv[1:]], {}))
+        steps.append(("tests on PostgreSQL", ["-m", "pytest", *selection], {}))
+    if not sys.argv[1:]:
+        # One run, on its own SQLite database served by waitress: the browser never sees PostgreSQL.
+        steps.append(("browser", ["-m", "pytest", "-m", "browser"], {"TEST_DATABASE_URL": ""}))
+        if not ensure_browser():
+            steps.pop()
+            steps.append(("browser (chromium missing)", ["-c", "raise SystemExit(1)"], {}))
     failed = []
     for name, args, extra in steps:
         print(f"\n=== {name} ===", flush=True)

@@ -8,7 +8,7 @@ from flask_babel import format_date, format_datetime
 from flask_login import current_user
 
 from clinic_app.core.forms import EmptyForm
-from clinic_app.core.permissions import role_can
+from clinic_app.core.permissions import Role, role_can
 
 
 def can(action: str) -> bool:
@@ -52,8 +52,13 @@ def shown(field) -> str:
     return str(data)
 
 
+def role_label(code: str | None) -> str:
+    """A role as people call it (the audit trail stores its code)."""
+    return str(Role.labelled(code)) if code else ""
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(can=can, EmptyForm=EmptyForm, filled=filled, shown=shown)
+    app.jinja_env.globals.update(can=can, EmptyForm=EmptyForm, filled=filled, shown=shown, role_label=role_label)
     app.jinja_env.filters.update(local_time=local_time, iso_date=iso_date, long_date=format_date)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

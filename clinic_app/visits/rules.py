@@ -25,7 +25,7 @@ from clinic_app.screening.models import (
 )
 from clinic_app.visits import clinical
 from clinic_app.visits.clinical import HivRecord
-from clinic_app.visits.models import PrepEventType, PrepRegimen
+from clinic_app.visits.models import PepExposure, PrepEventType, PrepRegimen
 from clinic_app.visits.sections import ServicesInput
 
 PEP_MAX_HOURS = 72
@@ -248,7 +248,7 @@ def pep_within_72_hours(ctx: RuleContext) -> dict:
         errors["pep-hours_since_exposure"] = _(
             "PEP is not given more than 72 hours after exposure: it no longer works. Offer an HIV test now "
             "and again in 6 weeks%(violence)s.",
-            violence=_(", and violence support") if pep.exposure and pep.exposure.value == "sexual_violence" else "",
+            violence=_(", and violence support") if pep.exposure == PepExposure.SEXUAL_VIOLENCE else "",
         )
     return errors
 

@@ -115,7 +115,7 @@ def test_administrator_reads_the_trail_and_filters_it_by_action(app, client, sig
     filtered = text(admin_browser.get("/audit/", query_string={"action": "auth.sign_in"}))
     assert filtered.count('data-label="Action">auth.sign_in<') == 1
     assert 'data-label="Action">auth.sign_in_failed<' not in filtered
-    assert 'nurse <span class="muted">(nurse)</span>' in filtered
+    assert 'nurse <span class="muted">(Nurse)</span>' in filtered  # the role by its name, not its code
 
 
 def test_only_the_administrator_reads_the_trail(client, as_nurse):

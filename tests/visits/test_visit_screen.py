@@ -99,3 +99,24 @@ def test_correcting_a_section_keeps_the_previous_values_in_history(client, login
     assert revision.section == "commodities"
     assert revision.before == {"male_condoms": 30, "lubricant": 10}
     assert revision.after == {"male_condoms": 50, "lubricant": 10}
+
+
+def test_pep_after_72_hours_is_refused_beside_the_field_with_every_section_kept(client, login, nurse, make):
+    """The form may hand the exposure over as its plain code: the rule must still answer with its message."""
+    person = _prepared_client(make, nurse)
+    login(nurse)
+    for exposure, violence in (("sexual_violence", True), ("condom_failure", False)):
+        data = {
+            **COMMON_VISIT,
+            "pep-exposure": exposure,
+            "pep-hours_since_exposure": "80",
+            "pep-regimen": "tdf_3tc_dtg",
+        }
+        response = client.post(f"/visits/for/{person.id}/new", data=data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "PEP is not given more than 72 hours after exposure" in page
+        assert ("and violence support" in page) is violence
+        assert 'value="80"' in page and 'value="30"' in page  # the PEP hours and the condoms typed stay
+    same_day = select(func.count()).select_from(Visit).where(Visit.service_date == date(2026, 11, 20))
+    assert db.session.scalar(same_day) == 0
