@@ -14,7 +14,7 @@ from clinic_app.clinics.models import Clinic
 from clinic_app.core.errors import Invalid, NotAllowed
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import public, requires
-from clinic_app.core.views import apply_errors, current_actor, get_or_404, safe_next
+from clinic_app.core.views import apply_errors, current_actor, forget_all_drafts, get_or_404, safe_next
 from clinic_app.extensions import db
 
 
@@ -49,6 +49,7 @@ def logout():
         services.sign_out(actor=current_actor())
         logout_user()
         session.clear()
+        forget_all_drafts()  # this browser keeps nothing typed once its user has signed out
         flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 

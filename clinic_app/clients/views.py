@@ -10,7 +10,7 @@ from clinic_app.clients.services import ClientDetails, ProbableDuplicate
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import requires
-from clinic_app.core.views import apply_errors, current_actor, get_or_404
+from clinic_app.core.views import apply_errors, current_actor, forget_draft, get_or_404
 from clinic_app.visits.services import client_timeline, clinical_summary
 
 DETAIL_FIELDS = tuple(ClientDetails.__dataclass_fields__)
@@ -67,6 +67,7 @@ def register():
         else:
             # Flashes travel in the signed (not encrypted) session cookie: never a client number in them.
             flash(_("Client registered. Write the client number shown below on the health card."), "success")
+            forget_draft("register")
             return redirect(url_for("clients.detail", client_id=client.id))
     status = 422 if form.is_submitted() else 200
     return render_template("clients/register.html", form=form, matches=matches), status
@@ -111,6 +112,7 @@ def edit(client_id):
             apply_errors(form, error)
         else:
             flash(_("Client details saved."), "success")
+            forget_draft(f"client-{client.id}")
             return redirect(url_for("clients.detail", client_id=client.id))
     status = 422 if form.is_submitted() else 200
     return render_template("clients/edit.html", form=form, client=client), status

@@ -33,6 +33,12 @@ def handle_http(error: HTTPException):
 
 
 def handle_csrf(_error: CSRFError):
+    from flask_login import current_user
+
+    from clinic_app.core import guard
+
+    if not current_user.is_authenticated and guard.sent_from_a_page_form() and not guard.is_public_page():
+        return guard.back_to_the_form_after_sign_in()  # the session (and its form token) ended meanwhile
     return _page(
         400,
         _l(

@@ -1,6 +1,7 @@
 """The request guard: sign-in and the permission table on every route, plus headers."""
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from clinic_app.audit.services import record_and_commit
@@ -38,11 +39,36 @@ def enforce_permissions():
     if not current_user.is_authenticated:
         if request.method in ("GET", "HEAD"):
             return redirect(url_for("auth.login", next=request.path))
+        if sent_from_a_page_form():
+            return back_to_the_form_after_sign_in()
         abort(401)
     if action is None or not role_can(current_user.role, action):
         record_and_commit(actor=current_actor(), action="access.denied", detail=request.endpoint)
         abort(403)
     return None
+
+
+def is_public_page() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is not None and required_action(view) == PUBLIC
+
+
+def sent_from_a_page_form() -> bool:
+    """A form a person submitted from a page that can be opened again (not a script's request)."""
+    rule = request.url_rule
+    return (
+        rule is not None
+        and "GET" in (rule.methods or ())
+        and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        and request.headers.get("X-Requested-With") is None
+    )
+
+
+def back_to_the_form_after_sign_in():
+    """A form sent after the session ended: nothing is saved, the browser still holds the entries
+    (its draft), and signing in again leads back to the same form, where they are restored."""
+    flash(_("Nothing was saved yet: your entries are kept on this screen. Sign in to return to the form."), "info")
+    return redirect(url_for("auth.login", next=request.path), code=303)
 
 
 def security_headers(response):

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort, request, session
 from flask_login import current_user
 
 from clinic_app.core.actor import Actor
@@ -57,3 +57,13 @@ def safe_next(target: str | None, fallback: str) -> str:
 def page_arg() -> int:
     page = request.args.get("page", 1, type=int)
     return page if page and 0 < page < 100_000 else 1
+
+
+def forget_draft(name: str) -> None:
+    """Let the browser drop the draft of a form once it is saved (see data-draft in static/js/app.js)."""
+    session["clear_draft"] = name
+
+
+def forget_all_drafts() -> None:
+    """At sign-out: the browser drops every draft and anything waiting to be sent (call after session.clear())."""
+    session["clear_draft"] = "*"

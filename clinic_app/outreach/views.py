@@ -1,14 +1,14 @@
 """Outreach pages. Peer educators' pages are built for a 360px phone."""
 
 import segno
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clinic_app.clients.services import peer_educator_choices
 from clinic_app.core.errors import Invalid, NotFound
 from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
-from clinic_app.core.views import apply_errors, current_actor, page_arg
+from clinic_app.core.views import apply_errors, current_actor, forget_draft, page_arg
 from clinic_app.outreach import bp, figures, referrals, services, tracing, trainings
 from clinic_app.outreach.forms import (
     AssignTracingForm,
@@ -26,7 +26,7 @@ from clinic_app.outreach.trainings import TrainingInput
 def _saved(message: str, draft: str, created: bool) -> None:
     """Confirm a save and let the browser forget the form's draft."""
     flash(message if created else _("This was already saved; it was not stored twice."), "success")
-    session["clear_draft"] = draft
+    forget_draft(draft)
 
 
 @bp.route("/")

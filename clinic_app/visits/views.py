@@ -8,7 +8,7 @@ from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
-from clinic_app.core.views import apply_errors, current_actor, get_or_404, page_arg
+from clinic_app.core.views import apply_errors, current_actor, forget_draft, get_or_404, page_arg
 from clinic_app.visits import bp, services
 from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
@@ -72,6 +72,7 @@ def new(client_id):
             apply_errors(form, error)
         else:
             flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
+            forget_draft(f"visit-new-{client.id}")
             return redirect(url_for("clients.detail", client_id=client.id))
     return _render_form(form, client, None, duplicate)
 
@@ -104,6 +105,7 @@ def edit(visit_id):
             apply_errors(form, error)
         else:
             flash(_("Visit saved."), "success")
+            forget_draft(f"visit-{visit.id}")
             return redirect(url_for("visits.detail", visit_id=visit.id))
     return _render_form(form, visit.client, visit)
 

@@ -253,3 +253,42 @@ def test_wrong_current_passwords_on_the_account_page_are_audited_and_throttled(c
     response = _change_password(client, PASSWORD, "a brand new passphrase")
     assert response.status_code == 422
     assert "Too many wrong passwords" in form_state(response).errors["current_password"][0]
+
+
+def test_a_form_sent_after_the_idle_time_out_leads_to_sign_in_and_back_to_the_form(client, login, nurse, make):
+    from clinic_app.visits.models import Visit
+
+    person = make.client(registered_by=nurse)
+    login(nurse)
+    with client.session_transaction() as session:
+        session["_seen"] -= 16 * 60  # 16 minutes without use
+    form_url = f"/visits/for/{person.id}/new"
+    response = client.post(form_url, data={"service_date": "2026-11-20", "visit_type": "return"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/auth/login?next={form_url}"
+    assert count(Visit) == 0
+    page = text(client.get(response.headers["Location"]))
+    assert 'name="password"' in page  # a sign-in form, not a bare error page
+    assert "You were signed out after a time without use." in page
+    assert "your entries are kept on this screen" in page
+    response = client.post(f"/auth/login?next={form_url}", data={"username": nurse.username, "password": PASSWORD})
+    assert response.headers["Location"] == form_url
+    form = text(client.get(form_url))
+    assert f'data-draft="visit-new-{person.id}" data-fresh="1"' in form  # the browser restores the entries
+
+
+def test_a_script_request_after_the_time_out_still_answers_401(client, login, nurse):
+    login(nurse)
+    with client.session_transaction() as session:
+        session["_seen"] -= 16 * 60
+    response = client.post("/auth/account/language", json={"language": "pt"})
+    assert response.status_code == 401
+
+
+def test_sign_out_tells_the_browser_to_forget_every_draft(client, login, nurse):
+    login(nurse)
+    assert "data-clear-draft" not in text(client.get("/"))
+    client.post("/auth/logout")
+    page = text(client.get("/auth/login"))
+    assert 'data-clear-draft="*"' in page
+    assert 'data-clear-draft="*"' not in text(client.get("/auth/login"))  # said once

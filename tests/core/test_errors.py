@@ -78,8 +78,16 @@ def test_wrong_method_gives_a_plain_page(client, as_nurse):
     assert "This page cannot be used that way." in text(response)
 
 
-def test_anonymous_post_is_refused_with_a_sign_in_message(client, make):
+def test_anonymous_form_post_leads_to_sign_in_and_back_saving_nothing(client, make):
     response = client.post("/clients/new", data={"alias": "x"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/login?next=/clients/new"
+    assert "Sign in to return to the form." in text(client.get(response.headers["Location"]))
+    assert count(Client) == 0
+
+
+def test_anonymous_post_of_a_script_is_refused_with_a_sign_in_message(client, make):
+    response = client.post("/clients/new", json={"alias": "x"})
     assert response.status_code == 401
     assert "Please sign in to continue." in text(response)
     assert count(Client) == 0

@@ -1,17 +1,38 @@
 /* Blue Box: small progressive enhancements. The app works without this file. */
 (function () {
   "use strict";
-  // Drafts: a form with data-draft="name" keeps what was typed in this tab's
-  // sessionStorage, so a dropped signal or an expired session loses nothing.
-  // The server asks to forget a draft once it is saved (body data-clear-draft).
-  var store = window.sessionStorage;
-  var clear = document.body.getAttribute("data-clear-draft");
-  if (clear && store) { store.removeItem("draft:" + clear); }
+  // Drafts: a form with data-draft="name" keeps what was typed in this tab's sessionStorage, so a
+  // dropped signal or a session that timed out loses nothing: after signing in again the form opens
+  // with the entries restored (a note says so, with a button to discard them). Drafts belong to the
+  // user who typed them: another user's are dropped when someone else signs in on this tab. The
+  // server asks to forget a draft once it is saved (body data-clear-draft="name"), and every draft
+  // at sign-out (data-clear-draft="*").
+  var store = null;
+  try { store = window.sessionStorage; } catch (e) { store = null; }
+  var body = document.body;
+  var user = body.getAttribute("data-user");
+  var prefix = "draft:" + (user || "") + ":";
+  var clear = body.getAttribute("data-clear-draft");
+  var eachDraftKey = function (fn) {
+    var keys = [];
+    for (var i = 0; i < store.length; i++) { keys.push(store.key(i)); }
+    keys.forEach(function (key) { if (key && key.indexOf("draft:") === 0) { fn(key); } });
+  };
+  if (store) {
+    if (clear === "*") {
+      eachDraftKey(function (key) { store.removeItem(key); });
+    } else if (clear) {
+      store.removeItem(prefix + clear);
+    }
+    if (user) {
+      eachDraftKey(function (key) { if (key.indexOf(prefix) !== 0) { store.removeItem(key); } });
+    }
+  }
   var forms = document.querySelectorAll("form[data-draft]");
   Array.prototype.forEach.call(forms, function (form) {
-    var key = "draft:" + form.getAttribute("data-draft");
+    if (!store || !user) { return; }
+    var key = prefix + form.getAttribute("data-draft");
     var fresh = form.getAttribute("data-fresh") === "1";
-    if (!store) { return; }
     var saved = store.getItem(key);
     if (saved && fresh) {
       try {
@@ -26,6 +47,13 @@
         });
         var note = form.querySelector("[data-draft-note]");
         if (note) { note.hidden = false; }
+        // A section holding restored entries is shown open.
+        Array.prototype.forEach.call(form.querySelectorAll("details"), function (section) {
+          var filled = Array.prototype.some.call(section.querySelectorAll("input, select, textarea"), function (el) {
+            return (el.type === "checkbox" || el.type === "radio") ? el.checked : el.value !== "";
+          });
+          if (filled) { section.open = true; }
+        });
       } catch (e) { store.removeItem(key); }
     }
     var save = function () {
@@ -44,6 +72,13 @@
       var button = form.querySelector("button[type=submit]");
       if (button) { setTimeout(function () { button.disabled = true; }, 0); }
     });
+    var discard = form.querySelector("[data-draft-discard]");
+    if (discard) {
+      discard.addEventListener("click", function () {
+        store.removeItem(key);
+        window.location.replace(window.location.href);
+      });
+    }
   });
   // Print buttons (no inline script under the Content-Security-Policy).
   Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (el) {
