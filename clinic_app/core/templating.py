@@ -52,13 +52,22 @@ def shown(field) -> str:
     return str(data)
 
 
+def now_local() -> str:
+    """The time now at the signed-in user's clinic (printed pages say when they were printed)."""
+    from clinic_app.core.db import utcnow
+
+    return local_time(utcnow())
+
+
 def role_label(code: str | None) -> str:
     """A role as people call it (the audit trail stores its code)."""
     return str(Role.labelled(code)) if code else ""
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(can=can, EmptyForm=EmptyForm, filled=filled, shown=shown, role_label=role_label)
+    app.jinja_env.globals.update(
+        can=can, EmptyForm=EmptyForm, filled=filled, shown=shown, role_label=role_label, now_local=now_local
+    )
     app.jinja_env.filters.update(local_time=local_time, iso_date=iso_date, long_date=format_date)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -158,3 +158,15 @@ def open_sections(driver, *names: str) -> None:
             "if (d) { d.open = true; }",
             name,
         )
+
+
+A4_PORTRAIT_CSS_PX = 714  # 210 mm less the 10 mm side margins of @page, at 96 px per inch
+
+
+def print_to_pdf(driver) -> bytes:
+    """The page as the browser prints it on A4 portrait (its own @page rules apply)."""
+    data = driver.execute_cdp_cmd(
+        "Page.printToPDF",
+        {"paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True, "printBackground": False},
+    )["data"]
+    return base64.b64decode(data)

@@ -143,3 +143,34 @@ def test_sign_out_leaves_no_draft_in_the_browser(browser, site):
     assert driver.execute_script("return Object.keys(sessionStorage).filter(k => k.startsWith('draft:')).length") == 1
     browser.sign_out()
     assert driver.execute_script("return Object.keys(sessionStorage).filter(k => k.startsWith('draft:')).length") == 0
+
+
+def test_the_printed_due_list_fits_a4_portrait_with_every_column_and_the_clinic_name(browser, site):
+    import io
+
+    from pypdf import PdfReader
+
+    from tests.browser.driving import A4_PORTRAIT_CSS_PX, print_to_pdf
+
+    driver = browser.driver
+    browser.set_viewport(*VIEWPORTS["desktop"])
+    site.set_language("nurse", "en")
+    browser.sign_in("nurse")
+    browser.open("/duelists/prep_refill")
+    headers = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "main thead th:not(.no-print)")]
+    assert "Due since" in headers and headers[-1] == "Months dispensed"
+    # Laid out as on paper: print media, the printable width of an A4 sheet.
+    browser.set_viewport(A4_PORTRAIT_CSS_PX, 1000)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        look = browser.look(None, shot="print-duelist-prep_refill")
+        assert look.problems == []
+        pdf = PdfReader(io.BytesIO(print_to_pdf(driver)))
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.set_viewport(*VIEWPORTS["desktop"])
+    first_page = " ".join(pdf.pages[0].extract_text().split())
+    assert "Blue Box Beitbridge" in first_page
+    for header in headers:
+        assert header in first_page, header
+    assert pdf.pages[0].mediabox.width < pdf.pages[0].mediabox.height  # portrait
