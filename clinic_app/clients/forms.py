@@ -62,11 +62,10 @@ class ClientDetailsForm(FlaskForm):
 
 
 class RegisterClientForm(ClientDetailsForm):
-    consent_given = BooleanField(
-        _l("Client consents to services and to this record being kept"),
-        validators=[InputRequired(message=_l("A record can only be kept with the client's consent."))],
-    )
+    # Required by the service (clients.services.register_client), so its message comes with every other one.
+    consent_given = BooleanField(_l("Client consents to services and to this record being kept"))
     confirm_new = BooleanField(_l("I checked the possible matches: this is a different person"))
+    safeguarding_done = BooleanField(_l("The child-protection referral has been made or started"))
 
 
 class MergeForm(FlaskForm):

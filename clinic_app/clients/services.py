@@ -44,6 +44,25 @@ class ClientDetails:
     peer_educator_id: str | None = None
 
 
+SEX_WORK = frozenset({KeyPopulation.FSW, KeyPopulation.MSW, KeyPopulation.TGSW})
+ADULT_AGE = 18
+
+
+class SafeguardingNeeded(Conflict):
+    """A child (under 18) registered as a sex worker: the child-protection referral comes first."""
+
+    def __init__(self, age: int):
+        super().__init__(
+            _(
+                "This client is %(age)d: a child under 18 who sells sex is a child in need of protection. "
+                "Follow the national child-protection procedure (refer to social welfare / child protection "
+                "services; child helpline 116), then confirm below.",
+                age=age,
+            )
+        )
+        self.age = age
+
+
 class ProbableDuplicate(Conflict):
     """Registration found records that may be the same person."""
 
@@ -94,6 +113,8 @@ def _birth_date(
 def _clean_phone(details: ClientDetails, errors: dict) -> str | None:
     phone = (details.phone or "").strip()
     if not phone:
+        if details.phone_consent:
+            errors["phone"] = _("Type the number the client agrees to be called on, or untick follow-up by phone.")
         return None
     if not details.phone_consent:
         errors["phone_consent"] = _(
@@ -204,22 +225,48 @@ def _new_unique_number() -> str:
             return number
 
 
+def registration_problems(
+    *, actor: Actor, details: ClientDetails, consent_given: bool, today: date | None = None
+) -> dict[str, str]:
+    """What register_client would refuse in these entries, all at once, without saving (the form asks
+    when some fields did not even parse, so that every message comes in one round)."""
+    actor.require("clients.register")
+    errors = {} if consent_given else {"consent_given": _("A record can only be kept with the client's consent.")}
+    try:
+        _clean(details, today or actor_today(actor))
+    except Invalid as error:
+        errors = {**error.field_errors, **errors}
+    return errors
+
+
 def register_client(
-    *, actor: Actor, details: ClientDetails, consent_given: bool, confirm_new: bool = False, today: date | None = None
+    *,
+    actor: Actor,
+    details: ClientDetails,
+    consent_given: bool,
+    confirm_new: bool = False,
+    safeguarding_done: bool = False,
+    today: date | None = None,
 ) -> Client:
     """Enrol a client at the actor's clinic with a new random client number.
 
-    Refuses without consent, and raises ProbableDuplicate when the registry holds
-    a record that may be the same person, unless the user confirmed it is not.
+    Refuses without consent (with every other problem in the same round); raises SafeguardingNeeded
+    for a child under 18 registered as a sex worker until the child-protection referral is confirmed,
+    and ProbableDuplicate when the registry holds a record that may be the same person, unless the
+    user confirmed it is not.
     """
     actor.require("clients.register")
     today = today or actor_today(actor)
-    values = _clean(details, today)
-    if not consent_given:
-        raise Invalid(
-            _("Please correct the fields marked below."),
-            {"consent_given": _("A record can only be kept with the client's consent.")},
-        )
+    consent = {} if consent_given else {"consent_given": _("A record can only be kept with the client's consent.")}
+    try:
+        values = _clean(details, today)
+    except Invalid as error:
+        raise Invalid(error.message, {**error.field_errors, **consent}) from None
+    if consent:
+        raise Invalid(_("Please correct the fields marked below."), consent)
+    age = age_on(values["date_of_birth"], values["enrolled_on"])
+    if values["key_population"] in SEX_WORK and age < ADULT_AGE and not safeguarding_done:
+        raise SafeguardingNeeded(age)
     if not confirm_new:
         matches = probable_duplicates(
             uic=values["uic"], date_of_birth=values["date_of_birth"], sex=values["sex"], alias_key=values["alias_key"]
@@ -236,9 +283,12 @@ def register_client(
     )
     db.session.add(client)
     db.session.flush()
-    record_event(
-        actor=actor, action="client.register", target=client, detail="confirmed_not_duplicate" if confirm_new else None
-    )
+    notes = [
+        n
+        for n, done in (("confirmed_not_duplicate", confirm_new), ("safeguarding_referral", safeguarding_done))
+        if done
+    ]
+    record_event(actor=actor, action="client.register", target=client, detail=",".join(notes) or None)
     db.session.commit()
     return client
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from clinic_app.clients import bp, services
 from clinic_app.clients.forms import MergeForm, RegisterClientForm, SearchForm
 from clinic_app.clients.models import Client
-from clinic_app.clients.services import ClientDetails, ProbableDuplicate
+from clinic_app.clients.services import ClientDetails, ProbableDuplicate, SafeguardingNeeded
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import requires
@@ -50,7 +50,7 @@ def register():
     _peer_choices(form)
     if request.method == "GET":
         form.enrolled_on.data = services.actor_today(current_actor())
-    matches = None
+    matches = safeguarding = None
     if form.validate_on_submit():
         try:
             client = services.register_client(
@@ -58,7 +58,11 @@ def register():
                 details=_details(form),
                 consent_given=form.consent_given.data,
                 confirm_new=form.confirm_new.data,
+                safeguarding_done=form.safeguarding_done.data,
             )
+        except SafeguardingNeeded as prompt:
+            safeguarding = prompt
+            form.form_errors.append(prompt.message)
         except ProbableDuplicate as duplicate:
             matches = duplicate.matches
             form.form_errors.append(duplicate.message)
@@ -69,8 +73,13 @@ def register():
             flash(_("Client registered. Write the client number shown below on the health card."), "success")
             forget_draft("register")
             return redirect(url_for("clients.detail", client_id=client.id))
+    elif form.is_submitted():
+        problems = services.registration_problems(
+            actor=current_actor(), details=_details(form), consent_given=form.consent_given.data
+        )
+        apply_errors(form, Invalid("", {k: v for k, v in problems.items() if k in form and not form[k].errors}))
     status = 422 if form.is_submitted() else 200
-    return render_template("clients/register.html", form=form, matches=matches), status
+    return render_template("clients/register.html", form=form, matches=matches, safeguarding=safeguarding), status
 
 
 @bp.route("/<uuid:client_id>")
@@ -91,6 +100,7 @@ def detail(client_id):
         client=client,
         visits=visits,
         summary=clinical_summary(visits),
+        today=services.actor_today(current_actor()),
         merge_form=MergeForm(),
         network=client_panel(client),
     )
@@ -103,7 +113,7 @@ def edit(client_id):
     if client.is_merged:
         return redirect(url_for("clients.edit", client_id=services.resolve(client).id))
     form = RegisterClientForm(data=_form_data(client) if request.method == "GET" else None)
-    del form.consent_given, form.confirm_new
+    del form.consent_given, form.confirm_new, form.safeguarding_done
     _peer_choices(form)
     if form.validate_on_submit():
         try:

@@ -28,14 +28,14 @@ def apply_errors(form, error: DomainError) -> None:
     if error.message and error.message not in form.form_errors:
         form.form_errors.append(error.message)
     for name, message in error.field_errors.items():
-        field = _field(form, name)
+        field = field_named(form, name)
         if field is not None:
             field.errors = list(field.errors or []) + [message]
         else:
             form.form_errors.append(message)
 
 
-def _field(form, name: str):
+def field_named(form, name: str):
     """A form field by name; ``section-field`` names a field of a sub-form (FormField)."""
     section, _, sub = name.partition("-")
     field = form._fields.get(section)

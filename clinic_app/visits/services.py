@@ -134,6 +134,46 @@ def _check_services(client: Client, values: dict, services: ServicesInput, today
     return ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE
 
 
+def _checked(client: Client, data: VisitInput, services: ServicesInput, today: date, exclude_id=None):
+    """Every check of a visit's entries and the clinical rules, all at once: one round shows every problem.
+
+    Returns the cleaned values and whether the client is HIV positive (for the rows to be written).
+    """
+    errors: dict[str, str] = {}
+    values = None
+    try:
+        values = _clean(client, data, today, exclude_id=exclude_id, implied=implied_reasons(services))
+    except Invalid as error:
+        errors.update(error.field_errors)
+    hiv_positive = False
+    if data.service_date is not None and "service_date" not in errors:
+        try:
+            hiv_positive = _check_services(client, {"service_date": data.service_date}, services, today, exclude_id)
+        except Invalid as error:
+            for name, message in error.field_errors.items():
+                errors.setdefault(name, message)
+    if errors:
+        raise Invalid(_("Nothing was saved. Please correct the fields marked below."), errors)
+    return values, hiv_positive
+
+
+def visit_problems(
+    *, actor: Actor, client: Client, data: VisitInput, services: ServicesInput, visit: Visit | None = None
+) -> dict[str, str]:
+    """What record_visit (or update_visit, for ``visit``) would refuse in these entries, without saving.
+
+    The visit form asks it when some fields did not even parse, so that the clinical rules' messages
+    come in the same round as the format errors.
+    """
+    actor.require("visits.edit" if visit is not None else "visits.record")
+    today = local_today(actor.user.clinic.timezone)
+    try:
+        _checked(client, data, services, today, exclude_id=visit.id if visit is not None else None)
+    except Invalid as error:
+        return error.field_errors
+    return {}
+
+
 def _referral(values: dict, client: Client, visit_id=None):
     """The peer referral this visit redeems, checked before anything is written."""
     if not values["referral_code"]:
@@ -166,8 +206,7 @@ def record_visit(
         raise Conflict(_("This record was merged into another; record the visit there."))
     services = services or ServicesInput()
     today = today or local_today(actor.user.clinic.timezone)
-    values = _clean(client, data, today, implied=implied_reasons(services))
-    hiv_positive = _check_services(client, values, services, today)
+    values, hiv_positive = _checked(client, data, services, today)
     existing = _same_day_visit(client, actor.clinic_id, values["service_date"])
     if existing is not None:
         raise DuplicateVisit(existing)
@@ -198,8 +237,7 @@ def update_visit(
     _check_own_clinic(actor, visit)
     services = services if services is not None else load_sections(visit)
     today = today or local_today(actor.user.clinic.timezone)
-    values = _clean(visit.client, data, today, exclude_id=visit.id, implied=implied_reasons(services))
-    hiv_positive = _check_services(visit.client, values, services, today, exclude_id=visit.id)
+    values, hiv_positive = _checked(visit.client, data, services, today, exclude_id=visit.id)
     existing = _same_day_visit(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
     if existing is not None:
         raise DuplicateVisit(existing)

@@ -8,12 +8,13 @@ from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
-from clinic_app.core.views import apply_errors, current_actor, forget_draft, get_or_404, page_arg
+from clinic_app.core.views import apply_errors, current_actor, field_named, forget_draft, get_or_404, page_arg
 from clinic_app.visits import bp, services
 from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import SECTION_INPUTS, ServicesInput
 from clinic_app.visits.services import DuplicateVisit, VisitFilters, VisitInput
+from clinic_app.visits.suggestions import return_visit_suggestions
 
 
 def _input(form: VisitForm) -> VisitInput:
@@ -31,10 +32,34 @@ def _services(form: VisitForm) -> ServicesInput:
     return ServicesInput(**{name: section_input(form[name], cls) for name, cls in SECTION_INPUTS.items()})
 
 
+def _rule_errors_too(form, client, visit=None) -> None:
+    """Entries that did not parse are marked already; add what the clinical rules say about the rest,
+    so that one round shows every problem."""
+    problems = services.visit_problems(
+        actor=current_actor(), client=client, data=_input(form), services=_services(form), visit=visit
+    )
+    apply_errors(form, Invalid("", {name: message for name, message in problems.items() if not _has_error(form, name)}))
+
+
+def _has_error(form, name: str) -> bool:
+    field = field_named(form, name)
+    return field is not None and bool(field.errors)
+
+
 def _render_form(form, client, visit, duplicate=None):
     status = 422 if form.is_submitted() else 200
+    history = [v for v in services.client_timeline(client) if visit is None or v.id != visit.id]
+    summary = services.clinical_summary(history)
     return render_template(
-        "visits/form.html", form=form, client=client, visit=visit, duplicate=duplicate, sections=SECTION_TITLES
+        "visits/form.html",
+        form=form,
+        client=client,
+        visit=visit,
+        duplicate=duplicate,
+        sections=SECTION_TITLES,
+        summary=summary,
+        suggestions=return_visit_suggestions(summary, history[0] if history else None) if visit is None else {},
+        today=local_today(current_actor().user.clinic.timezone),
     ), status
 
 
@@ -74,6 +99,8 @@ def new(client_id):
             flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
             forget_draft(f"visit-new-{client.id}")
             return redirect(url_for("clients.detail", client_id=client.id))
+    elif form.is_submitted():
+        _rule_errors_too(form, client)
     return _render_form(form, client, None, duplicate)
 
 
@@ -107,6 +134,8 @@ def edit(visit_id):
             flash(_("Visit saved."), "success")
             forget_draft(f"visit-{visit.id}")
             return redirect(url_for("visits.detail", visit_id=visit.id))
+    elif form.is_submitted():
+        _rule_errors_too(form, visit.client, visit)
     return _render_form(form, visit.client, visit)
 
 

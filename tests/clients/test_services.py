@@ -134,6 +134,7 @@ def test_age_is_the_age_on_the_day_of_registration(nurse_actor):
         actor=nurse_actor,
         details=details(date_of_birth=born, enrolled_on=date(2026, 11, 21)),
         consent_given=True,
+        safeguarding_done=True,  # a child registered as a sex worker: the child-protection referral is made
         today=date(2026, 11, 21),
     )
     assert client.date_of_birth == born
@@ -145,10 +146,10 @@ def test_phone_is_kept_in_digits_only_with_consent(nurse_actor):
     assert client.phone_consent is True
 
 
-def test_consent_without_a_phone_number_stores_no_consent_flag(nurse_actor):
-    client = register(nurse_actor, phone="", phone_consent=True)
-    assert client.phone is None
-    assert client.phone_consent is False
+def test_consent_to_phone_follow_up_without_a_number_is_refused_beside_the_phone(nurse_actor):
+    with pytest.raises(Invalid) as refused:
+        register(nurse_actor, phone="", phone_consent=True)
+    assert set(refused.value.field_errors) == {"phone"}
 
 
 def test_peer_educator_cannot_register_a_client(make, clinic):

@@ -433,3 +433,51 @@ def test_nurse_cannot_merge(client, as_nurse, pair):
     db.session.refresh(old)
     assert old.merged_into_id is None
     assert "Compare records" not in text(client.get(f"/clients/{keep.id}"))
+
+
+# --- safeguarding and follow-up consent ----------------------------------------------------
+
+
+def test_a_child_registered_as_a_sex_worker_gets_the_safeguarding_prompt_before_any_save(client, as_nurse, today):
+    sixteen = today.replace(year=today.year - 16) - timedelta(days=30)
+    data = registration(today, date_of_birth=sixteen.isoformat())
+    response = client.post("/clients/new", data=data)
+    page = text(response)
+    assert response.status_code == 422
+    assert "This client is 16: a child under 18 who sells sex is a child in need of protection." in page
+    assert "child helpline 116" in page
+    assert 'name="safeguarding_done"' in page
+    assert count(Client) == 0
+    response = client.post("/clients/new", data={**data, "safeguarding_done": "y"})
+    assert response.status_code == 302
+    assert "safeguarding_referral" in audit_text()
+
+
+def test_an_adult_or_a_child_not_in_sex_work_is_registered_without_the_prompt(client, as_nurse, today):
+    sixteen = today.replace(year=today.year - 16) - timedelta(days=30)
+    response = client.post(
+        "/clients/new", data=registration(today, date_of_birth=sixteen.isoformat(), key_population="non_kp")
+    )
+    assert response.status_code == 302
+    assert "safeguarding_done" not in text(client.get("/clients/new"))
+
+
+def test_follow_up_by_phone_without_a_number_is_refused_beside_the_phone_field(client, as_nurse, today):
+    response = client.post("/clients/new", data=registration(today, phone_consent="y", consent_given=None))
+    page = text(response)
+    assert response.status_code == 422
+    assert "Type the number the client agrees to be called on, or untick follow-up by phone." in page
+    assert "A record can only be kept with the client's consent." in page  # in the same round
+    assert count(Client) == 0
+
+
+def test_a_date_that_does_not_parse_and_a_missing_consent_are_named_in_one_round(client, as_nurse, today):
+    response = client.post(
+        "/clients/new", data=registration(today, enrolled_on="32/13/2026", consent_given=None, phone_consent="y")
+    )
+    page = text(response)
+    assert response.status_code == 422
+    assert 'id="enrolled_on-err"' in page
+    assert "A record can only be kept with the client's consent." in page
+    assert "Type the number the client agrees to be called on" in page
+    assert count(Client) == 0

@@ -120,3 +120,53 @@ def test_pep_after_72_hours_is_refused_beside_the_field_with_every_section_kept(
         assert 'value="80"' in page and 'value="30"' in page  # the PEP hours and the condoms typed stay
     same_day = select(func.count()).select_from(Visit).where(Visit.service_date == date(2026, 11, 20))
     assert db.session.scalar(same_day) == 0
+
+
+def test_format_errors_and_rule_errors_come_in_one_round(client, login, nurse, make):
+    """A date that does not parse and a PEP past 72 hours: both messages at once, nothing saved."""
+    person = _prepared_client(make, nurse)
+    login(nurse)
+    data = {
+        **COMMON_VISIT,
+        "next_appointment_on": "31/31/2026",
+        "pep-exposure": "condom_failure",
+        "pep-hours_since_exposure": "100",
+        "pep-regimen": "tdf_3tc_dtg",
+    }
+    response = client.post(f"/visits/for/{person.id}/new", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="next_appointment_on-err"' in page
+    assert "PEP is not given more than 72 hours after exposure" in page
+    assert (
+        db.session.scalar(select(func.count()).select_from(Visit).where(Visit.service_date == date(2026, 11, 20))) == 0
+    )
+
+
+def test_entry_errors_and_rule_errors_of_the_service_come_together(client, login, nurse, make):
+    """No reason and a confirmatory test without a reactive screen: the service names both."""
+    person = _prepared_client(make, nurse)
+    login(nurse)
+    data = {
+        "service_date": "2026-11-20",
+        "visit_type": "new",  # the client has earlier visits: a return visit
+        "hiv-previous_status": "negative",
+        "hiv-modality": "facility_kp",
+        "hiv-screening_result": "non_reactive",
+        "hiv-confirmatory_result": "reactive",
+    }
+    page = client.post(f"/visits/for/{person.id}/new", data=data).get_data(as_text=True)
+    assert "This client has an earlier visit, so this is a return visit." in page
+    assert "A confirmatory test is done only after a reactive screening test" in page
+
+
+def test_the_visit_form_shows_the_clients_status_and_offers_last_times_prep(client, login, nurse, make):
+    person = _prepared_client(make, nurse)
+    login(nurse)
+    page = client.get(f"/visits/for/{person.id}/new").get_data(as_text=True)
+    status = page[page.index("Status before this visit") : page.index("</section>")]
+    assert "Negative" in status and "2026-08-20" in status  # the last HIV test
+    assert "Oral TDF/FTC" in status and "3 months supplied" in status and "next 2026-11-20" in status
+    suggestions = page[page.index('id="visit-suggestions">') :].split(">", 1)[1].split("</script>")[0]
+    assert '"prep-regimen": "tdf_ftc"' in suggestions and '"prep-event": "follow_up"' in suggestions
+    assert '"prep-months_dispensed": "3"' in suggestions

@@ -80,6 +80,29 @@
       });
     }
   });
+  // Return visits: a section the nurse opens, still empty, starts from what was given last time
+  // (the server lists it in #visit-suggestions). A section left closed records nothing.
+  var suggested = document.getElementById("visit-suggestions");
+  if (suggested) {
+    var suggestions = {};
+    try { suggestions = JSON.parse(suggested.textContent); } catch (e) { suggestions = {}; }
+    Array.prototype.forEach.call(document.querySelectorAll("details.section"), function (section) {
+      section.addEventListener("toggle", function () {
+        if (!section.open) { return; }
+        var fields = section.querySelectorAll("input, select, textarea");
+        var empty = Array.prototype.every.call(fields, function (el) {
+          return (el.type === "checkbox" || el.type === "radio") ? !el.checked : el.value === "";
+        });
+        if (!empty) { return; }
+        Array.prototype.forEach.call(fields, function (el) {
+          if (el.name in suggestions && el.type !== "checkbox" && el.type !== "radio") {
+            el.value = suggestions[el.name];
+            el.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+        });
+      });
+    });
+  }
   // Print buttons (no inline script under the Content-Security-Policy).
   Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (el) {
     el.addEventListener("click", function () { window.print(); });
