@@ -26,6 +26,14 @@ KEEP_CLOSED_DAYS = 30  # a closed follow-up leaves the peer educator's phone aft
 REASONS = ("prep_refill", "hiv_retest", "cervical_rescreen", "unlinked_positive", "missed_appointment", "other")
 
 
+def reason_label(code: str) -> str:
+    """The due list a client was handed over from, by its title (staff pages only: it can name a status)."""
+    from clinic_app.duelists.services import DUE_LISTS
+
+    due = DUE_LISTS.get(code)
+    return str(due.title) if due is not None else _("Other")
+
+
 def _peer(actor: Actor, peer_id) -> User | None:
     try:
         peer = db.session.get(User, uuid.UUID(str(peer_id)))

@@ -153,7 +153,9 @@ def tracing_list():
     actor = current_actor()
     if actor.can("outreach.work"):
         return render_template("outreach/tracing_mine.html", rows=tracing.own_tracing(actor=actor), form=OutcomeForm())
-    return render_template("outreach/tracing_clinic.html", rows=tracing.clinic_tracing(actor=actor))
+    return render_template(
+        "outreach/tracing_clinic.html", rows=tracing.clinic_tracing(actor=actor), reason_label=tracing.reason_label
+    )
 
 
 @bp.route("/tracing/<uuid:assignment_id>/outcome", methods=["POST"])

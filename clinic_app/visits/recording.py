@@ -51,13 +51,13 @@ def implied_reasons(services: ServicesInput) -> set[VisitReason]:
     return reasons
 
 
-def _plain(value):
+def plain(value):
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -66,7 +66,7 @@ def snapshot(row) -> dict | None:
         return None
     if isinstance(row, list):
         return {str(item.item): item.quantity for item in row} or None
-    return {c.key: _plain(getattr(row, c.key)) for c in row.__table__.columns if c.key not in _SKIP}
+    return {c.key: plain(getattr(row, c.key)) for c in row.__table__.columns if c.key not in _SKIP}
 
 
 def _hiv_row(data: HivTestInput, **_ctx) -> HivTest:

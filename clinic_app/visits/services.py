@@ -21,7 +21,7 @@ from clinic_app.screening.models import HivResult
 from clinic_app.visits import clinical, rules
 from clinic_app.visits.facts import client_facts
 from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitRevision, VisitType
-from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections
+from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections, plain, visit_revision
 from clinic_app.visits.rules import RuleContext, RuleSettings
 from clinic_app.visits.sections import ServicesInput
 
@@ -206,10 +206,11 @@ def record_visit(
         raise Conflict(_("This record was merged into another; record the visit there."))
     services = services or ServicesInput()
     today = today or local_today(actor.user.clinic.timezone)
-    values, hiv_positive = _checked(client, data, services, today)
-    existing = _same_day_visit(client, actor.clinic_id, values["service_date"])
+    # A second visit the same day is added to the first: say so before anything else is checked.
+    existing = _same_day_visit(client, actor.clinic_id, data.service_date) if data.service_date else None
     if existing is not None:
         raise DuplicateVisit(existing)
+    values, hiv_positive = _checked(client, data, services, today)
     referral = _referral(values, client)
     reasons = values.pop("reasons")
     visit = Visit(clinic_id=actor.clinic_id, client_id=client.id, recorded_by_id=actor.id, **values)
@@ -244,9 +245,17 @@ def update_visit(
     referral = _referral(values, visit.client, visit_id=visit.id)
     reasons = values.pop("reasons")
     changed = [name for name, value in values.items() if getattr(visit, name) != value]
+    before = {name: plain(getattr(visit, name)) for name in changed}
+    after = {name: plain(values[name]) for name in changed}
     if sorted(reasons) != sorted(visit.reasons):
         changed.append("reasons")
+        # Reasons that only follow a section added or removed are that section's history, not the visit's.
+        implied = implied_reasons(load_sections(visit)) | implied_reasons(services)
+        if (set(reasons) ^ set(visit.reasons)) - implied:
+            before["reasons"], after["reasons"] = sorted(plain(list(visit.reasons))), sorted(plain(reasons))
         visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
+    if after:  # the visit's own fields (date, type, reasons, notes...) keep their history too
+        visit_revision(visit, actor, "visit", before, after)
     for name, value in values.items():
         setattr(visit, name, value)
     changed += apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=True)

@@ -9,7 +9,7 @@ from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor, field_named, forget_draft, get_or_404, page_arg
-from clinic_app.visits import bp, services
+from clinic_app.visits import bp, history, services
 from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import SECTION_INPUTS, ServicesInput
@@ -113,7 +113,12 @@ def detail(visit_id):
         abort(404)
     form = VisitForm(data=_visit_data(visit), meta={"csrf": False})
     return render_template(
-        "visits/detail.html", visit=visit, form=form, sections=SECTION_TITLES, history=services.visit_history(visit)
+        "visits/detail.html",
+        visit=visit,
+        form=form,
+        sections=SECTION_TITLES,
+        history=services.visit_history(visit),
+        history_changes=history.changes,
     )
 
 

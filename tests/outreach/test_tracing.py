@@ -93,7 +93,8 @@ def test_client_handed_from_a_due_list_is_followed_up_and_the_nurse_sees_the_out
     theirs = text(as_nurse.get("/outreach/tracing"))
     assert client.client_number in theirs
     assert pe.display_name in theirs
-    assert "unlinked_positive" in theirs  # staff see which list the client came from
+    assert "Positive, ART start not confirmed" in theirs  # staff see which list the client came from, by its title
+    assert "unlinked_positive" not in theirs
     assert f"Returned to the clinic ({today.isoformat()})" in theirs
 
 

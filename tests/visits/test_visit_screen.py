@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from clinic_app.extensions import db
 from clinic_app.screening.models import HivResult, HivTest
 from clinic_app.visits.models import Dispensed, PrepEvent, PrepEventType, Visit, VisitReason, VisitRevision
+from tests.helpers import text
 
 COMMON_VISIT = {
     "service_date": "2026-11-20",
@@ -170,3 +171,20 @@ def test_the_visit_form_shows_the_clients_status_and_offers_last_times_prep(clie
     suggestions = page[page.index('id="visit-suggestions">') :].split(">", 1)[1].split("</script>")[0]
     assert '"prep-regimen": "tdf_ftc"' in suggestions and '"prep-event": "follow_up"' in suggestions
     assert '"prep-months_dispensed": "3"' in suggestions
+
+
+def test_correction_history_shows_only_what_changed_in_words_notes_included(client, login, nurse, make):
+    person = _prepared_client(make, nurse)
+    login(nurse)
+    client.post(f"/visits/for/{person.id}/new", data=dict(COMMON_VISIT, notes="First note"))
+    visit = db.session.scalar(select(Visit).where(Visit.service_date == date(2026, 11, 20)))
+    corrected = dict(COMMON_VISIT, notes="Second note", **{"prep-regimen": "tdf_3tc", "commodities-male_condoms": "50"})
+    assert client.post(f"/visits/{visit.id}/edit", data=corrected).status_code == 302
+    page = text(client.get(f"/visits/{visit.id}"))
+    history = page[page.index("History of corrections") :]
+    assert "Notes: First note" in history and "Notes: Second note" in history
+    assert "Male condoms: 30" in history and "Male condoms: 50" in history
+    assert "Lubricant sachets" not in history  # unchanged
+    assert "Regimen: Oral TDF/FTC" in history
+    for code in ("tdf_ftc", "male_condoms", "follow_up", "notes:"):
+        assert code not in history

@@ -1,0 +1,88 @@
+"""A visit's corrections as people read them: each changed field by its label, values by their labels."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Enum as SAEnum
+
+from clinic_app.core.coded import CodedEnum
+from clinic_app.screening.models import StiSyndrome, StiTreatment
+from clinic_app.visits.models import Commodity, Visit, VisitReason, VisitType
+from clinic_app.visits.recording import SECTIONS
+
+VISIT_SECTION = "visit"  # a correction of the visit itself (date, type, reasons, notes...)
+
+# Columns the form does not show (worked out when saving), by the name people use.
+DERIVED_LABELS = {
+    "final_result": _l("Final result"),
+    "complete": _l("Screen complete"),
+    "next_due_on": _l("Next screen due"),
+}
+VISIT_FIELD_CODES = {"visit_type": VisitType, "reasons": VisitReason}
+LIST_CODES = {"sti": {"syndromes": StiSyndrome, "treatments": StiTreatment}}  # JSON lists of codes
+
+
+@dataclass
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+def _section_enums(section: str) -> dict[str, type[CodedEnum]]:
+    if section == VISIT_SECTION:
+        return dict(VISIT_FIELD_CODES)
+    if section == "commodities":
+        return {}
+    attribute = SECTIONS[section][0]
+    model = Visit.__mapper__.relationships[attribute].mapper.class_
+    return {
+        **{
+            c.key: c.type.enum_class
+            for c in model.__table__.columns
+            if isinstance(c.type, SAEnum) and c.type.enum_class is not None
+        },
+        **LIST_CODES.get(section, {}),
+    }
+
+
+def _shown(value, enum: type[CodedEnum] | None) -> str:
+    if value in (None, "", []):
+        return "-"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(_shown(v, enum) for v in value)
+    if enum is not None:
+        return str(enum.labelled(str(value)))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _label(form, section: str, name: str) -> str:
+    if section == "commodities":
+        try:
+            return str(Commodity(name).label)
+        except ValueError:
+            return name
+    holder = form if section == VISIT_SECTION else form[section].form
+    if name in holder:
+        return str(holder[name].label.text)
+    return str(DERIVED_LABELS.get(name, name.replace("_", " ")))
+
+
+def changes(revision, form) -> list[Change]:
+    """Only the fields that changed, in the form's words."""
+    before, after = revision.before or {}, revision.after or {}
+    enums = _section_enums(revision.section)
+    found = []
+    for name in dict.fromkeys([*before, *after]):
+        old, new = before.get(name), after.get(name)
+        if old == new or (old in (None, "", [], 0) and new in (None, "", [], 0)):
+            continue
+        enum = enums.get(name)
+        found.append(Change(_label(form, revision.section, name), _shown(old, enum), _shown(new, enum)))
+    return found
