@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from clinic_app.clients.models import KeyPopulation, Sex
-from clinic_app.core.forms import CodedSelectField
+from clinic_app.core.forms import CodedSelectField, choice_list
 from clinic_app.core.places import Country
 
 LETTERS = Regexp(r"^([^\W\d_]{1,2}|9{1,2})$", message=_l("Type one or two letters (or 9 if unknown)."))
@@ -72,4 +72,19 @@ class MergeForm(FlaskForm):
     duplicate_number = StringField(
         _l("Client number of the duplicate record"),
         validators=[InputRequired(), Length(max=20)],
+    )
+
+
+class HealthCardForm(FlaskForm):
+    """GET choices for printing a health card (no client data)."""
+
+    class Meta:
+        csrf = False
+
+    appointment = BooleanField(_l("Show the next appointment (only if the client wants it on the card)"))
+    size = RadioField(
+        _l("Print on"),
+        choices=choice_list([("card", _l("A card (85.6 x 54 mm)")), ("a4", _l("An A4 sheet of cards, to cut out"))]),
+        default="card",
+        validate_choice=False,
     )

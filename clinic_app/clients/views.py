@@ -4,14 +4,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clinic_app.clients import bp, services
-from clinic_app.clients.forms import MergeForm, RegisterClientForm, SearchForm
+from clinic_app.clients.forms import HealthCardForm, MergeForm, RegisterClientForm, SearchForm
 from clinic_app.clients.models import Client
 from clinic_app.clients.services import ClientDetails, ProbableDuplicate, SafeguardingNeeded
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import requires
+from clinic_app.core.qr import qr_image
 from clinic_app.core.views import apply_errors, current_actor, forget_draft, get_or_404
-from clinic_app.visits.services import client_timeline, clinical_summary
+from clinic_app.visits.services import client_timeline, clinical_summary, next_appointment
 
 DETAIL_FIELDS = tuple(ClientDetails.__dataclass_fields__)
 
@@ -197,3 +198,23 @@ def merge(client_id):
         else:
             flash(_("The duplicate record was merged into this one. Its number still finds this record."), "success")
     return redirect(url_for("clients.detail", client_id=keep.id))
+
+
+@bp.route("/<uuid:client_id>/card")
+@requires("clients.view")
+def card(client_id):
+    """The client's health card to print: number as text and QR code, clinic, next appointment if wanted."""
+    client = _opened(client_id)
+    if client.is_merged:
+        return redirect(url_for("clients.card", client_id=services.resolve(client).id))
+    form = HealthCardForm(request.args)
+    today = services.actor_today(current_actor())
+    shown = next_appointment(client_timeline(client), today) if form.appointment.data else None
+    return render_template(
+        "clients/card.html",
+        client=client,
+        form=form,
+        qr=qr_image(client.client_number),
+        appointment=shown,
+        clinic=current_actor().user.clinic,
+    )

@@ -1,6 +1,5 @@
 """Outreach pages. Peer educators' pages are built for a 360px phone."""
 
-import segno
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -8,6 +7,7 @@ from clinic_app.clients.services import peer_educator_choices
 from clinic_app.core.errors import Invalid, NotFound
 from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
+from clinic_app.core.qr import qr_image
 from clinic_app.core.views import apply_errors, current_actor, forget_draft, page_arg
 from clinic_app.outreach import bp, figures, referrals, services, tracing, trainings
 from clinic_app.outreach.forms import (
@@ -119,11 +119,12 @@ def slip(referral_id):
         referral = services.visible_referral(actor=current_actor(), referral_id=referral_id)
     except NotFound:
         abort(404)
+    code = referrals.display_code(referral.code)
     return render_template(
         "outreach/slip.html",
         referral=referral,
-        code=referrals.display_code(referral.code),
-        qr=segno.make(referral.code, error="m").svg_data_uri(scale=5),
+        code=code,
+        qr=qr_image(code),  # encodes the code as printed (redemption accepts it with or without the dash)
         today=services.actor_today(current_actor()),
     )
 

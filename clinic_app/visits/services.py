@@ -364,6 +364,16 @@ def clinical_summary(visits: list[Visit]) -> ClinicalSummary:
     )
 
 
+def next_appointment(visits: list[Visit], today: date) -> date | None:
+    """The next appointment set at the latest visit (the visit's own or PrEP's), if it is still ahead."""
+    if not visits:
+        return None
+    latest = visits[0]
+    dates = [latest.next_appointment_on, latest.prep_event.next_appointment_on if latest.prep_event else None]
+    ahead = [d for d in dates if d is not None and d >= today]
+    return min(ahead) if ahead else None
+
+
 @dataclass
 class VisitFilters:
     date_from: date | None = None

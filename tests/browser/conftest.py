@@ -94,6 +94,7 @@ class Site:
             db.session.commit()
 
     def user(self, username: str) -> User:
+        """The demo account (inside an app context of the site's app)."""
         return db.session.scalar(select(User).where(User.username == username))
 
 

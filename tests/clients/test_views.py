@@ -481,3 +481,21 @@ def test_a_date_that_does_not_parse_and_a_missing_consent_are_named_in_one_round
     assert "A record can only be kept with the client's consent." in page
     assert "Type the number the client agrees to be called on" in page
     assert count(Client) == 0
+
+
+# --- health card --------------------------------------------------------------------
+
+
+def test_the_health_card_carries_the_number_and_the_next_appointment_only_when_asked(
+    client, as_nurse, make, nurse, today
+):
+    person = make.client(registered_by=nurse, alias="Sunny")
+    make.visit(client=person, recorded_by=nurse, service_date=today, next_appointment_on=today + timedelta(days=30))
+    plain = text(client.get(f"/clients/{person.id}/card"))
+    assert person.client_number in plain and "Blue Box" in plain
+    assert "Next visit" not in plain
+    for private in (person.uic, "Sunny", "HIV", "PrEP"):
+        assert private not in plain.split("<main>", 1)[1].split('<form method="get"', 1)[0] + plain.split("</form>")[-1]
+    wanted = text(client.get(f"/clients/{person.id}/card?appointment=y"))
+    assert f"Next visit: {(today + timedelta(days=30)).isoformat()}" in wanted
+    assert "client.view" in [e.action for e in audit_events("client.view")]
