@@ -32,11 +32,22 @@ def _services(form: VisitForm) -> ServicesInput:
     return ServicesInput(**{name: section_input(form[name], cls) for name, cls in SECTION_INPUTS.items()})
 
 
+def _parsed_services(form: VisitForm) -> ServicesInput:
+    """The sections that parsed; a section with a format error waits until it is fixed."""
+    parsed = {}
+    for name, cls in SECTION_INPUTS.items():
+        try:
+            parsed[name] = None if form[name].errors else section_input(form[name], cls)
+        except (TypeError, ValueError):  # a value no choice list holds
+            parsed[name] = None
+    return ServicesInput(**parsed)
+
+
 def _rule_errors_too(form, client, visit=None) -> None:
     """Entries that did not parse are marked already; add what the clinical rules say about the rest,
     so that one round shows every problem."""
     problems = services.visit_problems(
-        actor=current_actor(), client=client, data=_input(form), services=_services(form), visit=visit
+        actor=current_actor(), client=client, data=_input(form), services=_parsed_services(form), visit=visit
     )
     apply_errors(form, Invalid("", {name: message for name, message in problems.items() if not _has_error(form, name)}))
 

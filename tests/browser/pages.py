@@ -109,10 +109,15 @@ def pages_for(app, user, today: date) -> list[Page]:
             else:
                 choices.append([_record_id(argument, user)])
         named = [(rule.endpoint, a) in values for a in arguments]
+        shape = rule.rule.rstrip("/").rsplit("/", 1)[-1].strip("<>").rpartition(":")[2]  # "new", "hotspot_id"
+        twins = sum(
+            1 for other in app.url_map.iter_rules() if other.endpoint == rule.endpoint and "GET" in other.methods
+        )
         for combination in product(*choices):
             path = rule.build(dict(zip(arguments, combination, strict=True)), append_unknown=False)[1]
             variant = "-".join(str(v) for v, shown in zip(combination, named, strict=True) if shown)
             for query in _queries(rule.endpoint, today):
-                label = "-".join(p for p in (variant, query.partition("format_code=")[2].partition("&")[0]) if p)
+                report = query.partition("format_code=")[2].partition("&")[0]
+                label = "-".join(p for p in (shape if twins > 1 else "", variant, report) if p)
                 pages.append(Page(rule.endpoint, path + query, label))
     return pages
