@@ -27,4 +27,8 @@ def home():
         context["network"] = services.network_figures(today=today)
     if role_can(actor.role, "users.manage"):
         context["counts"] = services.account_counts()
+    if role_can(actor.role, "outreach.work"):
+        from clinic_app.outreach.start import peer_home
+
+        context["peer"] = peer_home(actor=actor)
     return render_template("main/home.html", **context)

@@ -9,7 +9,7 @@ from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.qr import qr_image
 from clinic_app.core.views import apply_errors, current_actor, forget_draft, page_arg
-from clinic_app.outreach import bp, figures, referrals, services, tracing, trainings
+from clinic_app.outreach import bp, figures, referrals, services, start, tracing, trainings
 from clinic_app.outreach.forms import (
     AssignTracingForm,
     ContactForm,
@@ -34,11 +34,9 @@ def _saved(message: str, draft: str, created: bool) -> None:
 def index():
     """A peer educator's start page on the phone; for staff, the way into outreach."""
     actor = current_actor()
-    context = {}
-    if actor.can("outreach.work"):
-        context["open_referrals"] = services.count_open_referrals(actor)
-        context["open_tracing"] = tracing.open_tracing_count(actor=actor)
-    return render_template("outreach/index.html", **context)
+    return render_template(
+        "outreach/index.html", **(start.peer_home(actor=actor) if actor.can("outreach.work") else {})
+    )
 
 
 @bp.route("/contacts")

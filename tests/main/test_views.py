@@ -53,9 +53,8 @@ def test_administrator_home_counts_active_accounts_and_registered_clients(client
     assert _figure(page, "clients in the registry") == 1
 
 
-def test_peer_educator_home_is_a_welcome_without_figures(client, sign_in_as, make, clinic):
+def test_peer_educator_home_shows_her_own_work_not_the_clinics_figures(client, sign_in_as, make, clinic):
     sign_in_as(make.user(role="peer_educator", clinic=clinic, display_name="Lindiwe"))
     page = text(client.get("/"))
-    assert "Welcome, Lindiwe." in page
-    assert "Your account is a Peer educator account at Beitbridge." in page
+    assert "Record a contact" in page and "Clients to follow up" in page
     assert "visits today" not in page

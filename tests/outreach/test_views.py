@@ -180,3 +180,16 @@ def test_issuing_a_slip_from_the_form_shows_it_on_the_list(browser, pe):
     assert referrals.display_code(referral.code) in listed
     assert "Cervical screening" in listed
     assert response.headers["Location"] == f"/outreach/referrals/{referral.id}"
+
+
+def test_the_peer_educators_home_page_shows_her_work_as_large_buttons_and_this_months_figures(
+    client, make, clinic, sign_in_as
+):
+    peer = make.user(role="peer_educator", clinic=clinic)
+    sign_in_as(peer)
+    page = client.get("/").get_data(as_text=True)
+    for link in ("/outreach/contacts/new", "/outreach/referrals/new", "/outreach/tracing", "/outreach/referrals"):
+        assert f'href="{link}"' in page
+    assert 'class="tiles big"' in page
+    assert "This month" in page and "people reached" in page and "referrals completed" in page
+    assert "Welcome" not in page
