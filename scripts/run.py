@@ -9,6 +9,7 @@ and prints one account per role; a clinic's real database is never touched.
 import argparse
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 
@@ -26,6 +27,16 @@ def ensure_secret_key(instance: Path) -> None:
         key.chmod(0o600)
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port (checked before the installs, so the answer comes at once)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", help="use instance/demo.db with synthetic data")
@@ -33,6 +44,14 @@ def main() -> None:
     parser.add_argument("--port", default="5000")
     parser.add_argument("--setup-only", action="store_true", help="install and migrate, do not serve")
     args = parser.parse_args()
+    if not args.port.isdigit() or not 0 < int(args.port) < 65536:
+        sys.exit(f"--port takes a number from 1 to 65535, not {args.port!r}.")
+    if not args.setup_only and not port_is_free(args.host, int(args.port)):
+        sys.exit(
+            f"Port {args.port} is already in use on {args.host} (another program, or the app already running).\n"
+            f"Open the app that is running, or start this one on another port: "
+            f"python3 scripts/run.py{' --demo' if args.demo else ''} --port {int(args.port) + 1}"
+        )
 
     python = _venv.ensure("requirements.txt")
     _venv.run(python, str(_venv.ROOT / "scripts" / "translations.py"), "compile")
