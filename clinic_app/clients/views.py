@@ -123,7 +123,7 @@ def edit(client_id):
             apply_errors(form, error)
         else:
             flash(_("Client details saved."), "success")
-            forget_draft(f"client-{client.id}")
+            forget_draft("client-edit")
             return redirect(url_for("clients.detail", client_id=client.id))
     status = 422 if form.is_submitted() else 200
     return render_template("clients/edit.html", form=form, client=client), status

@@ -60,7 +60,10 @@ def page_arg() -> int:
 
 
 def forget_draft(name: str) -> None:
-    """Let the browser drop the draft of a form once it is saved (see data-draft in static/js/app.js)."""
+    """Let the browser drop the draft of a form once it is saved (see data-draft in static/js/app.js).
+
+    ``name`` is the form's kind ("visit-new" drops every "visit-new-<client>" draft): no record id
+    travels in the session cookie."""
     session["clear_draft"] = name
 
 

@@ -108,7 +108,7 @@ def new(client_id):
             apply_errors(form, error)
         else:
             flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
-            forget_draft(f"visit-new-{client.id}")
+            forget_draft("visit-new")
             return redirect(url_for("clients.detail", client_id=client.id))
     elif form.is_submitted():
         _rule_errors_too(form, client)
@@ -148,7 +148,7 @@ def edit(visit_id):
             apply_errors(form, error)
         else:
             flash(_("Visit saved."), "success")
-            forget_draft(f"visit-{visit.id}")
+            forget_draft("visit-edit")
             return redirect(url_for("visits.detail", visit_id=visit.id))
     elif form.is_submitted():
         _rule_errors_too(form, visit.client, visit)

@@ -22,7 +22,9 @@
     if (clear === "*") {
       eachDraftKey(function (key) { store.removeItem(key); });
     } else if (clear) {
-      store.removeItem(prefix + clear);
+      eachDraftKey(function (key) {
+        if (key === prefix + clear || key.indexOf(prefix + clear + "-") === 0) { store.removeItem(key); }
+      });
     }
     if (user) {
       eachDraftKey(function (key) { if (key.indexOf(prefix) !== 0) { store.removeItem(key); } });
