@@ -53,6 +53,9 @@ EXPECTED_TABLE = {
     # Reports: aggregates for programme staff; files that leave the clinic only for M&E, data admins, admins.
     "reports.view": {NURSE, DATA_ADMIN, ME, ADMIN},
     "reports.export": {DATA_ADMIN, ME, ADMIN},
+    # Exact small numbers (with a reason) and the k-anonymous line list: M&E and data admins only.
+    "reports.export_exact": {DATA_ADMIN, ME},
+    "reports.linelist": {DATA_ADMIN, ME},
     "reports.quality_records": {NURSE, DATA_ADMIN},
 }
 

@@ -125,8 +125,10 @@ def _request(format_code, period):
     return services.ReportRequest(format_code=format_code, period_code=period, clinic_codes=["BBR"])
 
 
-def _export(format_code, period, output) -> bytes:
-    return services.export(actor=None, request=_request(format_code, period), output=output)[0]
+def _export(format_code, period, output, *, exact=True) -> bytes:
+    """The exact export (small numbers shown, with a reason) unless exact=False: the hand counts are exact."""
+    chosen = services.ExactExport(reason="donor_entry") if exact else None
+    return services.export(actor=None, request=_request(format_code, period), output=output, exact=chosen)[0]
 
 
 @pytest.mark.parametrize(("format_code", "period", "expected", "whole"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
@@ -156,3 +158,13 @@ def test_json_and_excel_hold_the_hand_counted_cells(awkward, format_code, period
 def test_pdf_shows_the_same_cells(awkward, format_code, period):
     report = json.loads(_export(format_code, period, "json"))
     assert_pdf_shows(_pdf_lines(_export(format_code, period, "pdf")), report)
+
+
+def test_the_published_export_hides_the_hand_counted_small_cells(awkward):
+    """Without the exact choice the same report leaves the clinic with 1-4 shown as "<5" and a partner hidden."""
+    report = json.loads(_export("mer", "FY2026Q1", "json", exact=False))
+    kp_prev = next(t for t in tables_of(report) if t["title"] == "KP_PREV: key population type by testing status")
+    fsw = kp_prev["values"][kp_prev["rows"].index(["FSW"])]
+    # Known positive 1 and declined 1 are "<5"; the 8 is hidden too ("*"), or 10 - 8 would tell that both are 1.
+    assert [fsw[kp_prev["columns"].index([c])] for c in ("Known positive", "Newly tested or referred", "Declined testing")] == ["<5", "*", "<5"]
+    assert all(v in (0, "<5", "*") or (isinstance(v, int) and v >= 5) for row in kp_prev["values"] for v in row)

@@ -1,5 +1,6 @@
 """The visit screen: the common return visit in one submit, and corrections kept in history."""
 
+import html
 from datetime import date
 
 from sqlalchemy import func, select
@@ -168,7 +169,8 @@ def test_the_visit_form_shows_the_clients_status_and_offers_last_times_prep(clie
     status = page[page.index("Status before this visit") : page.index("</section>")]
     assert "Negative" in status and "2026-08-20" in status  # the last HIV test
     assert "Oral TDF/FTC" in status and "3 months supplied" in status and "next 2026-11-20" in status
-    suggestions = page[page.index('id="visit-suggestions">') :].split(">", 1)[1].split("</script>")[0]
+    attribute = page[page.index('id="visit-suggestions" data-suggestions="') :].split('"', 3)[3]
+    suggestions = html.unescape(attribute.split('"', 1)[0])
     assert '"prep-regimen": "tdf_ftc"' in suggestions and '"prep-event": "follow_up"' in suggestions
     assert '"prep-months_dispensed": "3"' in suggestions
 

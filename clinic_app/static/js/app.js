@@ -83,11 +83,11 @@
     }
   });
   // Return visits: a section the nurse opens, still empty, starts from what was given last time
-  // (the server lists it in #visit-suggestions). A section left closed records nothing.
+  // (the server lists it in #visit-suggestions, data-suggestions). A section left closed records nothing.
   var suggested = document.getElementById("visit-suggestions");
   if (suggested) {
     var suggestions = {};
-    try { suggestions = JSON.parse(suggested.textContent); } catch (e) { suggestions = {}; }
+    try { suggestions = JSON.parse(suggested.getAttribute("data-suggestions")); } catch (e) { suggestions = {}; }
     Array.prototype.forEach.call(document.querySelectorAll("details.section"), function (section) {
       section.addEventListener("toggle", function () {
         if (!section.open) { return; }
