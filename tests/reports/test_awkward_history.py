@@ -166,5 +166,7 @@ def test_the_published_export_hides_the_hand_counted_small_cells(awkward):
     kp_prev = next(t for t in tables_of(report) if t["title"] == "KP_PREV: key population type by testing status")
     fsw = kp_prev["values"][kp_prev["rows"].index(["FSW"])]
     # Known positive 1 and declined 1 are "<5"; the 8 is hidden too ("*"), or 10 - 8 would tell that both are 1.
-    assert [fsw[kp_prev["columns"].index([c])] for c in ("Known positive", "Newly tested or referred", "Declined testing")] == ["<5", "*", "<5"]
+    assert [
+        fsw[kp_prev["columns"].index([c])] for c in ("Known positive", "Newly tested or referred", "Declined testing")
+    ] == ["<5", "*", "<5"]
     assert all(v in (0, "<5", "*") or (isinstance(v, int) and v >= 5) for row in kp_prev["values"] for v in row)
