@@ -7,6 +7,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select, tuple_, update
+from sqlalchemy.orm import selectinload
 
 from clinic_app.audit.services import record_and_commit, record_event
 from clinic_app.auth.models import User
@@ -353,7 +354,13 @@ def search_clients(*, actor: Actor, term: str) -> list[SearchHit]:
         where = and_(
             Client.alias_key >= key, Client.alias_key < after, Client.alias_key.startswith(key, autoescape=True)
         )
-    found = db.session.scalars(select(Client).where(where).order_by(Client.enrolled_on.desc()).limit(SEARCH_LIMIT))
+    found = db.session.scalars(
+        select(Client)
+        .where(where)
+        .options(selectinload(Client.merged_into))
+        .order_by(Client.enrolled_on.desc())
+        .limit(SEARCH_LIMIT)
+    ).all()
     hits, shown = [], set()
     for client in found:
         kept = resolve(client)
@@ -361,6 +368,7 @@ def search_clients(*, actor: Actor, term: str) -> list[SearchHit]:
             continue
         shown.add(kept.id)
         hits.append(SearchHit(kept, client if kept is not client else None))
+    ids = {hit.client.id for hit in hits} | {hit.matched_via.id for hit in hits if hit.matched_via}
     record_event(
         actor=actor,
         action="client.search",
@@ -369,6 +377,9 @@ def search_clients(*, actor: Actor, term: str) -> list[SearchHit]:
         detail=f"by={kind} results={len(hits)}",
     )
     db.session.commit()
+    # The commit expired the clients: read them back in one statement, not one per row of the page.
+    if ids:
+        db.session.scalars(select(Client).where(Client.id.in_(ids)).execution_options(populate_existing=True)).all()
     return hits
 
 

@@ -499,3 +499,24 @@ def test_the_health_card_carries_the_number_and_the_next_appointment_only_when_a
     wanted = text(client.get(f"/clients/{person.id}/card?appointment=y"))
     assert f"Next visit: {(today + timedelta(days=30)).isoformat()}" in wanted
     assert "client.view" in [e.action for e in audit_events("client.view")]
+
+
+@pytest.mark.parametrize("n_hits", [3, 50])
+def test_alias_search_runs_the_same_statements_for_3_or_50_hits(
+    client, as_nurse, make, clinic, nurse, count_queries, n_hits
+):
+    """The search page's statements do not grow with the hits (it ran 58 for 50: one reload per client)."""
+    other = make.clinic(code="NGO", name="Ngodwana")
+    kept = make.client(clinic=clinic, registered_by=nurse, alias="Kept")
+    for i in range(n_hits - 1):
+        make.client(clinic=other if i % 2 else clinic, registered_by=nurse, alias=f"Rosa {i:02d}")
+    make.client(clinic=clinic, registered_by=nurse, alias="Rosa old", merged_into_id=kept.id)
+    db.session.commit()
+    db.session.expunge_all()
+    with count_queries() as statements:
+        page = text(client.post("/clients/", data={"term": "rosa"}))
+    assert f"{n_hits} clients found" in page
+    assert page.count("found by merged record") == 1  # "Rosa old" shows as the record kept, "Kept"
+    assert page.count("· NGO") == (n_hits - 1) // 2
+    # sign-in user, search (+ merge targets), audit head, audit line, reload of the hits, page: 10 on SQLite
+    assert statements.count <= 10, statements.count
