@@ -53,7 +53,7 @@ def _details(n: int) -> ClientDetails:
         key_population="fsw",
         nationality="ZW",
         enrolled_on=date(2026, 1, 10),
-        date_of_birth=date(1980, 1, 1).replace(year=1970 + n % 40),
+        date_of_birth=date(1970 + n % 35, 1, 1),  # 21 to 55: a child would need the safeguarding step
         alias=f"concurrent {n}",
     )
 
