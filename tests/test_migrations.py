@@ -20,7 +20,13 @@ def test_every_record_has_a_global_id_its_clinic_and_utc_times(app):
     from clinic_app.core.db import UTCDateTime
 
     # Link tables are keyed by the global ids of the two records they link.
-    link_tables = {"visit_reasons", "peer_hotspots", "training_attendees"}
+    link_tables = {
+        "visit_reasons",
+        "peer_hotspots",
+        "training_attendees",
+        "crisis_case_violations",
+        "crisis_case_perpetrators",
+    }
     # This installation's own bookkeeping (the audit chain's end and key, sign-in throttles) is never synced.
     local_state = {"audit_head", "audit_key_seals", "sign_in_throttles"}
     # Derived tables (each client's status) are recomputed at every site from the synced records.

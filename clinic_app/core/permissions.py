@@ -18,6 +18,7 @@ class Role(CodedEnum):
     DATA_ADMIN = "data_admin", _l("Data administrator")
     PEER_EDUCATOR = "peer_educator", _l("Peer educator")
     ME_OFFICER = "me_officer", _l("M&E officer")
+    CRT_COORDINATOR = "crt_coordinator", _l("Crisis response coordinator")
 
 
 ALL_ROLES = frozenset(Role)

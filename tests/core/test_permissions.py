@@ -13,18 +13,19 @@ from clinic_app.extensions import db
 from tests.conftest import _config
 from tests.helpers import audit_events, text
 
-ADMIN, NURSE, DATA_ADMIN, PEER, ME = (
+ADMIN, NURSE, DATA_ADMIN, PEER, ME, CRT = (
     Role.ADMIN,
     Role.NURSE,
     Role.DATA_ADMIN,
     Role.PEER_EDUCATOR,
     Role.ME_OFFICER,
+    Role.CRT_COORDINATOR,
 )
 
 # The table as the programme agreed it: minimum necessary access.
 EXPECTED_TABLE = {
-    "home.view": {ADMIN, NURSE, DATA_ADMIN, PEER, ME},
-    "account.manage_own": {ADMIN, NURSE, DATA_ADMIN, PEER, ME},
+    "home.view": {ADMIN, NURSE, DATA_ADMIN, PEER, ME, CRT},
+    "account.manage_own": {ADMIN, NURSE, DATA_ADMIN, PEER, ME, CRT},
     "clients.search": {NURSE, DATA_ADMIN},
     "clients.view": {NURSE, DATA_ADMIN},
     "clients.register": {NURSE, DATA_ADMIN},
