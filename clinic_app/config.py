@@ -20,11 +20,18 @@ class Config:
     SESSION_IDLE_MINUTES = 15
     SESSION_ABSOLUTE_HOURS = 8
     REMEMBER_COOKIE_DURATION = 0  # no remember-me
-    # Sign-in abuse: failures within the window before a lock-out.
-    SIGN_IN_LIMIT_PER_USERNAME = 5
+    # Sign-in abuse (see auth/throttle.py): after SIGN_IN_FREE_FAILURES wrong passwords for a username
+    # from one address, each further try from there waits twice as long (from 2 s, at most 15 minutes);
+    # an address with SIGN_IN_LIMIT_PER_ADDRESS failures is slowed the same way, except in browsers that
+    # signed in to the account before; SIGN_IN_LIMIT_PER_ACCOUNT failures for one username within the
+    # window lock the account until its user signs in from a known browser or an administrator lifts it.
+    SIGN_IN_FREE_FAILURES = 3
+    SIGN_IN_FIRST_DELAY_SECONDS = 2
+    SIGN_IN_MAX_DELAY_MINUTES = 15
     SIGN_IN_LIMIT_PER_ADDRESS = 20
-    SIGN_IN_WINDOW_MINUTES = 15
-    SIGN_IN_LOCKOUT_MINUTES = 15
+    SIGN_IN_LIMIT_PER_ACCOUNT = 50
+    SIGN_IN_WINDOW_MINUTES = 60
+    SIGN_IN_LOCKOUT_MINUTES = 60
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"
@@ -43,6 +50,7 @@ class Config:
     # "sqlcipher": the SQLite file is encrypted and unlocked with a passphrase after each start
     # (the default for a clinic's SQLite database); "none": not encrypted by the app (tests, PostgreSQL).
     DATABASE_ENCRYPTION = None
+    VAULT_UNLOCK_FROM_NETWORK = True  # False: the unlock page answers only on the desktop (127.0.0.1)
     # Clinical rules and due lists (see visits/rules.py and duelists/).
     PREP_TEST_WINDOW_DAYS = 7  # a negative HIV test this recent allows a PrEP start
     CERVICAL_MIN_AGE = 25

@@ -17,7 +17,7 @@ from clinic_app.audit.models import AuditEvent
 from clinic_app.audit.services import record_event
 from clinic_app.auth import throttle
 from clinic_app.auth.models import User
-from clinic_app.auth.passwords import verify_password
+from clinic_app.auth.passwords import end_transaction, verify_password
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Invalid, NotAllowed
 from clinic_app.core.permissions import CLINICAL, Role
@@ -56,11 +56,14 @@ def check_second_admin(*, actor: Actor | None, second: SecondAdmin) -> tuple[Use
     name = second.username.strip().lower()
     user = db.session.scalar(select(User).where(User.username == name))
     problem = _("The second administrator's username or password is not correct.")
-    if throttle.locked([f"user:{name[:64]}"]):
+    keys = [throttle.account_key(name), f"second:{name[:64]}"]
+    if throttle.locked(keys):
         return None, {"second_password": problem}
-    valid = user is not None and verify_password(user.password_hash, second.password)
+    stored_hash = user.password_hash if user is not None else None
+    end_transaction()  # the hash holds no database lock
+    valid = stored_hash is not None and verify_password(stored_hash, second.password)
     if not valid or user.role != Role.ADMIN or not user.active:
-        throttle.failed([f"user:{name[:64]}"], throttle.Policy())
+        throttle.failed(keys[1:], throttle.Policy())
         record_event(actor=actor, action="auth.password_check_failed", target=user, detail="second_admin")
         db.session.commit()  # the failure counts although the change it was for is not saved
         return None, {"second_password": problem}

@@ -1,6 +1,7 @@
 """Accounts: create, sign in, change password, enable/disable."""
 
 import re
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -8,11 +9,18 @@ from sqlalchemy import func, select
 from clinic_app.audit.services import record_event
 from clinic_app.auth import grants, throttle
 from clinic_app.auth.models import Language, User
-from clinic_app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from clinic_app.auth.passwords import (
+    end_transaction,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    reading,
+    verify_password,
+)
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
-from clinic_app.core.errors import Invalid
+from clinic_app.core.errors import DomainError, Invalid
 from clinic_app.core.permissions import Role, can_grant
 from clinic_app.extensions import db
 
@@ -73,12 +81,15 @@ def create_user(
         errors.update(second_errors)
     if errors:
         raise Invalid(_("The account was not created."), errors)
+    clinic_id = clinic.id
+    end_transaction()
+    password_hash = hash_password(password)  # outside the write transaction
     user = User(
         username=username,
         display_name=display_name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=Role(role),
-        clinic_id=clinic.id,
+        clinic_id=clinic_id,
         language=Language(language),
     )
     db.session.add(user)
@@ -91,34 +102,123 @@ def create_user(
     return user
 
 
-def authenticate(*, username: str, password: str, source: str, policy: throttle.Policy | None = None) -> User | None:
-    """The active user with these credentials, or None; every attempt is audited.
+class SignInPaused(DomainError):
+    """Too many wrong passwords for this username from this address (or from this address):
+    the next try is checked after ``retry_after`` seconds."""
 
-    Repeated failures for a username or from an address pause sign-in for a while
-    (kept in the database); the caller shows one message for every failure.
+    def __init__(self, retry_after: int):
+        super().__init__(_("Too many wrong passwords: wait %(n)d seconds, then try again.", n=retry_after))
+        self.retry_after = retry_after
+
+
+class AccountLocked(DomainError):
+    """The account is locked after very many wrong passwords from anywhere."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            _(
+                "Sign-in to this account is locked after very many wrong passwords. Sign in on a computer or "
+                "phone where you signed in before, or ask the administrator to lift the lock."
+            )
+        )
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    failures_since_last: int  # wrong passwords typed for this account since its last sign-in
+    lock_lifted: bool
+
+
+def authenticate(
+    *,
+    username: str,
+    password: str,
+    source: str,
+    policy: throttle.Policy | None = None,
+    known_user_ids: frozenset[str] = frozenset(),
+) -> User | None:
+    """The active user with these credentials, or None (see sign_in)."""
+    signed_in = sign_in(
+        username=username, password=password, source=source, policy=policy, known_user_ids=known_user_ids
+    )
+    return signed_in.user if signed_in else None
+
+
+def sign_in(
+    *,
+    username: str,
+    password: str,
+    source: str,
+    policy: throttle.Policy | None = None,
+    known_user_ids: frozenset[str] = frozenset(),
+) -> SignedIn | None:
+    """Check a sign-in; every attempt is audited.
+
+    Wrong passwords slow down further tries of the username from that address, and many of them lock
+    the account (see auth/throttle.py): a paused try raises SignInPaused, a locked account AccountLocked.
+    ``known_user_ids`` are the accounts that signed in before from this browser: such a browser is not
+    slowed by other people's failures at its address, and its user's correct password lifts a lock.
+    The password is hashed outside any transaction (see passwords.end_transaction).
     """
     policy = policy or throttle.Policy()
     username = normalise_username(username)
-    keys = throttle.keys(username, source)
-    user = db.session.scalar(select(User).where(User.username == username))
-    if throttle.locked(keys):
-        verify_password(_DUMMY_HASH, password)  # same time as any other answer
-        record_event(actor=None, action="auth.sign_in_locked", target=user, source=source)
-        db.session.commit()
+    keys = throttle.Keys.of(username, source)
+    with reading():
+        user = db.session.scalar(select(User).where(User.username == username))
+        known = user is not None and str(user.id) in known_user_ids
+        verdict = throttle.verdict(keys, known_browser=known)
+        user_id, stored_hash = (user.id, user.password_hash) if user else (None, _DUMMY_HASH)
+    if verdict.wait_seconds:
+        _record_sign_in_event("auth.sign_in_locked", user_id, source, detail="paused")
+        raise SignInPaused(verdict.wait_seconds)
+    valid = verify_password(stored_hash, password)
+    new_hash = hash_password(password) if valid and needs_rehash(stored_hash) else None
+    user = db.session.get(User, user_id) if user_id else None
+    if not valid or user is None or not user.active:
+        throttle.sign_in_failed(keys, policy)
+        _record_sign_in_event("auth.sign_in_failed", user_id, source)
         return None
-    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not valid or not user.active:
-        throttle.failed(keys, policy)
-        record_event(actor=None, action="auth.sign_in_failed", target=user, source=source)
-        db.session.commit()
-        return None
-    throttle.succeeded(keys[0])
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    lifted = False
+    if verdict.account_locked:
+        if not known:
+            _record_sign_in_event("auth.sign_in_locked", user_id, source, detail="account")
+            raise AccountLocked(int(policy.lockout.total_seconds()))
+        lifted = throttle.lift_account_lock(username)
+        record_event(actor=Actor(user, source), action="auth.account_unlocked", target=user, detail="own_sign_in")
+    failures = throttle.sign_in_succeeded(keys)
+    if new_hash:
+        user.password_hash = new_hash
     user.last_sign_in_at = utcnow()
     record_event(actor=Actor(user, source), action="auth.sign_in", target=user)
     db.session.commit()
-    return user
+    return SignedIn(user=user, failures_since_last=failures, lock_lifted=lifted)
+
+
+def _record_sign_in_event(action: str, user_id, source: str, detail: str | None = None) -> None:
+    record_event(
+        actor=None,
+        action=action,
+        object_type=User.__tablename__ if user_id else None,
+        object_id=user_id,
+        source=source,
+        detail=detail,
+    )
+    db.session.commit()
+
+
+def sign_in_locked(user: User) -> bool:
+    """Whether sign-in to this account is locked now (the administrator's account page says so)."""
+    return throttle.account_locked(user.username)
+
+
+def lift_sign_in_lock(*, actor: Actor, user: User) -> None:
+    """An administrator lifts the lock that many wrong passwords put on an account."""
+    actor.require("users.manage")
+    if throttle.lift_account_lock(user.username):
+        record_event(actor=actor, action="auth.account_unlocked", target=user, detail="administrator")
+    db.session.commit()
 
 
 def sign_out(*, actor: Actor) -> None:
@@ -134,24 +234,27 @@ def change_password(
     """Change one's own password; other sessions of the user end.
 
     A wrong current password is audited and counts like a failed sign-in of the account: someone
-    at an unlocked desk cannot guess it without limit.
+    at an unlocked desk cannot guess it without limit. Both hashes are computed outside any transaction.
     """
     user = actor.user
     key = [f"password:{user.id}"]
-    if throttle.locked(key):
+    paused, stored_hash, username = throttle.locked(key), user.password_hash, user.username
+    end_transaction()
+    if paused:
         raise Invalid(
             _("The password was not changed."),
             {"current_password": _("Too many wrong passwords: wait 15 minutes, or ask an administrator.")},
         )
-    if not verify_password(user.password_hash, current_password):
+    if not verify_password(stored_hash, current_password):
         throttle.failed(key, policy or throttle.Policy())
         record_event(actor=actor, action="auth.password_check_failed", target=user, detail="account_page")
         db.session.commit()  # the failure counts although nothing else is saved
         raise Invalid(_("The password was not changed."), {"current_password": _("This is not your current password.")})
-    problem = password_problem(new_password, username=user.username)
+    problem = password_problem(new_password, username=username)
     if problem:
         raise Invalid(_("The password was not changed."), {"new_password": problem})
-    user.password_hash = hash_password(new_password)
+    new_hash = hash_password(new_password)
+    user.password_hash = new_hash
     user.session_version += 1
     record_event(actor=actor, action="user.password_change", target=user)
     db.session.commit()
@@ -201,6 +304,10 @@ def update_user(
         errors.update(second_errors)
     if errors:
         raise Invalid(_("The account was not changed."), errors)
+    new_hash = None
+    if new_password:
+        end_transaction()
+        new_hash = hash_password(new_password)  # outside the write transaction
     changed = []
     if not active and user.active:
         user.session_version += 1
@@ -209,8 +316,8 @@ def update_user(
         changed.append("enabled")
     if Role(role) != user.role:
         changed.append(f"role={role}")
-    if new_password:
-        user.password_hash = hash_password(new_password)
+    if new_hash:
+        user.password_hash = new_hash
         user.session_version += 1
         changed.append("password_reset")
     user.display_name = display_name.strip()

@@ -1,11 +1,11 @@
 """Sign-in, sign-out, own password and language, and the administrator's user pages."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from clinic_app.auth import bp, grants, services, sessions
+from clinic_app.auth import bp, grants, known, services, sessions
 from clinic_app.auth.forms import ChangePasswordForm, EditUserForm, LanguageForm, LoginForm, NewUserForm
 from clinic_app.auth.models import User
 from clinic_app.auth.throttle import Policy
@@ -25,21 +25,43 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(
-            username=form.username.data,
-            password=form.password.data,
-            source=request.remote_addr or "unknown",
-            policy=Policy.from_config(current_app.config),
-        )
-        if user is not None:
+        try:
+            signed_in = services.sign_in(
+                username=form.username.data,
+                password=form.password.data,
+                source=request.remote_addr or "unknown",
+                policy=Policy.from_config(current_app.config),
+                known_user_ids=known.known_user_ids(),
+            )
+        except (services.SignInPaused, services.AccountLocked) as refused:
+            form.password.errors = [refused.message]
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
+        if signed_in is not None:
             session.clear()  # a fresh session at sign-in
-            login_user(user, remember=False)
+            login_user(signed_in.user, remember=False)
             sessions.start()
-            return redirect(safe_next(request.args.get("next"), url_for("main.home")))
-        form.password.errors = [
-            _("The username or password is not correct, or sign-in is paused after too many attempts.")
-        ]
+            _sign_in_notices(signed_in)
+            response = redirect(safe_next(request.args.get("next"), url_for("main.home")))
+            known.remember(response, signed_in.user.id)
+            return response
+        form.password.errors = [_("The username or password is not correct.")]
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+def _sign_in_notices(signed_in: services.SignedIn) -> None:
+    if signed_in.lock_lifted:
+        flash(_("Your account was locked after many wrong passwords; signing in here lifted the lock."), "info")
+    if signed_in.failures_since_last:
+        flash(
+            _(
+                "%(n)d wrong passwords were typed for your account since you last signed in. If that was not you, "
+                "tell the administrator.",
+                n=signed_in.failures_since_last,
+            ),
+            "info",
+        )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -152,7 +174,19 @@ def edit_user(user_id):
             flash(_("Account %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
     status = 422 if form.is_submitted() else 200
-    return render_template("auth/user_form.html", form=form, user=user), status
+    locked = services.sign_in_locked(user)
+    return render_template("auth/user_form.html", form=form, user=user, locked=locked, lift_form=EmptyForm()), status
+
+
+@bp.route("/users/<uuid:user_id>/lift-lock", methods=["POST"])
+@requires("users.manage")
+def lift_lock(user_id):
+    """The administrator lifts the sign-in lock many wrong passwords put on an account."""
+    user = get_or_404(User, user_id)
+    if EmptyForm().validate_on_submit():
+        services.lift_sign_in_lock(actor=current_actor(), user=user)
+        flash(_("Sign-in to account %(name)s is open again.", name=user.username), "success")
+    return redirect(url_for("auth.edit_user", user_id=user.id))
 
 
 @bp.route("/users/grants/<int:seq>/confirm", methods=["POST"])

@@ -5,8 +5,11 @@ import logging
 from flask import Flask, current_app, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from clinic_app.core.errors import Busy
 from clinic_app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -20,7 +23,9 @@ MESSAGES = {
     413: _l("What was sent is too large."),
     429: _l("Too many attempts. Wait a few minutes and try again."),
     500: _l("Something went wrong on our side. Nothing was saved. Please try again."),
+    503: _l("The server is very busy. Nothing was saved. Wait a few seconds and try again."),
 }
+RETRY_AFTER_SECONDS = 5
 
 
 def _page(code: int, message=None):
@@ -48,10 +53,34 @@ def handle_csrf(_error: CSRFError):
     )
 
 
+def handle_busy(error: Busy):
+    db.session.rollback()
+    return _busy(error.retry_after)
+
+
+def _busy(retry_after: int):
+    headers = {"Retry-After": str(retry_after)}
+    try:
+        body, code = _page(503)
+    except Exception:  # noqa: BLE001 (the page itself needed the busy database: answer in plain words)
+        return str(MESSAGES[503]), 503, {**headers, "Content-Type": "text/plain; charset=utf-8"}
+    return body, code, headers
+
+
+def _overloaded(error: Exception) -> bool:
+    """The database stayed locked past its busy time-out, or no pooled connection freed up: a flood."""
+    if isinstance(error, PoolTimeout):
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error)
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
     if _key_changed_underneath(error):
         return redirect(url_for("vault.unlock"))
+    if _overloaded(error):
+        log.warning("overloaded: %s", type(error).__name__)
+        return _busy(RETRY_AFTER_SECONDS)
     # The message of an exception may hold user input: log only its type.
     log.error("unhandled %s", type(error).__name__, exc_info=False)
     return _page(500)
@@ -70,6 +99,7 @@ def _key_changed_underneath(error: Exception) -> bool:
 
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(Busy, handle_busy)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)

@@ -24,3 +24,11 @@ class Conflict(DomainError):
 
 class NotFound(DomainError):
     """The record asked for does not exist (or is not visible to the actor)."""
+
+
+class Busy(Exception):
+    """The server is too busy to answer now (a flood): answered 503 with Retry-After, never a 500."""
+
+    def __init__(self, retry_after: int = 5):
+        super().__init__(retry_after)
+        self.retry_after = retry_after

@@ -18,7 +18,10 @@ from flask import Flask, current_app, has_request_context
 
 MIN_PASSPHRASE = 12
 ENV_PASSPHRASE = "CLINIC_DB_PASSPHRASE"  # noqa: S105 (the name of a variable, not a secret)
-_DELAYS = (0, 0, 0, 2, 5, 15, 30, 60)  # seconds to wait after the nth wrong passphrase
+_DELAYS = (0, 0, 0, 2, 5, 15, 30, 60)  # seconds to wait after the nth wrong passphrase from one place
+LOCAL = "local"  # the clinic desktop itself (127.0.0.1): its own delay and its own turn to check
+_REMOTE_CHECKS = 2  # passphrases from the network checked at once (each costs ~0.2 s of a core)
+_MAX_PLACES = 4096  # addresses whose wrong guesses are remembered
 
 
 def database_path(app: Flask) -> Path | None:
@@ -45,16 +48,21 @@ class Vault:
         self._passphrase: str | None = None
         # A passphrase in the environment (demo mode, scripted commands) unlocks without the page.
         self._from_environment = os.environ.get(ENV_PASSPHRASE)
-        self._failures = 0
-        self._next_try = 0.0
-        self._lock = threading.Lock()
+        # Wrong guesses per place (an address, or LOCAL): a loop from the network slows only itself.
+        self._tries: dict[str, tuple[int, float]] = {}
+        self._state = threading.Lock()
+        self._remote_checks = threading.BoundedSemaphore(_REMOTE_CHECKS)
+        self._local_check = threading.Lock()
+        # Held while the passphrase is set and the schema brought up to date: one unlock at a time.
+        self._opening = threading.Lock()
+        self._preparing = False
 
     @property
     def locked(self) -> bool:
         if self.enabled and self._passphrase is None and self._from_environment and self.exists:
             candidate, self._from_environment = self._from_environment, None
             self.unlock(candidate)
-        return self.enabled and self._passphrase is None
+        return self.enabled and (self._passphrase is None or self._preparing)
 
     @property
     def exists(self) -> bool:
@@ -101,36 +109,74 @@ class Vault:
         finally:
             connection.close()
 
-    def wait_seconds(self) -> int:
-        return max(0, math.ceil(self._next_try - time.monotonic()))
+    def wait_seconds(self, place: str = LOCAL) -> int:
+        with self._state:
+            _failures, next_try = self._tries.get(place, (0, 0.0))
+        return max(0, math.ceil(next_try - time.monotonic()))
 
-    def unlock(self, passphrase: str) -> bool:
-        """Try a passphrase; wrong guesses make the next try wait longer (kept in memory: the database is shut)."""
-        with self._lock:
-            if self.wait_seconds() or not self.exists:
-                return False
-            if self.check(passphrase):
-                self._passphrase, self._failures = passphrase, 0
-                return True
-            self._failures += 1
-            self._next_try = time.monotonic() + _DELAYS[min(self._failures, len(_DELAYS) - 1)]
+    def unlock(self, passphrase: str, place: str = LOCAL, prepare=None) -> bool:
+        """Try a passphrase typed at ``place``; wrong guesses make that place's next try wait longer
+        (kept in memory: the database is shut). Guesses from the network are checked a few at a time,
+        the desktop's (LOCAL) in a turn of its own, so no loop from the network keeps it waiting.
+
+        ``prepare`` runs once, after the passphrase is held and before any page is served with it
+        (the schema brought up to date); a second right passphrase meanwhile waits, then finds it open.
+        """
+        if self.wait_seconds(place) or not self.exists:
             return False
+        with self._local_check if place == LOCAL else self._remote_checks:
+            right = self.check(passphrase)
+        if not right:
+            self._wrong_guess(place)
+            return False
+        with self._state:
+            self._tries.pop(place, None)
+        with self._opening:
+            if self._passphrase is not None:
+                return True  # opened by another request meanwhile
+            self._passphrase, self._preparing = passphrase, prepare is not None
+            try:
+                if prepare is not None:
+                    prepare()
+            except BaseException:
+                self._passphrase = None
+                raise
+            finally:
+                self._preparing = False
+        return True
 
-    def create(self, passphrase: str) -> None:
-        """Make a new, empty encrypted database (WAL mode) and hold its passphrase."""
+    def _wrong_guess(self, place: str) -> None:
+        with self._state:
+            failures = self._tries.get(place, (0, 0.0))[0] + 1
+            self._tries[place] = (failures, time.monotonic() + _DELAYS[min(failures, len(_DELAYS) - 1)])
+            if len(self._tries) > _MAX_PLACES:  # forget the place whose wait ended longest ago
+                del self._tries[min(self._tries, key=lambda key: self._tries[key][1])]
+
+    def create(self, passphrase: str, prepare=None) -> bool:
+        """Make a new, empty encrypted database (WAL mode) and hold its passphrase; False when one exists
+        (two set-ups sent at once: the second finds the first's). ``prepare`` as for unlock."""
         from sqlcipher3 import dbapi2 as sqlcipher
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlcipher.connect(str(self.path))
-        try:
-            connection.execute(f"PRAGMA key = {quote(passphrase)}")
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("CREATE TABLE vault_created (at TEXT)")
-            connection.execute("DROP TABLE vault_created")
-            connection.commit()
-        finally:
-            connection.close()
-        self._passphrase = passphrase
+        with self._opening:
+            if self.exists:
+                return False
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlcipher.connect(str(self.path))
+            try:
+                connection.execute(f"PRAGMA key = {quote(passphrase)}")
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("CREATE TABLE vault_created (at TEXT)")
+                connection.execute("DROP TABLE vault_created")
+                connection.commit()
+            finally:
+                connection.close()
+            self._passphrase, self._preparing = passphrase, prepare is not None
+            try:
+                if prepare is not None:
+                    prepare()
+            finally:
+                self._preparing = False
+        return True
 
     def forget(self) -> None:
         self._passphrase = None

@@ -6,7 +6,7 @@ from flask_migrate import upgrade
 
 from clinic_app.core.errors import Invalid
 from clinic_app.extensions import db
-from clinic_app.vault.keyring import MIN_PASSPHRASE, quote, vault
+from clinic_app.vault.keyring import LOCAL, MIN_PASSPHRASE, quote, vault
 
 
 def _ready() -> None:
@@ -15,16 +15,21 @@ def _ready() -> None:
     upgrade()
 
 
-def unlock(passphrase: str) -> None:
+def unlock(passphrase: str, place: str = LOCAL) -> None:
+    """Open the database with the passphrase typed at ``place`` (an address, or LOCAL for the desktop).
+
+    Wrong guesses slow down only the place they come from; the schema is brought up to date once,
+    before any page uses the database, however many right passphrases arrive at the same time.
+    """
     keys = vault()
-    if keys.wait_seconds():
-        raise Invalid(_("Too many wrong passphrases. Wait %(n)d seconds.", n=keys.wait_seconds()))
-    if not keys.unlock(passphrase or ""):
+    wait = keys.wait_seconds(place)
+    if wait:
+        raise Invalid(_("Too many wrong passphrases. Wait %(n)d seconds.", n=wait))
+    if not keys.unlock(passphrase or "", place, prepare=_ready):
         raise Invalid(
             _("This passphrase does not open the database."),
             {"passphrase": _("This passphrase does not open the database.")},
         )
-    _ready()
 
 
 def set_up(passphrase: str, confirm: str) -> None:
@@ -35,8 +40,8 @@ def set_up(passphrase: str, confirm: str) -> None:
     problem = passphrase_problem(passphrase, confirm)
     if problem:
         raise Invalid(problem, {"passphrase": problem})
-    keys.create(passphrase)
-    _ready()
+    if not keys.create(passphrase, prepare=_ready):
+        raise Invalid(_("This installation already has a database; unlock it instead."))
 
 
 def passphrase_problem(passphrase: str, confirm: str) -> str | None:

@@ -10,7 +10,7 @@ from clinic_app.extensions import db
 from tests.factories import PASSWORD
 from tests.helpers import audit_events, count, form_state, text
 
-GENERIC = "The username or password is not correct, or sign-in is paused after too many attempts."
+GENERIC = "The username or password is not correct."
 COOKIE = "bluebox_session"
 
 

@@ -4,6 +4,8 @@ and backups hold no readable record, the passphrase never reaches the disk, and 
 import hashlib
 import re
 import shutil
+import threading
+import time
 import uuid
 from datetime import date
 from pathlib import Path
@@ -21,8 +23,8 @@ from clinic_app.clients.models import Client
 from clinic_app.clients.services import ClientDetails, register_client
 from clinic_app.core.actor import Actor
 from clinic_app.extensions import db
-from clinic_app.vault import keyring
-from clinic_app.vault.keyring import ENV_PASSPHRASE, vault
+from clinic_app.vault import keyring, services
+from clinic_app.vault.keyring import ENV_PASSPHRASE, LOCAL, vault
 from clinic_app.visits.services import VisitInput, record_visit
 from tests.conftest import PG_URL, TODAY, Browser, _config
 from tests.factories import PASSWORD, Factory
@@ -554,3 +556,101 @@ def test_audit_chain_key_is_sealed_under_the_passphrase_and_survives_a_rekey(ins
         report = verify_chain()
         assert report.intact, report.problems
         assert report.checked >= 2  # the client registered and the visit recorded
+
+
+# --- Availability: a loop of guesses from the network, two unlocks at once ----------------------
+
+PHONE, OTHER_PHONE = "10.0.0.66", "10.0.0.67"
+
+
+def _post(browser, passphrase, address=None, **headers):
+    environ = {"REMOTE_ADDR": address} if address else {}
+    return browser.post("/vault/unlock", data={"passphrase": passphrase}, environ_base=environ, headers=headers)
+
+
+@SQLCIPHER_ONLY
+def test_wrong_guesses_from_the_network_never_delay_the_desktop(installed, start):
+    app = start()
+    keys = vault(app)
+    browser = app.test_client()
+    for n in range(6):
+        if keys.wait_seconds(PHONE) == 0:
+            assert _post(browser, f"{WRONG} {n}", PHONE).status_code == 422
+    assert keys.wait_seconds(PHONE) > 0
+    paused = _post(browser, PASSPHRASE, PHONE)  # the phone waits, even with the right passphrase
+    assert "Too many wrong passphrases. Wait" in text(paused)
+    assert keys.wait_seconds(OTHER_PHONE) == 0  # another address is not slowed
+    assert keys.wait_seconds() == 0
+    response = _post(browser, PASSPHRASE)  # at the desktop
+    assert (response.status_code, response.location) == (302, "/auth/login")
+    assert not keys.locked
+
+
+@SQLCIPHER_ONLY
+def test_a_request_a_proxy_forwarded_from_loopback_is_not_the_desktop(installed, start):
+    app = start()
+    keys = vault(app)
+    browser = app.test_client()
+    for n in range(4):
+        _post(browser, f"{WRONG} {n}", **{"X-Forwarded-For": "10.0.0.66"})
+    assert keys.wait_seconds("127.0.0.1") > 0
+    assert keys.wait_seconds(LOCAL) == 0
+
+
+@SQLCIPHER_ONLY
+def test_the_desktop_unlocks_while_every_network_check_is_busy(installed, start):
+    app = start()
+    keys = vault(app)
+    held = [keys._remote_checks.acquire(timeout=1) for _ in range(keyring._REMOTE_CHECKS)]
+    try:
+        response = _post(app.test_client(), PASSPHRASE)
+    finally:
+        for _ in held:
+            keys._remote_checks.release()
+    assert (response.status_code, response.location) == (302, "/auth/login")
+
+
+@SQLCIPHER_ONLY
+def test_unlocking_only_from_the_desktop_refuses_the_network(installed, start):
+    app = start()
+    app.config["VAULT_UNLOCK_FROM_NETWORK"] = False
+    browser = app.test_client()
+    assert _post(browser, PASSPHRASE, PHONE).status_code == 403
+    assert vault(app).locked
+    response = _post(browser, WRONG)  # the desktop still may
+    assert response.status_code == 422
+    assert form_state(response).errors["passphrase"] == [WRONG_PASSPHRASE_MESSAGE]
+
+
+@SQLCIPHER_ONLY
+def test_two_unlocks_at_once_prepare_the_database_once_and_serve_no_page_before(installed, start, monkeypatch):
+    app = start()
+    keys = vault(app)
+    prepared, seen_locked = [], []
+    real_ready = services._ready
+
+    def slow_ready():
+        prepared.append(1)
+        time.sleep(0.3)
+        seen_locked.append(keys.locked)  # pages still go to the unlock page meanwhile
+        real_ready()
+
+    monkeypatch.setattr(services, "_ready", slow_ready)
+    errors = []
+
+    def unlock():
+        with app.test_request_context("/vault/unlock", method="POST"):
+            try:
+                services.unlock(PASSPHRASE)
+            except Exception as error:  # noqa: BLE001 (collected for the assertion)
+                errors.append(error)
+
+    threads = [threading.Thread(target=unlock) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert prepared == [1]
+    assert seen_locked == [True]
+    assert not keys.locked
