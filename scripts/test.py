@@ -47,10 +47,23 @@ def main() -> int:
         # Medium and high findings fail the run; each silenced one carries its reason beside a `# nosec`.
         ("security lint", ["-m", "bandit", "-q", "-r", "clinic_app", "-ll"], {}),
     ]
-    selection = sys.argv[1:] or ["-m", "not browser"]
-    steps.append(("tests on SQLite", ["-m", "pytest", *selection], {"TEST_DATABASE_URL": ""}))
+    # Without arguments the suite spreads over every core (pytest-xdist; each worker has its own
+    # databases: a SQLite file per test, a PostgreSQL schema per worker process), then the tests
+    # that race threads or processes for one database run alone.
+    if sys.argv[1:]:
+        selections = [("", sys.argv[1:])]
+    else:
+        selections = [("", ["-n", "auto", "-m", "not browser and not serial"]), (", alone", ["-m", "serial"])]
+    databases = [("SQLite", {"TEST_DATABASE_URL": ""})]
     if os.environ.get("TEST_DATABASE_URL"):
-        steps.append(("tests on PostgreSQL", ["-m", "pytest", *selection], {}))
+        databases.append(("PostgreSQL", {}))
+    for database, extra in databases:
+        for suffix, selection in selections:
+            if database == "PostgreSQL" and not sys.argv[1:]:
+                # The network tests start their own hub (PostgreSQL) and clinics (SQLite) whatever
+                # TEST_DATABASE_URL says: the SQLite pass ran them already.
+                selection = [*selection, "--ignore=tests/network/test_network.py"]
+            steps.append((f"tests on {database}{suffix}", ["-m", "pytest", *selection], extra))
     if not sys.argv[1:]:
         # One run, on its own SQLite database served by waitress: the browser never sees PostgreSQL.
         steps.append(("browser", ["-m", "pytest", "-m", "browser"], {"TEST_DATABASE_URL": ""}))

@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).with_name("writer_process.py")
 PASSPHRASE = "a durable clinic passphrase"
 KILLS = 20
+# Writers racing against busy timeouts: scripts/test.py runs these after the parallel part, alone.
+pytestmark = pytest.mark.serial
 THREADS, WRITES_PER_THREAD = 6, 30
 SQLITE_ONLY = pytest.mark.skipif(
     bool(PG_URL), reason="SQLite file durability (WAL, kill -9, integrity_check, VACUUM INTO backups)"

@@ -13,7 +13,10 @@ from clinic_app.network import protocol
 from tests.network.cluster import Hub, Node, postgres_problem
 
 PROBLEM = postgres_problem()
-pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=f"the network tests need a hub on PostgreSQL: {PROBLEM}")
+pytestmark = [
+    pytest.mark.skipif(PROBLEM is not None, reason=f"the network tests need a hub on PostgreSQL: {PROBLEM}"),
+    pytest.mark.serial,  # clinic and hub processes with time limits: run alone, after the parallel part
+]
 
 
 @pytest.fixture(scope="module")
