@@ -69,6 +69,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # The clinic network: the sync state and "sync now" for data administrators (members on the hub).
     "network.status": frozenset({Role.DATA_ADMIN, Role.ADMIN}),
     "network.sync": frozenset({Role.DATA_ADMIN}),
+    # The emergency fund. Asking for money on a case: those who work cases (peer educators, nurses, the
+    # coordinator; each only on a case they may read). Deciding (four eyes: never one's own application),
+    # opening funds, top-ups and payments: the coordinator alone; an administrator manages accounts, not
+    # money. The statement (case references only, no survivor): the coordinator, and the data
+    # administrator who prepares the donor's financial report; M&E gets fund spending in the crisis report.
+    "crisis.fund_request": frozenset({Role.PEER_EDUCATOR, Role.NURSE, Role.CRT_COORDINATOR}),
+    "crisis.fund_decide": frozenset({Role.CRT_COORDINATOR}),
+    "crisis.fund_manage": frozenset({Role.CRT_COORDINATOR}),
+    "crisis.fund_statement": frozenset({Role.CRT_COORDINATOR, Role.DATA_ADMIN}),
 }
 
 # Who may give which role to an account: nobody grants a role they do not hold

@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic_app.auth.models import User
@@ -53,6 +53,8 @@ class FundTopUp(Record, Base):
     received_on: Mapped[date]
     note: Mapped[str | None] = mapped_column(String(200))
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # The form's one-time key: a double tap never adds the money twice.
+    submission_key: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
 
     fund: Mapped[EmergencyFund] = relationship(back_populates="top_ups")
 
@@ -105,9 +107,12 @@ class FundApplication(Record, Base):
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(String(200))
     paid_at: Mapped[datetime | None]
+    # The date the money went out (as on the receipt); paid_at is when it was recorded.
+    paid_on: Mapped[date | None]
     paid_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     payment_method: Mapped[PaymentMethod | None] = mapped_column(coded(PaymentMethod, 12))
     receipt_ref: Mapped[str | None] = mapped_column(String(60))
+    submission_key: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
 
     fund: Mapped[EmergencyFund] = relationship()
     case: Mapped[CrisisCase] = relationship()

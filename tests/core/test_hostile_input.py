@@ -101,7 +101,7 @@ MAY_GROW = {"audit_events", "audit_head", "sign_in_throttles"}
 
 # The first of these roles that the permission table lets use a route is the one that visits it:
 # a data administrator may do all a nurse may, and sees more (merge, downloads).
-ROLE_ORDER = (Role.DATA_ADMIN, Role.NURSE, Role.PEER_EDUCATOR, Role.ADMIN, Role.ME_OFFICER)
+ROLE_ORDER = (Role.DATA_ADMIN, Role.NURSE, Role.PEER_EDUCATOR, Role.ADMIN, Role.ME_OFFICER, Role.CRT_COORDINATOR)
 
 HOSTILE = settings(
     max_examples=15,
@@ -356,6 +356,16 @@ def _example_posts(records: dict, today: date) -> dict[str, dict]:
         "outreach.hotspot_form": {"name": "Market {n}", "kind": "bar", "is_active": "y"},
         "reports.line_list": {"period_code": "2026-10", "output": "zip"},
         "reports.download_exact": {"reason": "donor_entry", "note": "DATIM", "output": "json"},
+        "crisis.new_fund": {"name": "Fund {n}", "currency": "ZAR", "opening_balance": "100", "opened_on": day},
+        "crisis.fund_detail": {"amount": "50", "received_on": day, "submission_key": "{uuid}"},
+        "crisis.fund_apply": {
+            "fund_id": str(records["fund_id"]),
+            "purpose": "medical",
+            "amount": "25",
+            "submission_key": "{uuid}",
+        },
+        "crisis.fund_decide": {"decision": "approve", "reason": "Hospital bill"},
+        "crisis.fund_pay": {"paid_on": day, "method": "cash", "receipt_ref": "R1"},
     }
 
 

@@ -58,6 +58,11 @@ EXPECTED_TABLE = {
     "reports.export_exact": {DATA_ADMIN, ME},
     "reports.linelist": {DATA_ADMIN, ME},
     "reports.quality_records": {NURSE, DATA_ADMIN},
+    # The emergency fund: ask on a case one may read; decide (never one's own), pay, manage: the coordinator.
+    "crisis.fund_request": {PEER, NURSE, CRT},
+    "crisis.fund_decide": {CRT},
+    "crisis.fund_manage": {CRT},
+    "crisis.fund_statement": {CRT, DATA_ADMIN},
 }
 
 
@@ -166,6 +171,14 @@ def _route_records(make, clinic, signed_in) -> dict:
     )
     db.session.add_all([hotspot, referral, tracing])
     db.session.commit()
+    from tests.crisis.fundkit import make_application, make_case, make_fund
+
+    # A case the signed-in user may read (one they reported, or any for the coordinator), and a fund
+    # application on it that they may open: their own, or someone else's for the coordinator to decide.
+    works_cases = signed_in is not None and signed_in.role in (Role.PEER_EDUCATOR, Role.NURSE)
+    case = make_case(clinic, signed_in if works_cases else staff)
+    fund = make_fund(clinic)
+    application = make_application(fund, case, signed_in if works_cases else staff)
     return {
         "client_id": client.id,
         "visit_id": visit.id,
@@ -174,6 +187,9 @@ def _route_records(make, clinic, signed_in) -> dict:
         "hotspot_id": hotspot.id,
         "referral_id": referral.id,
         "assignment_id": tracing.id,
+        "case_id": case.id,
+        "fund_id": fund.id,
+        "application_id": application.id,
     }
 
 
