@@ -25,6 +25,10 @@ def parse_amount(text: str | None) -> int | None:
         value = parse_decimal(cleaned, locale=_locale(), strict=True)
     except (NumberFormatError, InvalidOperation, ValueError):
         return None
+    if not value.is_finite():  # 'Infinity', 'NaN'
+        return None
+    if abs(value) * (10**MINOR_DIGITS) > MAX_AMOUNT:  # '1e309': too large, whatever its decimals
+        return (MAX_AMOUNT + 1) * (1 if value > 0 else -1)
     minor = value * (10**MINOR_DIGITS)
     if minor != minor.to_integral_value():
         return None  # more than two decimals
