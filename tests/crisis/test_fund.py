@@ -191,6 +191,7 @@ def test_a_payment_needs_its_date_method_and_receipt(clinic, peer, crt):
     assert set(error.value.field_errors) == {"paid_on", "method", "receipt_ref"}
 
 
+@pytest.mark.serial  # two threads race for one fund
 def test_two_payments_at_once_never_take_the_balance_below_zero(app, clinic, peer, crt, crt2):
     """Both applications are approved and each alone fits; together they do not. The database decides."""
     fund_row = make_fund(clinic, balance=10_000)
