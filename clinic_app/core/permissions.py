@@ -66,6 +66,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reports.quality_records": CLINICAL,
     "users.manage": frozenset({Role.ADMIN}),
     "audit.view": frozenset({Role.ADMIN}),
+    # Crisis response: peer educators, nurses and the coordinator open cases and respond to the cases they
+    # opened or are assigned to (services scope them; restricted cases only coordinator + assigned); the
+    # coordinator sees every case of the clinic, assigns responders and closes cases. The nurse's list of
+    # survivors needing clinical care, and linking a visit to a case, are clinical.
+    "crisis.open": PEER | {Role.NURSE, Role.CRT_COORDINATOR},
+    "crisis.cases": PEER | {Role.NURSE, Role.CRT_COORDINATOR},
+    "crisis.respond": PEER | {Role.NURSE, Role.CRT_COORDINATOR},
+    "crisis.coordinate": frozenset({Role.CRT_COORDINATOR}),
+    "crisis.care": CLINICAL,
+    "crisis.link_visit": CLINICAL,
     # The clinic network: the sync state and "sync now" for data administrators (members on the hub).
     "network.status": frozenset({Role.DATA_ADMIN, Role.ADMIN}),
     "network.sync": frozenset({Role.DATA_ADMIN}),

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("crisis", __name__, url_prefix="/crisis")
 
-from clinic_app.crisis import fund_models, fund_views, models  # noqa: E402,F401
+from clinic_app.crisis import fund_models, fund_views, models, views  # noqa: E402,F401

@@ -14,7 +14,7 @@ from clinic_app.clients.models import Client
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.permissions import Role
 from clinic_app.core.places import Country
-from clinic_app.demo import synthetic
+from clinic_app.demo import crisis, synthetic
 from clinic_app.extensions import db
 
 CLINICS = [
@@ -32,6 +32,11 @@ USERS = [
     ("peer", "Demo Peer Educator", Role.PEER_EDUCATOR, "BBR", Language.EN),
     ("me.officer", "Demo M&E Officer", Role.ME_OFFICER, "BBR", Language.EN),
     ("enfermeira", "Enfermeira Demo", Role.NURSE, "INC", Language.PT),
+    ("crt", "Demo CRT Coordinator", Role.CRT_COORDINATOR, "BBR", Language.EN),
+    ("coordenadora", "Coordenadora CRT Demo", Role.CRT_COORDINATOR, "INC", Language.PT),
+    ("crt.ngd", "Ngodwana CRT Coordinator", Role.CRT_COORDINATOR, "NGD", Language.EN),
+    ("crt.ctr", "Cato Ridge CRT Coordinator", Role.CRT_COORDINATOR, "CTR", Language.EN),
+    ("crt.vfa", "Victoria Falls CRT Coordinator", Role.CRT_COORDINATOR, "VFA", Language.EN),
 ]
 
 DEMO_PASSWORD_WORDS = ["river", "border", "truck", "lamp", "mango", "kettle", "sunrise", "baobab", "harbour", "copper"]
@@ -89,5 +94,6 @@ def seed_demo(*, n_clients: int = 300, random_seed: int = 2024) -> dict[str, tup
         peers = {u.clinic.code: u for u in db.session.scalars(select(User).where(User.role == Role.PEER_EDUCATOR))}
         synthetic.add_clients(rng, clinics, nurse, n_clients, peers)
         synthetic.add_outreach(rng, clinics, peers)
+        crisis.add_crisis_cases(rng, clinics)
     db.session.commit()
     return printed

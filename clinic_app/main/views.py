@@ -31,4 +31,12 @@ def home():
         from clinic_app.outreach.start import peer_home
 
         context["peer"] = peer_home(actor=actor)
+    if role_can(actor.role, "crisis.care"):
+        from clinic_app.crisis.lists import needing_care
+
+        context["care_rows"] = needing_care(actor=actor)
+    if role_can(actor.role, "crisis.cases"):
+        from clinic_app.crisis.lists import home_summary
+
+        context["crisis"] = home_summary(actor=actor)
     return render_template("main/home.html", **context)

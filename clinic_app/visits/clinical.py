@@ -8,7 +8,9 @@ checks that the two sides agree on every one of them.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, or_, select
 from sqlalchemy.orm import aliased
@@ -225,3 +227,76 @@ def prep_type(regimen: PrepRegimen | None) -> str | None:
 
 def prep_type_sql(regimen_column):
     return case(*[(regimen_column == regimen, kind) for regimen, kind in PREP_TYPE.items()], else_=None)
+
+
+# --- the PEP window after an exposure (sexual violence) ----------------------------------------------------
+
+# PEP works only when started within 72 hours of the exposure.
+PEP_WINDOW_HOURS = 72
+
+
+class PepWindow(StrEnum):
+    OPEN = "open"
+    # The incident's time is unknown: counted from the start of its day the window has closed, from its end not yet.
+    MAYBE_CLOSED = "maybe_closed"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class PepClock:
+    """Hours since an incident and hours left of the PEP window, at one instant.
+
+    An unknown time of day counts from the start of the incident's day (the most hours it can be,
+    so the least time left): the clock never promises time the survivor may not have.
+    """
+
+    time_known: bool
+    starts_at: datetime  # the incident, or the start of its day (UTC)
+    latest_start: datetime  # the incident, or the end of its day (UTC)
+    now: datetime
+
+    @property
+    def hours_since(self) -> int:
+        return max(0, int((self.now - self.starts_at) // timedelta(hours=1)))
+
+    @property
+    def hours_left(self) -> int:
+        left = self.starts_at + timedelta(hours=PEP_WINDOW_HOURS) - self.now
+        return max(0, int(left // timedelta(hours=1)))
+
+    @property
+    def window(self) -> PepWindow:
+        if self.now < self.starts_at + timedelta(hours=PEP_WINDOW_HOURS):
+            return PepWindow.OPEN
+        if self.now < self.latest_start + timedelta(hours=PEP_WINDOW_HOURS):
+            return PepWindow.MAYBE_CLOSED
+        return PepWindow.CLOSED
+
+    @property
+    def inside(self) -> bool:
+        """PEP may still work (with an unknown time, as long as it might)."""
+        return self.window != PepWindow.CLOSED
+
+
+def incident_instants(incident_on: date, incident_time: time | None, tz_name: str) -> tuple[datetime, datetime]:
+    """The earliest and latest UTC instant of an incident given in the clinic's local date and time."""
+    zone = ZoneInfo(tz_name)
+    if incident_time is not None:
+        at = datetime.combine(incident_on, incident_time, tzinfo=zone).astimezone(UTC)
+        return at, at
+    start = datetime.combine(incident_on, time(0, 0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(incident_on + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def pep_clock(incident_on: date, incident_time: time | None, tz_name: str, now: datetime) -> PepClock:
+    """The PEP clock of an incident at ``now`` (an aware instant)."""
+    start, latest = incident_instants(incident_on, incident_time, tz_name)
+    return PepClock(incident_time is not None, start, latest, now)
+
+
+def pep_given_in_window(incident_on: date, incident_time: time | None, tz_name: str, given_at: datetime) -> bool:
+    """PEP given within 72 hours of the incident. With the time unknown, given before the window could have
+    closed counts (the nurse checks the hours with the survivor at the visit)."""
+    _start, latest = incident_instants(incident_on, incident_time, tz_name)
+    return given_at <= latest + timedelta(hours=PEP_WINDOW_HOURS)

@@ -28,7 +28,7 @@ from clinic_app.visits.clinical import HivRecord
 from clinic_app.visits.models import PepExposure, PrepEventType, PrepRegimen
 from clinic_app.visits.sections import ServicesInput
 
-PEP_MAX_HOURS = 72
+PEP_MAX_HOURS = clinical.PEP_WINDOW_HOURS
 MAX_PIECES = 1000
 MAX_SELF_TEST_KITS = 20
 

@@ -31,6 +31,7 @@ ACCOUNTS = {
     "data_admin": "data.admin",
     "peer_educator": "peer",
     "me_officer": "me.officer",
+    "crt_coordinator": "crt",
 }
 
 

@@ -76,6 +76,11 @@ def _record_id(argument: str, user):
         query = query.where(table.c.peer_educator_id == user.id)
     if table.name == "users":
         query = query.where(table.c.id != user.id)
+    if table.name == "crisis_cases":  # a case she may open (the restricted ones ask for a reason first)
+        from clinic_app.core.actor import Actor
+        from clinic_app.crisis.access import visible_filter
+
+        query = query.where(visible_filter(Actor(user))).order_by(table.c.restricted, table.c.reported_at.desc())
     if table.name == "clients":  # the client with the longest history shows the most
         from clinic_app.visits.models import Visit
 

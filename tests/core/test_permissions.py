@@ -58,6 +58,13 @@ EXPECTED_TABLE = {
     "reports.export_exact": {DATA_ADMIN, ME},
     "reports.linelist": {DATA_ADMIN, ME},
     "reports.quality_records": {NURSE, DATA_ADMIN},
+    # Crisis response: cases are scoped by the services (own or assigned; coordinator: the clinic's).
+    "crisis.open": {PEER, NURSE, CRT},
+    "crisis.cases": {PEER, NURSE, CRT},
+    "crisis.respond": {PEER, NURSE, CRT},
+    "crisis.coordinate": {CRT},
+    "crisis.care": {NURSE, DATA_ADMIN},
+    "crisis.link_visit": {NURSE, DATA_ADMIN},
     # The emergency fund: ask on a case one may read; decide (never one's own), pay, manage: the coordinator.
     "crisis.fund_request": {PEER, NURSE, CRT},
     "crisis.fund_decide": {CRT},
