@@ -28,7 +28,7 @@ from clinic_app.crisis.models import (
     Violation,
 )
 
-YES_NO_UNKNOWN = [("yes", _l("Yes")), ("no", _l("No")), ("", _l("Not known"))]
+YES_NO_UNKNOWN = [("yes", _l("Yes")), ("no", _l("No")), ("unknown", _l("Not known"))]
 
 
 def yes_no(value: str | None) -> bool | None:
@@ -69,7 +69,9 @@ class CaseForm(OnceForm):
     safe_now = RadioField(
         _l("Is she safe now?"), choices=choice_list(YES_NO_UNKNOWN), default="", validators=[Optional()]
     )
-    injured = RadioField(_l("Injured?"), choices=choice_list(YES_NO_UNKNOWN), default="", validators=[Optional()])
+    injured = RadioField(
+        _l("Injured?"), choices=choice_list(YES_NO_UNKNOWN), default="unknown", validators=[Optional()]
+    )
     keep_record = BooleanField(_l("The survivor agrees that we keep a record of the case"))
     narrative = TextAreaField(_l("What happened, in her words (optional)"), validators=[Optional(), Length(max=4000)])
 

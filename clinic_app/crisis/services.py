@@ -23,7 +23,7 @@ from clinic_app.core.once import already_submitted, save_once
 from clinic_app.core.permissions import Role
 from clinic_app.core.places import Country
 from clinic_app.core.timeutil import local_today
-from clinic_app.crisis.access import find_case
+from clinic_app.crisis.access import find_case, readable
 from clinic_app.crisis.models import (
     ActionKind,
     ActionStatus,
@@ -398,7 +398,7 @@ def add_follow_up(
     elif due_on < today:
         errors["due_on"] = _("The date has passed.")
     assignee = _responder(actor, assigned_to_id or actor.id, errors, "assigned_to_id")
-    if assignee is not None and assignee.role != Role.CRT_COORDINATOR and assignee.id not in case.responder_ids:
+    if assignee is not None and not readable(Actor(assignee), case):
         if actor.can("crisis.coordinate"):
             _assign(actor, case, assignee)
         else:

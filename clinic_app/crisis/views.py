@@ -90,10 +90,8 @@ def _render_case(case_id, status=200, **forms):
     actor = current_actor()
     try:
         case = open_case(actor, case_id, _reason())
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
+    except (NotFound, NotAllowed):
+        abort(404)  # a case she may not open does not exist for her
     if case is None:
         reason_form = ReasonForm(request.args)
         return render_template("crisis/reason.html", form=reason_form, case_id=case_id), status

@@ -366,6 +366,19 @@ def _example_posts(records: dict, today: date) -> dict[str, dict]:
         },
         "crisis.fund_decide": {"decision": "approve", "reason": "Hospital bill"},
         "crisis.fund_pay": {"paid_on": day, "method": "cash", "receipt_ref": "R1"},
+        "crisis.new_case": {
+            "survivor_kind": "anonymous",
+            "violations": "physical",
+            "incident_on": day,
+            "channel": "hotline",
+            "keep_record": "y",
+            "submission_key": "{uuid}",
+        },
+        "crisis.record_action": {"kind": "first_contact", "status": "provided", "done_on": day},
+        "crisis.add_follow_up": {"due_on": day, "note": "Call her"},
+        "crisis.consent": {"purpose": "advocacy"},
+        "crisis.assign": {"user_id": str(staff.id)},
+        "crisis.close": {"outcome": "resolved", "perpetrator_outcome": "none"},
     }
 
 

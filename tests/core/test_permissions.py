@@ -1,7 +1,7 @@
 """The permission table, and its enforcement on every route of the app for every role."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -186,7 +186,9 @@ def _route_records(make, clinic, signed_in) -> dict:
     case = make_case(clinic, signed_in if works_cases else staff)
     fund = make_fund(clinic)
     application = make_application(fund, case, signed_in if works_cases else staff)
+    follow_up = _done_follow_up(case)
     return {
+        "follow_up_id": follow_up.id,
         "client_id": client.id,
         "visit_id": visit.id,
         "clinic_id": clinic.id,
@@ -198,6 +200,23 @@ def _route_records(make, clinic, signed_in) -> dict:
         "fund_id": fund.id,
         "application_id": application.id,
     }
+
+
+def _done_follow_up(case):
+    """A follow-up of the case, assigned to the one who reported it, already done (the case can be closed)."""
+    from clinic_app.crisis.models import FollowUp
+
+    follow_up = FollowUp(
+        clinic_id=case.clinic_id,
+        case_id=case.id,
+        due_on=date(2026, 11, 25),
+        assigned_to_id=case.reported_by_id,
+        created_by_id=case.reported_by_id,
+        done_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+    )
+    db.session.add(follow_up)
+    db.session.commit()
+    return follow_up
 
 
 def _example_arguments(endpoint: str) -> dict:
