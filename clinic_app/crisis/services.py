@@ -44,6 +44,7 @@ from clinic_app.crisis.models import (
 )
 from clinic_app.extensions import db
 from clinic_app.outreach.models import Hotspot
+from clinic_app.visits.clinical import incident_instants
 
 # Roles that respond to cases (people with an account; the rest of the CRT is a roster the coordinator calls).
 RESPONDER_ROLES = (Role.PEER_EDUCATOR, Role.NURSE, Role.CRT_COORDINATOR)
@@ -153,7 +154,9 @@ def _coded_set(enum_cls, codes, name: str, errors: dict, message: str) -> list:
         return []
 
 
-def _incident_values(actor: Actor, data: CaseInput, today: date, errors: dict) -> dict:
+def _incident_values(actor: Actor, data: CaseInput, now: datetime, errors: dict) -> dict:
+    tz = actor.user.clinic.timezone
+    today = local_today(tz, now)
     violations = _coded_set(Violation, data.violations, "violations", errors, _("Choose from the list."))
     if not violations and "violations" not in errors:
         errors["violations"] = _("Tick what happened (one or more).")
@@ -162,6 +165,8 @@ def _incident_values(actor: Actor, data: CaseInput, today: date, errors: dict) -
         errors["incident_on"] = _("Give the date it happened (a guess is fine).")
     elif data.incident_on > today:
         errors["incident_on"] = _("The date is in the future.")
+    elif data.incident_time is not None and incident_instants(data.incident_on, data.incident_time, tz)[0] > now:
+        errors["incident_time"] = _("The time is in the future.")
     if data.perpetrator_count is not None and not 1 <= data.perpetrator_count <= 50:
         errors["perpetrator_count"] = _("Give a number from 1 to 50, or leave it empty.")
     hotspot = None
@@ -209,7 +214,7 @@ def open_new_case(
     now = now or utcnow()
     errors: dict[str, str] = {}
     survivor = _survivor_values(data, errors)
-    incident = _incident_values(actor, data, local_today(actor.user.clinic.timezone, now), errors)
+    incident = _incident_values(actor, data, now, errors)
     if errors:
         raise Invalid(_("The case was not saved. Please correct the fields marked below."), errors)
     violations, perpetrators = incident.pop("violations"), incident.pop("perpetrators")

@@ -11,7 +11,7 @@ from clinic_app.core.errors import Invalid, NotAllowed, NotFound
 from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor, forget_draft
-from clinic_app.crisis import bp, lists, services
+from clinic_app.crisis import bp, care, lists, services
 from clinic_app.crisis.access import OpenReason, open_case
 from clinic_app.crisis.detail import case_page
 from clinic_app.crisis.forms import (
@@ -242,5 +242,19 @@ def follow_ups():
 
 @bp.route("/care")
 @requires("crisis.care")
-def care():
+def care_list():
     return render_template("crisis/care.html", rows=lists.needing_care(actor=current_actor()))
+
+
+@bp.route("/visits/<uuid:visit_id>/link", methods=["POST"])
+@requires("crisis.link_visit")
+def link_visit(visit_id):
+    try:
+        care.link_visit(actor=current_actor(), visit_id=visit_id, case_id=request.form.get("case_id", ""))
+    except NotFound:
+        abort(404)
+    except Invalid as error:
+        flash(error.message, "error")
+    else:
+        flash(_("The visit is linked to the case."), "success")
+    return redirect(url_for("visits.detail", visit_id=visit_id))

@@ -261,7 +261,7 @@ class PepClock:
 
     @property
     def hours_left(self) -> int:
-        left = self.starts_at + timedelta(hours=PEP_WINDOW_HOURS) - self.now
+        left = self.starts_at + timedelta(hours=PEP_WINDOW_HOURS) - max(self.now, self.starts_at)
         return max(0, int(left // timedelta(hours=1)))
 
     @property

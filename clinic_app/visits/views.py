@@ -9,6 +9,7 @@ from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor, field_named, forget_draft, get_or_404, page_arg
+from clinic_app.crisis.care import linked_case, offer_for_visit
 from clinic_app.visits import bp, history, services
 from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
@@ -109,6 +110,8 @@ def new(client_id):
         else:
             flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
             forget_draft("visit-new")
+            if offer_for_visit(actor=current_actor(), visit=visit):  # the client has an open crisis case
+                return redirect(url_for("visits.detail", visit_id=visit.id))
             return redirect(url_for("clients.detail", client_id=client.id))
     elif form.is_submitted():
         _rule_errors_too(form, client)
@@ -130,6 +133,8 @@ def detail(visit_id):
         sections=SECTION_TITLES,
         history=services.visit_history(visit),
         history_changes=history.changes,
+        crisis_offer=offer_for_visit(actor=current_actor(), visit=visit),
+        crisis_case=linked_case(visit),
     )
 
 

@@ -24,7 +24,7 @@ def peer(make, clinic):
 
 @pytest.fixture
 def open_case():
-    def opened(user, **overrides):
+    def opened(user, now=NOW, **overrides):
         values = dict(
             survivor_kind="anonymous",
             violations=["physical"],
@@ -35,7 +35,7 @@ def open_case():
         )
         values.update(overrides)
         case, _created = services.open_new_case(
-            actor=Actor(user), data=services.CaseInput(**values), submission_key=uuid.uuid4(), now=NOW
+            actor=Actor(user), data=services.CaseInput(**values), submission_key=uuid.uuid4(), now=now
         )
         return case
 
