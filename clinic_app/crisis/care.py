@@ -75,14 +75,17 @@ def _complete(case: CrisisCase, kind: ActionKind, visit: Visit, actor: Actor, at
     action.recorded_by_id = actor.id
 
 
+def _get(model, record_id):
+    try:
+        return db.session.get(model, uuid.UUID(str(record_id)))
+    except ValueError:
+        return None
+
+
 def link_visit(*, actor: Actor, visit_id, case_id) -> CrisisCase:
     """Link a clinic visit to the client's open case: medical care given, and PEP if the visit gave it."""
     actor.require("crisis.link_visit")
-    try:
-        visit = db.session.get(Visit, uuid.UUID(str(visit_id)))
-        case = db.session.get(CrisisCase, uuid.UUID(str(case_id)))
-    except ValueError:
-        visit = case = None
+    visit, case = _get(Visit, visit_id), _get(CrisisCase, case_id)
     if visit is None or visit.clinic_id != actor.clinic_id:
         raise NotFound()
     if case is None or case not in db.session.scalars(_offered(visit)).all():

@@ -14,8 +14,12 @@ from clinic_app.clinics.models import Clinic
 from clinic_app.core.actor import Actor
 from clinic_app.core.permissions import Role
 from clinic_app.core.timeutil import local_today
-from clinic_app.crisis import services
+from clinic_app.crisis import care, services
 from clinic_app.extensions import db
+from clinic_app.visits.clinical import incident_instants
+from clinic_app.visits.models import PepExposure, PepRegimen, Visit, VisitReason, VisitReasonRow, VisitType
+from clinic_app.visits.recording import apply_sections
+from clinic_app.visits.sections import PepInput, ServicesInput
 
 MONTHS = 6
 TOWNS = {"NGD": "Ngodwana", "CTR": "Cato Ridge", "BBR": "Beitbridge", "VFA": "Victoria Falls", "INC": "Inchope"}
@@ -43,6 +47,37 @@ def _at(clinic: Clinic, day, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(clinic.timezone)).astimezone(UTC)
 
 
+def _pep_visit(case, nurse: User | None, given: datetime) -> bool:
+    """The survivor comes to the clinic: the nurse records PEP at a visit and links it to the case."""
+    if nurse is None or case.client_id is None:
+        return False
+    clinic = case.clinic
+    day = given.astimezone(ZoneInfo(clinic.timezone)).date()
+    taken = select(Visit.id).where(Visit.client_id == case.client_id, Visit.clinic_id == clinic.id)
+    if db.session.scalar(taken.where(Visit.service_date == day)) is not None:
+        return False
+    start, _latest = incident_instants(case.incident_on, case.incident_time, clinic.timezone)
+    visit = Visit(
+        clinic_id=clinic.id,
+        client_id=case.client_id,
+        service_date=day,
+        recorded_by_id=nurse.id,
+        visit_type=VisitType.RETURN,
+        created_at=given,
+    )
+    visit.reason_rows = [VisitReasonRow(reason=VisitReason.PEP), VisitReasonRow(reason=VisitReason.VIOLENCE)]
+    db.session.add(visit)
+    pep = PepInput(
+        exposure=PepExposure.SEXUAL_VIOLENCE,
+        hours_since_exposure=max(1, int((given - start).total_seconds() // 3600)),
+        regimen=PepRegimen.TDF_3TC_DTG,
+    )
+    apply_sections(visit, ServicesInput(pep=pep), actor=None, hiv_positive=False, keep_history=False)
+    db.session.commit()
+    care.link_visit(actor=Actor(nurse), visit_id=visit.id, case_id=case.id)
+    return True
+
+
 def _one_case(rng: random.Random, clinic: Clinic, staff: dict[Role, User], day, clients: list[Client]) -> None:
     coordinator = staff[Role.CRT_COORDINATOR]
     reporter = rng.choice([u for r, u in staff.items() if r in services.RESPONDER_ROLES])
@@ -50,8 +85,10 @@ def _one_case(rng: random.Random, clinic: Clinic, staff: dict[Role, User], day, 
     hour = rng.choice([1, 2, 3, 19, 21, 22, 23, 14])
     time_known = rng.random() < 0.8
     registered = clients and rng.random() < 0.6
-    reported = _at(clinic, day, hour) + timedelta(hours=rng.choice([1, 2, 5, 12, 30]))
     now = datetime.now(UTC)
+    if _at(clinic, day, hour) > now - timedelta(hours=2):  # it happened before the call
+        day -= timedelta(days=1)
+    reported = _at(clinic, day, hour) + timedelta(hours=rng.choice([1, 2, 5, 12, 30]))
     if reported > now:
         reported = now - timedelta(minutes=20)
     data = services.CaseInput(
@@ -84,9 +121,10 @@ def _one_case(rng: random.Random, clinic: Clinic, staff: dict[Role, User], day, 
         given = step + timedelta(hours=rng.randint(1, 20)) if inside else None
         if given is not None and given < now:
             services.give_consent(actor=work, case_id=case.id, purpose="refer_health", now=step)
-            services.record_action(
-                actor=work, case_id=case.id, data=services.ActionInput("pep", "provided", done_at=given), now=now
-            )
+            if not _pep_visit(case, staff.get(Role.NURSE), given):
+                services.record_action(
+                    actor=work, case_id=case.id, data=services.ActionInput("pep", "provided", done_at=given), now=now
+                )
     if "police" in perpetrators and rng.random() < 0.5 and step < now:
         services.give_consent(actor=work, case_id=case.id, purpose="refer_legal", now=step)
         services.record_action(

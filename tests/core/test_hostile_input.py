@@ -379,6 +379,7 @@ def _example_posts(records: dict, today: date) -> dict[str, dict]:
         "crisis.consent": {"purpose": "advocacy"},
         "crisis.assign": {"user_id": str(staff.id)},
         "crisis.close": {"outcome": "resolved", "perpetrator_outcome": "none"},
+        "crisis.link_visit": {"case_id": str(records["case_id"])},
     }
 
 
