@@ -14,7 +14,7 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from clinic_app.core.once import already_submitted, save_once
-from clinic_app.core.permissions import Role
+from clinic_app.crisis import access
 from clinic_app.crisis.fund import _amount_error, _date_error, actor_today, clinic_fund
 from clinic_app.crisis.fund_models import ApplicationStatus, EmergencyFund, FundApplication, FundPurpose, PaymentMethod
 from clinic_app.crisis.models import CrisisCase
@@ -25,15 +25,8 @@ OPEN_STATUSES = (ApplicationStatus.REQUESTED, ApplicationStatus.APPROVED)
 
 
 def case_readable(actor: Actor, case: CrisisCase) -> bool:
-    """Who may read the case may apply on it: the clinic's coordinator, or whoever reported it or
-    is assigned to it (a restricted case: the coordinator and the assigned responders only)."""
-    if case.clinic_id != actor.clinic_id or not actor.user.is_active:
-        return False
-    if actor.role == Role.CRT_COORDINATOR:
-        return True
-    if actor.id in case.responder_ids:
-        return True
-    return not case.restricted and case.reported_by_id == actor.id
+    """Who may read the case may apply on it (the one rule, in crisis/access.py)."""
+    return access.readable(actor, case)
 
 
 def readable_case(*, actor: Actor, case_id) -> CrisisCase:
