@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from clinic_app.audit.services import record_event
+from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Invalid, NotFound
@@ -27,16 +28,16 @@ from clinic_app.extensions import db
 from clinic_app.visits.models import Visit
 
 
-def _offered(visit: Visit):
-    """Open cases of the visit's clinic for its client: linked to her, or not yet registered with her UIC."""
+def _offered(clinic_id, client: Client):
+    """Open cases of the clinic for a client: linked to her, or not yet registered with her UIC."""
     return (
         select(CrisisCase)
         .where(
-            CrisisCase.clinic_id == visit.clinic_id,
+            CrisisCase.clinic_id == clinic_id,
             CrisisCase.status == CaseStatus.OPEN,
             or_(
-                CrisisCase.client_id == visit.client_id,
-                and_(CrisisCase.client_id.is_(None), CrisisCase.survivor_uic == visit.client.uic),
+                CrisisCase.client_id == client.id,
+                and_(CrisisCase.client_id.is_(None), CrisisCase.survivor_uic == client.uic),
             ),
         )
         .options(selectinload(CrisisCase.actions))
@@ -53,7 +54,14 @@ def offer_for_visit(*, actor: Actor, visit: Visit, now: datetime | None = None) 
     """The client's open cases the nurse may link this visit to (none once it is linked)."""
     if not actor.can("crisis.link_visit") or linked_case(visit) is not None:
         return []
-    return case_rows(db.session.scalars(_offered(visit)).all(), now or utcnow())
+    return case_rows(db.session.scalars(_offered(visit.clinic_id, visit.client)).all(), now or utcnow())
+
+
+def offer_for_client(*, actor: Actor, client: Client, now: datetime | None = None) -> list[CaseRow]:
+    """The client's open cases at the actor's clinic, for the notice on the visit form."""
+    if not actor.can("crisis.link_visit"):
+        return []
+    return case_rows(db.session.scalars(_offered(actor.clinic_id, client)).all(), now or utcnow())
 
 
 def _given_at(visit: Visit) -> datetime:
@@ -88,7 +96,7 @@ def link_visit(*, actor: Actor, visit_id, case_id) -> CrisisCase:
     visit, case = _get(Visit, visit_id), _get(CrisisCase, case_id)
     if visit is None or visit.clinic_id != actor.clinic_id:
         raise NotFound()
-    if case is None or case not in db.session.scalars(_offered(visit)).all():
+    if case is None or case not in db.session.scalars(_offered(visit.clinic_id, visit.client)).all():
         raise Invalid(_("Choose one of this client's open cases."), {"case_id": _("Choose from the list.")})
     if linked_case(visit) is not None:
         raise Invalid(_("This visit is already linked to a case."))

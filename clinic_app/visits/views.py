@@ -9,7 +9,7 @@ from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor, field_named, forget_draft, get_or_404, page_arg
-from clinic_app.crisis.care import linked_case, offer_for_visit
+from clinic_app.crisis.care import linked_case, offer_for_client, offer_for_visit
 from clinic_app.visits import bp, history, services
 from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
@@ -72,6 +72,7 @@ def _render_form(form, client, visit, duplicate=None):
         summary=summary,
         suggestions=return_visit_suggestions(summary, history[0] if history else None) if visit is None else {},
         today=local_today(current_actor().user.clinic.timezone),
+        crisis_offer=offer_for_client(actor=current_actor(), client=client) if visit is None else [],
     ), status
 
 

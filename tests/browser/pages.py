@@ -76,6 +76,8 @@ def _record_id(argument: str, user):
         query = query.where(table.c.peer_educator_id == user.id)
     if table.name == "users":
         query = query.where(table.c.id != user.id)
+    if table.name == "fund_applications" and not role_can(user.role, "crisis.fund_decide"):
+        query = query.where(table.c.requested_by_id == user.id)  # she opens her own applications
     if table.name == "crisis_cases":  # a case she may open (the restricted ones ask for a reason first)
         from clinic_app.core.actor import Actor
         from clinic_app.crisis.access import visible_filter

@@ -246,3 +246,42 @@ def test_a_form_error_keeps_the_entries_and_answers_422(client, sign_in_as, peer
     assert response.status_code == 422
     assert "Tick what happened" in text(response)
     assert db.session.query(CrisisCase).count() == 0
+
+
+def test_pages_refuse_a_case_the_user_may_not_open_without_saying_it_exists(
+    make, clinic, client, sign_in_as, peer, open_case
+):
+    colleague = make.user(role="peer_educator", clinic=clinic)
+    theirs = open_case(colleague, narrative="At the bus rank")
+    restricted = open_case(colleague, perpetrators=["police"])
+    sign_in_as(peer)
+    for case in (theirs, restricted):
+        page = client.get(f"/crisis/cases/{case.id}?reason=responding")
+        assert page.status_code == 404
+        assert case.reference not in text(page)
+    listing = text(client.get("/crisis/"))
+    assert theirs.reference not in listing and restricted.reference not in listing
+
+
+def test_the_coordinator_gives_a_reason_before_a_restricted_case_shows(
+    client, sign_in_as, coordinator, peer, open_case
+):
+    case = open_case(peer, perpetrators=["police"], narrative="The officer took her money")
+    sign_in_as(coordinator)
+    asked = client.get(f"/crisis/cases/{case.id}")
+    assert asked.status_code == 200
+    assert "Why do you open this case?" in text(asked)
+    assert "took her money" not in text(asked)
+    shown = client.get(f"/crisis/cases/{case.id}?reason=review")
+    assert "took her money" in text(shown)
+    assert "Alert for the CRT group" in text(shown)
+
+
+def test_the_new_visit_form_tells_the_nurse_about_the_open_case(
+    make, client, sign_in_as, clinic, nurse, peer, open_case
+):
+    survivor = make.client(clinic=clinic)
+    case = open_case(peer, survivor_kind="registered", client_number=survivor.client_number, violations=["sexual"])
+    sign_in_as(nurse)
+    page = text(client.get(f"/visits/for/{survivor.id}/new"))
+    assert "Open crisis case of this client" in page and case.reference in page
