@@ -34,6 +34,7 @@ ACTIONS = {
     "crisis.link_visit": _l("Linked a clinic visit to a crisis case"),
     "crisis.list": _l("Opened a list of crisis cases (the cases shown)"),
     "crisis.unassign": _l("Took a responder off a crisis case"),
+    "crisis.update": _l("Corrected or completed a crisis case"),
     "crisis.view": _l("Opened a crisis case"),
     "crisis.view_restricted": _l("Opened a restricted crisis case (with the reason)"),
     "duelist.view": _l("Opened a due list (the clients shown)"),

@@ -66,3 +66,29 @@ def case_page(actor: Actor, case: CrisisCase, reason: str | None, **forms) -> di
         "close_form": forms.get("close_form") or CloseForm(formdata=None),
         "today": services.actor_today(actor),
     }
+
+
+def _answer(value: bool | None) -> str:
+    return {True: "yes", False: "no"}.get(value, "unknown")
+
+
+def edit_data(case: CrisisCase) -> dict:
+    """The case as the edit form's data."""
+    return {
+        "survivor_kind": case.survivor_kind.value,
+        "client_number": case.client.client_number if case.client else "",
+        "uic": case.survivor_uic or "",
+        "alias": case.survivor_alias or "",
+        "violations": [v.value for v in case.violations],
+        "perpetrators": [p.value for p in case.perpetrators],
+        "perpetrator_count": case.perpetrator_count,
+        "incident_on": case.incident_on,
+        "incident_time": case.incident_time,
+        "hotspot_id": str(case.hotspot_id) if case.hotspot_id else "",
+        "place_text": case.place_text or "",
+        "town": case.town or "",
+        "channel": case.channel.value,
+        "safe_now": _answer(case.safe_now),
+        "injured": _answer(case.injured),
+        "narrative": case.narrative or "",
+    }

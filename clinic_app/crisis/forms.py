@@ -35,7 +35,9 @@ def yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-class CaseForm(OnceForm):
+class CaseFields(FlaskForm):
+    """What a case holds, as the first form and the edit form ask it."""
+
     survivor_kind = RadioField(
         _l("Survivor"),
         choices=choice_list(SurvivorKind.choices()),
@@ -72,8 +74,15 @@ class CaseForm(OnceForm):
     injured = RadioField(
         _l("Injured?"), choices=choice_list(YES_NO_UNKNOWN), default="unknown", validators=[Optional()]
     )
-    keep_record = BooleanField(_l("The survivor agrees that we keep a record of the case"))
     narrative = TextAreaField(_l("What happened, in her words (optional)"), validators=[Optional(), Length(max=4000)])
+
+
+class CaseForm(OnceForm, CaseFields):
+    keep_record = BooleanField(_l("The survivor agrees that we keep a record of the case"))
+
+
+class CaseEditForm(CaseFields):
+    """The case's facts, corrected or completed later (consent is changed on the case page)."""
 
 
 class ActionForm(FlaskForm):

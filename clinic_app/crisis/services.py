@@ -252,6 +252,33 @@ def open_new_case(
     return save_once(CrisisCase, case, submission_key)
 
 
+def update_case(*, actor: Actor, case_id, data: CaseInput, now: datetime | None = None) -> CrisisCase:
+    """Correct or complete what a case holds; its consent to keep the record still decides what is kept.
+
+    Police or another authority added among the perpetrators makes the case restricted from now on."""
+    actor.require("crisis.respond")
+    case = find_case(actor, case_id)
+    if not case.is_open:
+        raise Invalid(_("This case is closed."))
+    data.keep_record = case.has_consent(ConsentPurpose.KEEP_RECORD)
+    errors: dict[str, str] = {}
+    survivor = _survivor_values(data, errors)
+    incident = _incident_values(actor, data, now or utcnow(), errors)
+    if errors:
+        raise Invalid(_("The case was not saved. Please correct the fields marked below."), errors)
+    violations, perpetrators = incident.pop("violations"), incident.pop("perpetrators")
+    values = {"client_id": None, "survivor_alias": None, "survivor_uic": None, **survivor, **incident}
+    for name, value in values.items():
+        setattr(case, name, value)
+    case.set_violations(violations)
+    case.set_perpetrators(perpetrators)
+    if case.sexual_violence and not any(a.kind == ActionKind.PEP for a in case.actions):
+        case.actions.append(ResponseAction(clinic_id=case.clinic_id, kind=ActionKind.PEP, recorded_by_id=actor.id))
+    record_event(actor=actor, action="crisis.update", target=case, detail=f"restricted={int(case.restricted)}")
+    db.session.commit()
+    return case
+
+
 # --- consent ----------------------------------------------------------------
 
 

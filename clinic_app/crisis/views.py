@@ -12,11 +12,12 @@ from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor, forget_draft
 from clinic_app.crisis import bp, care, lists, services
-from clinic_app.crisis.access import OpenReason, open_case
-from clinic_app.crisis.detail import case_page
+from clinic_app.crisis.access import OpenReason, find_case, open_case
+from clinic_app.crisis.detail import case_page, edit_data
 from clinic_app.crisis.forms import (
     ActionForm,
     AssignForm,
+    CaseEditForm,
     CaseForm,
     CloseForm,
     ConsentForm,
@@ -45,36 +46,44 @@ def index():
     return render_template("crisis/index.html", rows=rows, status=status)
 
 
+def _case_input(form, keep_record: bool) -> services.CaseInput:
+    return services.CaseInput(
+        survivor_kind=form.survivor_kind.data,
+        client_number=form.client_number.data,
+        uic=form.uic.data,
+        alias=form.alias.data,
+        violations=form.violations.data or [],
+        perpetrators=form.perpetrators.data or [],
+        perpetrator_count=form.perpetrator_count.data,
+        incident_on=form.incident_on.data,
+        incident_time=form.incident_time.data,
+        hotspot_id=form.hotspot_id.data,
+        place_text=form.place_text.data,
+        town=form.town.data,
+        channel=form.channel.data,
+        safe_now=yes_no(form.safe_now.data),
+        injured=yes_no(form.injured.data),
+        keep_record=keep_record,
+        narrative=form.narrative.data,
+    )
+
+
+def _hotspot_choices(form, actor) -> None:
+    form.hotspot_id.choices = choice_list([("", _("Choose...")), *((str(h.id), h.name) for h in hotspots_for(actor))])
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires("crisis.open")
 def new_case():
     actor = current_actor()
     form = CaseForm()
-    form.hotspot_id.choices = choice_list([("", _("Choose..."))] + [(str(h.id), h.name) for h in hotspots_for(actor)])
+    _hotspot_choices(form, actor)
     if request.method == "GET":
         form.incident_on.data = services.actor_today(actor)
         if actor.can("outreach.work"):
             form.channel.data = "peer"
     if form.validate_on_submit():
-        data = services.CaseInput(
-            survivor_kind=form.survivor_kind.data,
-            client_number=form.client_number.data,
-            uic=form.uic.data,
-            alias=form.alias.data,
-            violations=form.violations.data or [],
-            perpetrators=form.perpetrators.data or [],
-            perpetrator_count=form.perpetrator_count.data,
-            incident_on=form.incident_on.data,
-            incident_time=form.incident_time.data,
-            hotspot_id=form.hotspot_id.data,
-            place_text=form.place_text.data,
-            town=form.town.data,
-            channel=form.channel.data,
-            safe_now=yes_no(form.safe_now.data),
-            injured=yes_no(form.injured.data),
-            keep_record=form.keep_record.data,
-            narrative=form.narrative.data,
-        )
+        data = _case_input(form, keep_record=form.keep_record.data)
         try:
             case, created = services.open_new_case(actor=actor, data=data, submission_key=form.key())
         except Invalid as error:
@@ -125,6 +134,31 @@ def _handle(case_id, form, work, message, form_name):
             flash(message, "success")
             return _back(case_id)
     return _render_case(case_id, 422, **{form_name: form})
+
+
+@bp.route("/cases/<uuid:case_id>/edit", methods=["GET", "POST"])
+@requires("crisis.respond")
+def edit(case_id):
+    actor = current_actor()
+    try:
+        case = open_case(actor, case_id, _reason()) if request.method == "GET" else find_case(actor, case_id)
+    except (NotFound, NotAllowed):
+        abort(404)
+    if case is None:
+        return render_template("crisis/reason.html", form=ReasonForm(request.args), case_id=case_id)
+    form = CaseEditForm(data=None if request.method == "POST" else edit_data(case))
+    _hotspot_choices(form, actor)
+    if form.validate_on_submit():
+        try:
+            services.update_case(actor=actor, case_id=case.id, data=_case_input(form, keep_record=True))
+        except Invalid as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Case saved."), "success")
+            return _back(case.id)
+    return render_template(
+        "crisis/edit.html", form=form, case=case, reason=_reason()
+    ), 422 if form.is_submitted() else 200
 
 
 @bp.route("/cases/<uuid:case_id>/actions", methods=["POST"])

@@ -285,3 +285,34 @@ def test_the_new_visit_form_tells_the_nurse_about_the_open_case(
     sign_in_as(nurse)
     page = text(client.get(f"/visits/for/{survivor.id}/new"))
     assert "Open crisis case of this client" in page and case.reference in page
+
+
+def test_adding_police_among_perpetrators_later_restricts_the_case(make, clinic, client, sign_in_as, peer, open_case):
+    colleague = make.user(role="peer_educator", clinic=clinic)
+    case = open_case(colleague, perpetrators=["client"])
+    services.assign_responder(
+        actor=Actor(make.user(role="crt_coordinator", clinic=clinic)), case_id=case.id, user_id=peer.id
+    )
+    sign_in_as(peer)
+    form = client.get(f"/crisis/cases/{case.id}/edit")
+    assert form.status_code == 200
+    response = client.post(
+        f"/crisis/cases/{case.id}/edit",
+        data={
+            "survivor_kind": "anonymous",
+            "violations": ["physical", "extortion"],
+            "perpetrators": ["client", "police"],
+            "incident_on": "2026-11-19",
+            "channel": "hotline",
+            "safe_now": "no",
+            "injured": "unknown",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    case = db.session.get(CrisisCase, case.id)
+    assert case.restricted and case.safe_now is False
+    # The colleague who opened it is still assigned; nobody else but the coordinator and responders opens it.
+    stranger = make.user(role="peer_educator", clinic=clinic)
+    with pytest.raises(NotAllowed):
+        read_case(Actor(stranger), case.id, "responding")
