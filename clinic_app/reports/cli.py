@@ -28,6 +28,11 @@ from clinic_app.reports.periods import BadPeriod, parse_period
 def report_command(format_code, period, clinics, out, exact_reason):
     """Produce a donor report file, the same as the app's download (small numbers hidden unless --exact-reason)."""
     output = Path(out).suffix.lstrip(".").lower()
+    try:
+        parse_period(period)
+    except BadPeriod as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
     request = services.ReportRequest(format_code=format_code, period_code=period, clinic_codes=list(clinics))
     try:
         data, _name = services.export(

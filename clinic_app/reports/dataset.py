@@ -57,6 +57,7 @@ class Dataset:
     trend_periods: list[str] = field(default_factory=list)
     trend: dict[str, list[int]] = field(default_factory=dict)  # indicator -> one value per trend period
     trend_titles: dict[str, str] = field(default_factory=dict)
+    trend_note: str = ""  # what each trend point counts
     findings: list[Finding] = field(default_factory=list)
     definitions: list[Definition] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

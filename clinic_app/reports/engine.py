@@ -190,8 +190,7 @@ def compute(spec: ReportSpec) -> Dataset:
         groups=groups,
         notes=notes,
         definitions=[
-            Definition(c, str(INDICATORS[c].title), INDICATORS[c].unit, str(INDICATORS[c].definition))
-            for c in fmt.indicators
+            Definition(c, str(INDICATORS[c].title), INDICATORS[c].unit, _definition(fmt, c)) for c in fmt.indicators
         ],
         findings=quality.findings(Window(spec.period.start, spec.period.end, spec.clinic_ids)),
     )
@@ -200,13 +199,33 @@ def compute(spec: ReportSpec) -> Dataset:
     return dataset
 
 
+def _definition(fmt: ReportFormat, code: str) -> str:
+    """The indicator's definition, with the format's note on each dimension its grids use (e.g. how MER's
+    sex columns take transgender clients)."""
+    text = str(INDICATORS[code].definition)
+    for dim in fmt.dimensions_of(code):
+        note = fmt.dimension_maps.get(dim, {}).get("note")
+        if note:
+            text += "\n" + _(note)
+    return text
+
+
 def _add_trend(dataset: Dataset, spec: ReportSpec) -> None:
+    """Each point counts its own period alone: a Q4 (or S2) point is that quarter, never the fiscal year
+    to date that the Q4 tables report for KP_PREV, so the line compares like with like."""
     periods = spec.period.previous(TREND_PERIODS - 1) + [spec.period]
     dataset.trend_periods = [p.code for p in periods]
     for code in spec.format.trend:
         indicator = INDICATORS[code]
         dataset.trend_titles[code] = str(indicator.title)
         dataset.trend[code] = [
-            sum(aggregate(indicator, (), window_for(indicator, p, spec.clinic_ids), spec.format).values())
+            sum(aggregate(indicator, (), Window(p.start, p.end, spec.clinic_ids), spec.format).values())
             for p in periods
         ]
+    dataset.trend_note = _("Each point counts its own period only (people once per period).")
+    closes = spec.period.closes_fiscal_year and spec.period.kind != "fiscal_year"
+    if closes and any(INDICATORS[c].fiscal_year_at_q4 for c in spec.format.trend):
+        dataset.trend_note += " " + _(
+            "The tables' KP_PREV counts the fiscal year to date; the trend's last point counts %(period)s alone.",
+            period=spec.period.code,
+        )

@@ -154,7 +154,7 @@ def _labels(value, key: str = ""):
     elif isinstance(value, list):
         for v in value:
             yield from _labels(v, "label" if key == "order" else key)
-    elif isinstance(value, str) and key in ("title", "description", "label"):
+    elif isinstance(value, str) and key in ("title", "description", "label", "note"):
         yield value
 
 

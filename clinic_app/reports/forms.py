@@ -15,19 +15,20 @@ class ReportForm(FlaskForm):
         csrf = False
 
     format_code = SelectField(_l("Report"), validators=[InputRequired()])
+    # Chosen from a list of real periods (reports/_period.html); the service refuses one of the wrong kind
+    # for the report, or one that has not started.
     period_code = StringField(
         _l("Period"),
-        validators=[InputRequired(), Length(max=12)],
-        description=_l(
-            "e.g. 2026-10 (month), 2026Q3 (quarter), FY2026Q4 (PEPFAR quarter), FY2026S2 (half), "
-            "PY2025 (programme year Aug-Jul)."
-        ),
+        validators=[InputRequired(message=_l("Choose a period from the list.")), Length(max=12)],
+        description=_l("The periods this report is made for; the current one is still in progress."),
     )
     clinics = MultiCheckboxField(_l("Clinics (none ticked: all clinics)"), validate_choice=False)
 
 
 class LineListForm(FlaskForm):
-    period_code = StringField(_l("Period"), validators=[InputRequired(), Length(max=12)])
+    period_code = StringField(
+        _l("Period"), validators=[InputRequired(message=_l("Choose a period from the list.")), Length(max=12)]
+    )
     clinics = MultiCheckboxField(_l("Clinics (none ticked: all clinics)"), validate_choice=False)
     output = RadioField(
         _l("File"), choices=choice_list([("xlsx", "Excel"), ("zip", _l("CSV (ZIP with the codebook)"))]), default="xlsx"

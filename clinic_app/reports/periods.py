@@ -146,3 +146,26 @@ def current_period(kind: str, today: date) -> Period:
     else:
         start = date(today.year - (0 if today.month >= 8 else 1), 8, 1)
     return period_starting(kind, start)
+
+
+# How many periods of each kind the report form offers (the current one and those before it).
+RECENT = {
+    "month": 13,
+    "quarter": 8,
+    "year": 3,
+    "fiscal_quarter": 8,
+    "fiscal_half": 4,
+    "fiscal_year": 3,
+    "programme_year": 7,
+}
+
+
+def recent_periods(kind: str, today: date, count: int | None = None) -> list[Period]:
+    """The period of ``kind`` containing ``today`` and the ones before it, newest first (none in the future)."""
+    current = current_period(kind, today)
+    return list(reversed(current.previous((count or RECENT[kind]) - 1) + [current]))
+
+
+def is_future(period: Period, today: date) -> bool:
+    """A period that has not started yet has nothing to report."""
+    return period.start > today

@@ -142,3 +142,11 @@ def finding_rows(code: str, window: Window) -> list[FindingRow]:
         .limit(LIST_LIMIT)
     )
     return [FindingRow(*row) for row in db.session.execute(query)]
+
+
+def count_by_clinic(code: str, window: Window) -> dict:
+    """How many records one check finds at each clinic of the window: clinic id -> count."""
+    if window.clinic_ids == ():
+        return {}
+    query = _query(CHECKS_BY_CODE[code], window, Visit.clinic_id, func.count()).group_by(Visit.clinic_id)
+    return dict(db.session.execute(query).all())

@@ -69,11 +69,25 @@ def render_pdf(dataset: Dataset) -> bytes:
         for table in group.tables:
             story += _grid(table, styles)
     story += [PageBreak()] + _quality(dataset, styles) + _definitions(dataset, styles)
-    footer = f"{dataset.format_title} \N{EN DASH} {dataset.period}"
+    footer = _footer_text(dataset)
     document.build(
         story, canvasmaker=partial(_NumberedCanvas, footer=footer, page_label=_("Page %(page)d of %(pages)d"))
     )
     return buffer.getvalue()
+
+
+FOOTER_SIZE = 7.5
+
+
+def _footer_text(dataset: Dataset) -> str:
+    """Every page names the report, its period (with dates) and its clinics, cut to fit beside the page count."""
+    dates = f"{dataset.period_start} \N{EN DASH} {dataset.period_end}"
+    head = f"{dataset.format_title} \N{EN DASH} {dataset.period} ({dates})"
+    clinics, cut = ", ".join(dataset.clinics), ""
+    room = FRAME_WIDTH - 90  # the page count on the right
+    while clinics and stringWidth(f"{head} \N{EN DASH} {clinics}{cut}", FONT, FOOTER_SIZE) > room:
+        clinics, cut = clinics[:-1].rstrip(", "), "\N{HORIZONTAL ELLIPSIS}"
+    return f"{head} \N{EN DASH} {clinics}{cut}"
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -176,7 +190,10 @@ def _trend(dataset: Dataset, styles) -> list:
     if not dataset.trend_periods or not codes:
         return []
     labels = [dataset.trend_titles.get(code, code) for code in codes]
-    story = [PageBreak(), _p(_("Trend"), styles["h1"]), _trend_chart(dataset, codes, labels), Spacer(1, 6)]
+    story = [PageBreak(), _p(_("Trend"), styles["h1"])]
+    if dataset.trend_note:
+        story.append(_p(dataset.trend_note, styles["body"]))
+    story += [_trend_chart(dataset, codes, labels), Spacer(1, 6)]
     rows = [[_("Indicator")] + list(dataset.trend_periods)]
     rows += [
         [_p(label, styles["cell"])] + [str(v) for v in dataset.trend[code]]
@@ -447,7 +464,7 @@ class _NumberedCanvas(Canvas):
         self.setStrokeColor(RULE)
         self.setLineWidth(0.5)
         self.line(MARGIN, MARGIN, width - MARGIN, MARGIN)
-        self.setFont(FONT, 7.5)
+        self.setFont(FONT, FOOTER_SIZE)
         self.setFillColor(colors.dimgrey)
         self.drawString(MARGIN, MARGIN - 10, self._footer)
         self.drawRightString(width - MARGIN, MARGIN - 10, self._page_label % {"page": self._pageNumber, "pages": pages})

@@ -1,8 +1,9 @@
 """Report requests: from a format, a period and clinics to a Dataset and its files; every export audited."""
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +19,7 @@ from clinic_app.reports import disclosure, engine, linelist, quality
 from clinic_app.reports.dataset import Dataset
 from clinic_app.reports.facts import Window
 from clinic_app.reports.formats import BadFormat, get_format
-from clinic_app.reports.periods import BadPeriod, Period, parse_period
+from clinic_app.reports.periods import BadPeriod, Period, is_future, parse_period, recent_periods
 from clinic_app.reports.render_xlsx import render_xlsx
 
 OUTPUTS = {
@@ -33,6 +34,7 @@ class ReportRequest:
     format_code: str
     period_code: str
     clinic_codes: list[str]  # empty: every clinic
+    today: date | None = None  # the clinic's date, to refuse a period that has not started (default: UTC)
 
 
 def _clinics(codes: list[str]) -> list[Clinic]:
@@ -61,7 +63,11 @@ def resolve(request: ReportRequest) -> tuple:
     try:
         period = parse_period(request.period_code)
     except BadPeriod:
-        errors["period_code"] = _("Type a period like 2024-07, 2024Q3, 2024, FY2025Q1, FY2025S1, FY2025 or PY2023.")
+        errors["period_code"] = _("Choose a period from the list.")
+    else:
+        problem = _period_problem(fmt, period, request.today or utcnow().date())
+        if problem:
+            errors["period_code"] = problem
     clinics = []
     try:
         clinics = _clinics(request.clinic_codes)
@@ -70,6 +76,27 @@ def resolve(request: ReportRequest) -> tuple:
     if errors:
         raise Invalid(_("The report could not be made."), errors)
     return fmt, period, clinics
+
+
+PERIOD_KINDS = {
+    "month": _l("Months"),
+    "quarter": _l("Calendar quarters"),
+    "year": _l("Calendar years"),
+    "fiscal_quarter": _l("PEPFAR fiscal quarters (Oct-Sep year)"),
+    "fiscal_half": _l("PEPFAR fiscal halves (semi-annual)"),
+    "fiscal_year": _l("PEPFAR fiscal years"),
+    "programme_year": _l("Programme years (Aug-Jul)"),
+}
+
+
+def _period_problem(fmt, period: Period, today: date) -> str | None:
+    """Why a report cannot be made for a period (one of another kind, or one that has not started)."""
+    if fmt is not None and period.kind not in fmt.period_kinds:
+        kinds = ", ".join(str(PERIOD_KINDS[k]) for k in fmt.period_kinds)
+        return _("This report is made for: %(kinds)s. Choose one of those periods.", kinds=kinds)
+    if is_future(period, today):
+        return _("%(period)s has not started yet: choose a period up to today.", period=period.code)
+    return None
 
 
 def build(*, actor: Actor | None, request: ReportRequest, now: datetime | None = None) -> Dataset:
@@ -146,8 +173,14 @@ def export(
         object_type="report",
         detail=detail[:255],
     )
-    suffix = "-exact" if exact else ""
-    return data, f"{dataset.format_code}-{dataset.period}{suffix}.{output}"
+    return data, file_name(dataset.format_code, request.clinic_codes, dataset.period, output, exact=bool(exact))
+
+
+def file_name(report: str, clinic_codes: list[str], period: str, output: str, *, exact: bool = False) -> str:
+    """``mer-BBR-FY2026Q1.pdf``: the report, the clinics (or all-clinics), the period and the file type."""
+    clinics = "+".join(sorted(c.upper() for c in clinic_codes)) or "all-clinics"
+    clinics = re.sub(r"[^A-Za-z0-9+-]", "", clinics)[:40]
+    return f"{report}-{clinics}-{period}{'-exact' if exact else ''}.{output}"
 
 
 def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[str], k: int = 5):
@@ -165,27 +198,70 @@ def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[
     return linelist.LineListOptions(window=window, k=k)
 
 
-def quality_records(*, actor: Actor, code: str, period: Period) -> list:
-    """The visits one data-quality check finds at the actor's own clinic (staff fix their own records)."""
+@dataclass
+class QualityFound:
+    """What one data-quality check finds over a report's clinics: the records at the actor's own clinic
+    (to open and correct), and how many wait at each other clinic (corrected there, so not listed here)."""
+
+    clinic: Clinic
+    rows: list
+    elsewhere: list[tuple[Clinic, int]]
+
+
+def quality_records(*, actor: Actor, code: str, period: Period, clinic_codes: list[str] | None = None) -> QualityFound:
+    """The visits one check finds at the actor's clinic, and the counts at the report's other clinics."""
     actor.require("reports.quality_records")
-    rows = quality.finding_rows(code, Window(period.start, period.end, (actor.clinic_id,)))
+    clinics = _clinics(clinic_codes or [])
+    own = db.session.get(Clinic, actor.clinic_id)
+    rows = (
+        quality.finding_rows(code, Window(period.start, period.end, (actor.clinic_id,)))
+        if not clinic_codes or own in clinics
+        else []
+    )
+    others = [c for c in clinics if c.id != actor.clinic_id]
+    counts = quality.count_by_clinic(code, Window(period.start, period.end, tuple(c.id for c in others)))
+    elsewhere = [(c, counts[c.id]) for c in others if counts.get(c.id)]
     record_and_commit(
         actor=actor,
         action="quality.view",
         object_type="visits",
         object_ids=[row.visit_id for row in rows],
-        detail=f"check={code} period={period.code}",
+        detail=f"check={code} period={period.code} clinics={','.join(clinic_codes or []) or 'all'}"[:255],
     )
-    return rows
+    return QualityFound(clinic=own, rows=rows, elsewhere=elsewhere)
 
 
-def period_choices(fmt_code: str | None, today) -> list[str]:
-    """Recent periods of the kinds a format is reported for, newest first, for the form."""
-    from clinic_app.reports.periods import current_period
-
+def period_choices(fmt_code: str | None, today: date) -> list[str]:
+    """Recent periods of the kinds a format is reported for, newest first (the current one first)."""
     kinds = get_format(fmt_code).period_kinds if fmt_code else ("quarter",)
-    codes = []
+    return [p.code for kind in kinds for p in recent_periods(kind, today)]
+
+
+def default_period(fmt_code: str, today: date) -> str:
+    """The last complete period of the format's first kind: what is usually reported."""
+    return recent_periods(get_format(fmt_code).period_kinds[0], today, 2)[1].code
+
+
+def period_groups(kinds, today: date, keep: str = "") -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The form's period list: (kind, heading, [(code, label)]) for each kind, newest first.
+
+    ``keep`` is a period asked for in the URL that is older than the list: it is added to its group so
+    the form shows what the report is about.
+    """
+    groups = []
     for kind in kinds:
-        current = current_period(kind, today)
-        codes += [p.code for p in reversed(current.previous(5) + [current])]
-    return codes
+        periods = recent_periods(kind, today)
+        try:
+            wanted = parse_period(keep) if keep else None
+        except BadPeriod:
+            wanted = None
+        if wanted and wanted.kind == kind and wanted not in periods and not is_future(wanted, today):
+            periods.append(wanted)
+        options = []
+        for period in periods:
+            label = f"{period.code} ({period.start.isoformat()} – {period.end.isoformat()})"
+            if period.end >= today:
+                label += " · " + _("in progress")
+            options.append((period.code, label))
+        groups.append((kind, str(PERIOD_KINDS[kind]), options))
+    return groups

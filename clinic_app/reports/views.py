@@ -13,7 +13,7 @@ from clinic_app.core.views import apply_errors, current_actor
 from clinic_app.reports import bp, disclosure, linelist, quality, services
 from clinic_app.reports.formats import all_formats
 from clinic_app.reports.forms import ExactExportForm, LineListForm, ReportForm
-from clinic_app.reports.periods import BadPeriod, parse_period
+from clinic_app.reports.periods import BadPeriod, is_future, parse_period
 
 
 def _report_form() -> ReportForm:
@@ -23,11 +23,16 @@ def _report_form() -> ReportForm:
     return form
 
 
+def _today():
+    return local_today(current_actor().user.clinic.timezone)
+
+
 def _request(form: ReportForm) -> services.ReportRequest:
     return services.ReportRequest(
         format_code=form.format_code.data or "",
         period_code=form.period_code.data or "",
         clinic_codes=list(form.clinics.data or []),
+        today=_today(),
     )
 
 
@@ -41,14 +46,15 @@ def _report_args(form: ReportForm) -> dict:
 
 
 def _context(form: ReportForm) -> dict:
-    actor = current_actor()
-    today = local_today(actor.user.clinic.timezone)
+    formats = all_formats()
+    chosen = formats.get(form.format_code.data or "")
+    kinds = list(chosen.period_kinds if chosen else ())
+    kinds += [k for f in formats.values() for k in f.period_kinds if k not in kinds]
     return {
         "form": form,
-        "suggestions": services.period_choices(form.format_code.data or None, today)
-        if form.format_code.data in all_formats()
-        else [],
-        "formats": all_formats(),
+        "period_groups": services.period_groups(kinds, _today(), keep=form.period_code.data or ""),
+        "format_kinds": {code: list(f.period_kinds) for code, f in formats.items()},
+        "formats": formats,
     }
 
 
@@ -56,8 +62,10 @@ def _context(form: ReportForm) -> dict:
 @requires("reports.view")
 def index():
     form = _report_form()
-    if not form.format_code.data:
+    if form.format_code.data not in all_formats():
         form.format_code.data = "clinic_monthly"
+    if not form.period_code.data:
+        form.period_code.data = services.default_period(form.format_code.data, _today())
     return render_template("reports/index.html", **_context(form))
 
 
@@ -154,14 +162,17 @@ def _preview_page(form: ReportForm, dataset, exact: ExactExportForm):
 @bp.route("/quality/<code>")
 @requires("reports.quality_records")
 def quality_list(code):
+    """The records a check finds at every clinic the report covered (ticked, or all), by clinic."""
     if code not in quality.CHECKS_BY_CODE:
         abort(404)
     try:
         period = parse_period(request.args.get("period_code", ""))
-    except BadPeriod:
+        found = services.quality_records(
+            actor=current_actor(), code=code, period=period, clinic_codes=request.args.getlist("clinics")
+        )
+    except (BadPeriod, Invalid):
         abort(404)
-    rows = services.quality_records(actor=current_actor(), code=code, period=period)
-    return render_template("reports/quality.html", check=quality.CHECKS_BY_CODE[code], rows=rows, period=period)
+    return render_template("reports/quality.html", check=quality.CHECKS_BY_CODE[code], found=found, period=period)
 
 
 @bp.route("/linelist", methods=["GET", "POST"])
@@ -169,9 +180,13 @@ def quality_list(code):
 def line_list():
     form = LineListForm()
     form.clinics.choices = choice_list((c.code, c.name) for c in all_clinics())
+    if not form.is_submitted():
+        form.period_code.data = services.default_period("programme", _today())
     if form.validate_on_submit():
         try:
             period = parse_period(form.period_code.data)
+            if is_future(period, _today()):
+                raise BadPeriod(period.code)
             options = services.linelist_options(
                 actor=current_actor(),
                 period=period,
@@ -179,15 +194,20 @@ def line_list():
                 k=current_app.config["LINELIST_K"],
             )
         except BadPeriod:
-            form.period_code.errors = [_("Type a period like 2026Q3, 2026-10 or FY2026Q4.")]
+            form.period_code.errors = [_("Choose a period from the list, up to today.")]
         except Invalid as error:
             apply_errors(form, error)
         else:
-            return _line_list_file(options, form.output.data, period.code)
-    return render_template("reports/linelist.html", form=form), 422 if form.is_submitted() else 200
+            return _line_list_file(options, form.output.data, period.code, list(form.clinics.data or []))
+    groups = services.period_groups(LINELIST_KINDS, _today(), keep=form.period_code.data or "")
+    page = render_template("reports/linelist.html", form=form, period_groups=groups)
+    return page, 422 if form.is_submitted() else 200
 
 
-def _line_list_file(options, output: str, period_code: str):
+LINELIST_KINDS = ("month", "quarter", "fiscal_quarter", "fiscal_half", "fiscal_year", "programme_year")
+
+
+def _line_list_file(options, output: str, period_code: str, clinic_codes: list[str]):
     """Written to an anonymous spool file inside instance/ (0600), then sent."""
     target = spool.spool_file()
     if output == "zip":
@@ -198,5 +218,5 @@ def _line_list_file(options, output: str, period_code: str):
         linelist.write_xlsx(options, target)
         mimetype = services.OUTPUTS["xlsx"]
     target.seek(0)
-    name = f"linelist-{period_code}.{output}"
+    name = services.file_name("linelist", clinic_codes, period_code, output)
     return send_file(target, as_attachment=True, download_name=name, max_age=0, mimetype=mimetype)

@@ -351,7 +351,7 @@ def build_history(make, clinic, other_clinic) -> ClinicHistory:
     h.prep(v, PrepEventType.FOLLOW_UP)
 
     # c5 (transgender sex worker, 25): a PrEP follow-up with no initiation anywhere (a
-    # data-quality finding) still counts in PrEP_CT; MER shows her sex as "Unknown sex".
+    # data-quality finding) still counts in PrEP_CT; MER shows her in the Transgender column.
     c5 = h.client("c5", make, sex=T, born=date(2000, 2, 2), kp=TGSW, own="EL")
     v = h.visit("V9", make, c5, date(2025, 11, 5), NEW, reasons=(V.HIV_TESTING, V.PREP))
     h.hiv(v, NEG, KP_CLINIC)

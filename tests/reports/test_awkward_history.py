@@ -14,7 +14,15 @@ from openpyxl import load_workbook
 from clinic_app.reports import services
 from tests.reports.awkward_history import build_awkward_history
 from tests.reports.test_indicators import nonzero, table
-from tests.reports.test_outputs import _pdf_lines, _sheet_grid, _Table, assert_pdf_shows, needs_pdf, tables_of
+from tests.reports.test_outputs import (
+    _pdf_lines,
+    _sheet_grid,
+    _Table,
+    assert_pdf_shows,
+    needs_pdf,
+    table_sheet,
+    tables_of,
+)
 
 pytestmark = pytest.mark.usefixtures("in_request")
 
@@ -148,8 +156,8 @@ def test_json_and_excel_hold_the_hand_counted_cells(awkward, format_code, period
         assert by_title[title] == cells, title
     book = load_workbook(io.BytesIO(_export(format_code, period, "xlsx")))
     for group in report["groups"]:
-        for raw in group["tables"]:
-            grid, _header = _sheet_grid(book[group["sheet"]], raw)
+        for index, raw in enumerate(group["tables"]):
+            grid, _header = _sheet_grid(table_sheet(book, group, index), raw)
             assert grid == raw["values"], raw["title"]
 
 

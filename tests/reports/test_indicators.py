@@ -66,7 +66,7 @@ MER_FY2026Q1_BBR = {
         ("KP clinic / Negative", "Female / 25-29"): 2,  # c3 (V5), c13
         ("KP clinic / Negative", "Female / 30-34"): 1,  # c9
         ("KP clinic / Negative", "Female / 35-39"): 1,  # c1 (V1, first day)
-        ("KP clinic / Negative", "Unknown sex / 25-29"): 1,  # c5, transgender
+        ("KP clinic / Negative", "Transgender / 25-29"): 1,  # c5, transgender
         ("KP clinic / Positive", "Female / 25-29"): 1,  # c3 (V6)
         ("VCT / Negative", "Female / 20-24"): 1,  # c10 (last day)
         ("VCT / Negative", "Female / 35-39"): 1,  # c1 (V2)
@@ -90,7 +90,7 @@ MER_FY2026Q1_BBR = {
     "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 1},  # c2, TDF/FTC at the clinic
     # c3 (latest positive), c4 (latest not tested: MER "Other"), c5 (negative); not c2 (new this period).
     "PrEP_CT: HIV test result at the latest visit": {("Positive", ""): 1, ("Negative", ""): 1, ("Other", ""): 1},
-    "PrEP_CT: age and sex": {("Female", "25-29"): 1, ("Male", "40-44"): 1, ("Unknown sex", "25-29"): 1},
+    "PrEP_CT: age and sex": {("Female", "25-29"): 1, ("Male", "40-44"): 1, ("Transgender", "25-29"): 1},
     "PrEP_CT: key population type": {("FSW", ""): 1, ("MSM", ""): 1, ("TG", ""): 1},  # c3; c4 (MSW); c5
     "PrEP_CT: PrEP type by distribution": {("Oral", "Facility"): 3},
     # c7 (45, first, positive) and c8 (53, HPV positive, triage negative); not c6 (not on ART),
@@ -203,9 +203,18 @@ def test_mer_trend_counts_the_three_quarters_before(history):
         "HTS_TST": [1, 1, 1, 12],  # X1, X2, X6 (2025-09-30)
         "PrEP_NEW": [1, 1, 0, 1],  # c3, c4, c2
         "PrEP_CT": [0, 0, 0, 3],
-        # FY2025Q4 closes FY2025: c3 (X1), c4 (X2), c11 (X6) and c15 (O6) over the fiscal year.
-        "KP_PREV": [1, 1, 4, 13],
+        # Each point is its own quarter, even FY2025Q4 (whose MER table counts the fiscal year to date:
+        # c3, c4, c11, c15): only c11 (X6) and c15 (O6) were reached in Jul-Sep 2025.
+        "KP_PREV": [1, 1, 2, 13],
     }
+    assert "counts its own period only" in dataset.trend_note
+
+
+def test_a_q4_trend_says_its_last_point_is_the_quarter_not_the_fiscal_year(history):
+    dataset = report("mer", "FY2025Q4")
+    assert dataset.trend["KP_PREV"][-1] == 2  # c11 and c15, not the four people of FY2025
+    assert dataset.totals()["KP_PREV"] == 4  # the table: the fiscal year to date, as MER asks at Q4
+    assert "the trend's last point counts FY2025Q4 alone" in dataset.trend_note
 
 
 def test_programme_trend(history):

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from clinic_app.audit.models import AuditEvent
 from clinic_app.reports import services
+from clinic_app.reports.render_xlsx import HEADER_TOP, sheet_name
 from tests.helpers import audit_events, audit_text, count
 from tests.reports.clinic_history import build_history
 from tests.reports.test_indicators import MER_FY2026Q1_BBR, PROGRAMME_2025Q4_BBR, nonzero
@@ -36,7 +37,7 @@ def export(output: str, format_code="mer", period="FY2026Q1", clinics=("BBR",)) 
     data, name = services.export(
         actor=None, request=request, output=output, exact=services.ExactExport(reason="donor_entry")
     )
-    assert name == f"{format_code}-{period}-exact.{output}"
+    assert name == f"{format_code}-{'+'.join(clinics) or 'all-clinics'}-{period}-exact.{output}"
     return data
 
 
@@ -84,16 +85,22 @@ def _sheet_grid(sheet, table: dict) -> tuple[list[list], list[str]]:
     return grid, header
 
 
+def table_sheet(book, group: dict, index: int):
+    """The sheet of a group's grid (one grid per sheet, numbered when the group has several)."""
+    return book[sheet_name(group["sheet"], index, len(group["tables"]))]
+
+
 def test_excel_export_has_the_same_numbers_as_the_json(history):
     report = json.loads(export("json"))
     before = datetime.now(UTC).replace(second=0, microsecond=0)
     book = load_workbook(io.BytesIO(export("xlsx")))
     after = datetime.now(UTC)
-    assert book.sheetnames == [g["sheet"] for g in report["groups"]] + ["Definitions", "About"]
+    assert book.sheetnames == [
+        sheet_name(g["sheet"], i, len(g["tables"])) for g in report["groups"] for i in range(len(g["tables"]))
+    ] + ["Definitions", "About"]
     for group in report["groups"]:
-        sheet = book[group["sheet"]]
-        assert sheet.freeze_panes not in (None, "A1"), f"no frozen panes on {sheet.title}"
-        for table in group["tables"]:
+        for index, table in enumerate(group["tables"]):
+            sheet = table_sheet(book, group, index)
             grid, header = _sheet_grid(sheet, table)
             assert grid == table["values"], table["title"]
             assert all(type(v) is int for row in grid for v in row), table["title"]
@@ -132,13 +139,46 @@ def test_excel_export_has_the_same_numbers_as_the_json(history):
     assert all(type(n) is int for _title, n in findings)
 
 
+def test_excel_sheets_freeze_their_header_rows_and_print_wide_grids_landscape_fitted_to_width(history):
+    from openpyxl.utils import get_column_letter
+
+    from clinic_app.reports.render_xlsx import LINE_HEIGHT, _lines
+
+    report = json.loads(export("json"))
+    book = load_workbook(io.BytesIO(export("xlsx")))
+    orientations = {}
+    for group in report["groups"]:
+        for index, table in enumerate(group["tables"]):
+            sheet = table_sheet(book, group, index)
+            levels, labels = max(len(table["column_titles"]), 1), max(len(table["row_titles"]), 1)
+            # Title, period and grid title above a blank row; the header rows start below and are frozen.
+            assert sheet.cell(3, 1).value == table["title"]
+            assert all(sheet.cell(4, c).value is None for c in range(1, sheet.max_column + 1))
+            assert sheet.freeze_panes == f"{get_column_letter(labels + 1)}{HEADER_TOP + levels}", table["title"]
+            assert sheet.print_title_rows == f"${HEADER_TOP}:${HEADER_TOP + levels - 1}"
+            # Each header row is as tall as its most wrapped label in its column's width.
+            for level in range(levels):
+                for j in range(len(table["columns"])):
+                    label = table["columns"][j][level] if table["column_titles"] else "Count"
+                    if level < levels - 1:
+                        continue  # a spanning label has the width of several columns
+                    width = sheet.column_dimensions[get_column_letter(labels + 1 + j)].width
+                    lines = _lines(label, width - 1)
+                    assert sheet.row_dimensions[HEADER_TOP + level].height >= LINE_HEIGHT * lines, (table, label)
+            assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+            assert "FY2026Q1 (2025-10-01 – 2025-12-31) · Beitbridge (BBR)" in sheet.oddFooter.left.text
+            orientations[table["title"]] = sheet.page_setup.orientation
+    assert orientations["HTS_TST: modality and result by age and sex"] == "landscape"  # 3 sexes x 9 ages
+    assert orientations["HTS_TST: key population type by result"] == "portrait"
+
+
 def test_excel_grids_of_the_programme_and_monthly_reports_match_their_json(history):
     for format_code, period in (("programme", "2025Q4"), ("clinic_monthly", "2025-12")):
         report = json.loads(export("json", format_code, period))
         book = load_workbook(io.BytesIO(export("xlsx", format_code, period)))
         for group in report["groups"]:
             for table in group["tables"]:
-                grid, _header = _sheet_grid(book[group["sheet"]], table)
+                grid, _header = _sheet_grid(table_sheet(book, group, group["tables"].index(table)), table)
                 assert grid == table["values"], (format_code, table["title"])
 
 
@@ -228,7 +268,7 @@ def test_cli_writes_excel_json_and_pdf_with_the_same_numbers(history, runner, tm
     book = load_workbook(out["xlsx"])
     for group in report["groups"]:
         for table in group["tables"]:
-            grid, _header = _sheet_grid(book[group["sheet"]], table)
+            grid, _header = _sheet_grid(table_sheet(book, group, group["tables"].index(table)), table)
             assert grid == table["values"], table["title"]
     if HAS_RENDER_PDF and HAS_PYPDF:
         assert_pdf_shows(_pdf_lines(out["pdf"].read_bytes()), report)
@@ -249,7 +289,7 @@ def test_cli_and_the_service_agree_on_every_number(history, runner, tmp_path):
     [
         (
             ["mer", "--period", "FY2026Q5", "--clinic", "BBR"],
-            "Type a period like 2024-07, 2024Q3, 2024, FY2025Q1, FY2025S1, FY2025 or PY2023.",
+            "'FY2026Q5' is not a period. Use e.g. 2024-07, 2024Q3, 2024, FY2025Q1, FY2025S1, FY2025 or PY2023.",
         ),
         (
             ["nosuch", "--period", "FY2026Q1", "--clinic", "BBR"],

@@ -104,7 +104,7 @@ def test_who_may_see_and_export_reports(history, browser_for, role):
 def test_exporters_download_the_report_with_small_numbers_hidden(history, browser_for, role):
     browser, user = browser_for(role)
     response = get(browser, DOWNLOAD)
-    assert response.headers["Content-Disposition"] == 'attachment; filename="mer-FY2026Q1.json"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="mer-BBR-FY2026Q1.json"'
     report = json.loads(response.get_data())
     totals = {t["indicator"]: t["total"] for g in report["groups"] for t in g["tables"]}
     assert (totals["PrEP_NEW"], totals["PrEP_CT"], totals["GEND_GBV"]) == ("<5", "<5", "<5")
@@ -117,7 +117,7 @@ def test_exporters_download_the_report_with_small_numbers_hidden(history, browse
 def test_the_exact_export_is_a_separate_audited_choice_with_a_reason(history, browser_for, role):
     browser, user = browser_for(role)
     response = browser.post(EXACT, data=EXACT_FORM)
-    assert response.headers["Content-Disposition"] == 'attachment; filename="mer-FY2026Q1-exact.json"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="mer-BBR-FY2026Q1-exact.json"'
     report = json.loads(response.get_data())
     totals = {t["indicator"]: t["total"] for g in report["groups"] for t in g["tables"]}
     assert (totals["HTS_TST"], totals["PrEP_NEW"], totals["PrEP_CT"], totals["GEND_GBV"]) == (12, 1, 3, 2)
@@ -158,7 +158,7 @@ def test_a_nurse_previews_without_download_links_and_with_links_to_fix_records(h
     body = page.get_data(as_text=True)
     assert "/reports/download" not in body
     for code in FINDING_VISITS:
-        assert f'href="/reports/quality/{code}?period_code=FY2026Q1"' in body
+        assert f'href="/reports/quality/{code}?period_code=FY2026Q1&amp;clinics=BBR"' in body
     assert "/reports/quality/sex_or_age_missing" not in body  # nothing to fix, no link
 
 
@@ -217,6 +217,32 @@ def test_the_quality_list_shows_only_the_staff_members_clinic(history, browser_f
     assert history.clients["c6"].client_number not in response.get_data(as_text=True)
 
 
+def test_the_quality_list_says_which_other_clinic_of_the_report_holds_records_to_fix(
+    history, browser_for, other_clinic
+):
+    """A report over every clinic: records at Beitbridge are counted there, never listed at another clinic."""
+    browser, _user = browser_for("nurse", at=other_clinic)
+    response = get(browser, QUALITY)  # no clinic ticked: all clinics
+    shown = plain(response)
+    assert "At other clinics of the report" in shown
+    assert "Beitbridge: 1 record to fix" in shown
+    assert f"At {other_clinic.name}" in shown
+    assert history.clients["c6"].client_number not in response.get_data(as_text=True)
+    # The report ticked only Beitbridge: the same.
+    response = get(browser, QUALITY + "&clinics=BBR")
+    assert "Beitbridge: 1 record to fix" in plain(response)
+
+
+def test_the_quality_list_of_the_staff_members_clinic_keeps_its_links_when_others_are_in_scope(
+    app, history, browser_for
+):
+    browser, _user = browser_for("nurse")
+    response = get(browser, QUALITY + "&clinics=BBR&clinics=" + history.other_clinic.code)
+    body = response.get_data(as_text=True)
+    assert len(re.findall(r'href="/visits/[^"]+/edit"', body)) == 1
+    assert "At other clinics of the report" not in plain(response)  # nothing to fix at the other one
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -235,15 +261,46 @@ def _field_blocks(body: str) -> list[str]:
 
 
 @pytest.mark.parametrize("period", ["FY2026Q5", "2026-13", "next quarter"])
-def test_a_bad_period_is_refused_beside_the_field(history, browser_for, period):
+def test_a_period_not_in_the_list_is_refused_beside_the_field(history, browser_for, period):
     browser, _user = browser_for("me_officer")
     response = get(browser, f"/reports/preview?format_code=mer&period_code={period}")
     assert response.status_code == 422
     body = html.unescape(response.get_data(as_text=True))
     (block,) = [b for b in _field_blocks(body) if 'name="period_code"' in b]
     assert "has-error" in block
-    assert "Type a period like 2024-07, 2024Q3, 2024, FY2025Q1, FY2025S1, FY2025 or PY2023." in block
-    assert f'value="{period}"' in block  # the entry is kept
+    assert "Choose a period from the list." in block
+
+
+def test_the_period_is_chosen_from_a_list_of_real_periods_of_the_report(history, browser_for):
+    browser, _user = browser_for("me_officer")
+    body = html.unescape(get(browser, "/reports/?format_code=mer").get_data(as_text=True))
+    (block,) = [b for b in _field_blocks(body) if 'name="period_code"' in b]
+    assert '<select id="period_code" name="period_code"' in block
+    assert "<input" not in block  # no code to type
+    assert 'label="PEPFAR fiscal quarters (Oct-Sep year)" data-kind="fiscal_quarter"' in block
+    assert re.search(r'<option value="FY\d{4}Q\d" selected>', block)  # the last complete quarter
+    assert "in progress" in block
+    assert '"mer": ["fiscal_quarter", "fiscal_half", "fiscal_year"]' in block  # app.js narrows the list
+
+
+def test_a_future_period_is_refused_beside_the_field(history, browser_for):
+    browser, _user = browser_for("me_officer")
+    response = get(browser, "/reports/preview?format_code=mer&period_code=FY2099Q1")
+    assert response.status_code == 422
+    body = html.unescape(response.get_data(as_text=True))
+    (block,) = [b for b in _field_blocks(body) if 'name="period_code"' in b]
+    assert "FY2099Q1 has not started yet: choose a period up to today." in block
+    assert get(browser, "/reports/download?format_code=mer&period_code=FY2099Q1&as=json").status_code == 400
+    assert audit_events("report.export") == []
+
+
+def test_a_period_of_another_kind_than_the_report_is_refused_beside_the_field(history, browser_for):
+    browser, _user = browser_for("me_officer")
+    response = get(browser, "/reports/preview?format_code=mer&period_code=2025-12")
+    assert response.status_code == 422
+    body = html.unescape(response.get_data(as_text=True))
+    (block,) = [b for b in _field_blocks(body) if 'name="period_code"' in b]
+    assert "This report is made for: PEPFAR fiscal quarters (Oct-Sep year), PEPFAR fiscal halves" in block
 
 
 def test_an_unknown_clinic_is_refused_with_422(history, browser_for):
@@ -266,5 +323,5 @@ def test_a_bad_line_list_period_is_refused_beside_the_field(history, browser_for
     assert response.status_code == 422
     body = html.unescape(response.get_data(as_text=True))
     (block,) = [b for b in _field_blocks(body) if 'name="period_code"' in b]
-    assert "Type a period like" in block
+    assert "Choose a period from the list, up to today." in block
     assert audit_events("linelist.export") == []

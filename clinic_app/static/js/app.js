@@ -105,6 +105,32 @@
       });
     });
   }
+  // Report periods: offer only the kinds of period the chosen report is made for (the server checks too).
+  Array.prototype.forEach.call(document.querySelectorAll("select[data-format-kinds]"), function (select) {
+    var kinds = {};
+    try { kinds = JSON.parse(select.getAttribute("data-format-kinds")); } catch (e) { return; }
+    var format = select.form && select.form.elements[select.getAttribute("data-format-field")];
+    if (!format) { return; }
+    var narrow = function () {
+      var allowed = kinds[format.value] || [];
+      Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
+        var off = allowed.indexOf(group.getAttribute("data-kind")) === -1;
+        group.disabled = off;
+        group.hidden = off;
+      });
+      var chosen = select.options[select.selectedIndex];
+      if (!chosen || chosen.parentNode.disabled) {
+        var first = select.querySelector("optgroup:not([disabled]) option");
+        if (first) {
+          // The last complete period (the first one listed may still be in progress).
+          var next = first.nextElementSibling;
+          select.value = (next || first).value;
+        }
+      }
+    };
+    format.addEventListener("change", narrow);
+    narrow();
+  });
   // Print buttons (no inline script under the Content-Security-Policy).
   Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (el) {
     el.addEventListener("click", function () { window.print(); });
