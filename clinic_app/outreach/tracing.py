@@ -9,7 +9,8 @@ import uuid
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from flask_babel import ngettext
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from clinic_app.audit.services import record_and_commit, record_event
@@ -21,6 +22,7 @@ from clinic_app.core.permissions import Role
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
 from clinic_app.outreach.models import TracingAssignment, TracingOutcome
+from clinic_app.visits.models import Visit
 
 KEEP_CLOSED_DAYS = 30  # a closed follow-up leaves the peer educator's phone after this
 REASONS = ("prep_refill", "hiv_retest", "cervical_rescreen", "unlinked_positive", "missed_appointment", "other")
@@ -62,6 +64,17 @@ def assign_tracing(*, actor: Actor, client_ids: list, peer_id, reason: str, toda
     clients = list(db.session.scalars(select(Client).where(Client.id.in_(ids), Client.merged_into_id.is_(None))))
     if not clients:
         raise Invalid(_("Tick at least one client to assign."), {"client_ids": _("Tick at least one client.")})
+    elsewhere = len(clients) - len(_clients_of(actor.clinic_id, [c.id for c in clients]))
+    if elsewhere:
+        # The peer educator would see the client's phone: only this clinic's own clients are traced from here.
+        message = ngettext(
+            "%(num)d ticked client is not a client of this clinic (registered and seen elsewhere): "
+            "their own clinic follows them up. Nothing was assigned.",
+            "%(num)d ticked clients are not clients of this clinic (registered and seen elsewhere): "
+            "their own clinic follows them up. Nothing was assigned.",
+            elsewhere,
+        )
+        raise Invalid(message, {"client_ids": message})
     already = set(
         db.session.scalars(
             select(TracingAssignment.client_id).where(
@@ -90,6 +103,16 @@ def assign_tracing(*, actor: Actor, client_ids: list, peer_id, reason: str, toda
         added += 1
     db.session.commit()
     return added
+
+
+def _clients_of(clinic_id, client_ids: list) -> set:
+    """Of these clients, those registered at the clinic or seen there (a visit at the clinic)."""
+    seen_here = exists().where(Visit.client_id == Client.id, Visit.clinic_id == clinic_id)
+    return set(
+        db.session.scalars(
+            select(Client.id).where(Client.id.in_(client_ids), or_(Client.clinic_id == clinic_id, seen_here))
+        )
+    )
 
 
 def own_tracing(*, actor: Actor, today: date | None = None) -> list[TracingAssignment]:

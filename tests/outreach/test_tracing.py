@@ -265,6 +265,41 @@ def test_another_clinics_due_list_offers_no_tracing(as_nurse, make, other_clinic
     assert "/outreach/tracing/assign" not in page
 
 
+def _their_client(make, other_clinic, today):
+    """A client registered and seen at another clinic, with a phone number."""
+    theirs_nurse = make.user(role="nurse", clinic=other_clinic)
+    client = make.client(registered_by=theirs_nurse, phone="+263779999999", phone_consent=True)
+    make.visit(client=client, recorded_by=theirs_nurse, service_date=today - timedelta(days=60))
+    return client
+
+
+def test_another_clinics_client_cannot_be_handed_to_this_clinics_peer_educator(
+    as_nurse, as_pe, make, other_clinic, pe, missed, today
+):
+    theirs, ours = _their_client(make, other_clinic, today), missed()
+    response = as_nurse.post(
+        "/outreach/tracing/assign",
+        data={
+            "peer_id": str(pe.id),
+            "client_ids": [str(theirs.id), str(ours.id)],
+            "back": "/duelists/missed_appointment",
+        },
+    )
+    page = text(as_nurse.get(response.headers["Location"]))
+    assert "1 ticked client is not a client of this clinic (registered and seen elsewhere)" in page
+    assert "Nothing was assigned." in page
+    assert count(TracingAssignment) == 0  # nothing half-saved
+    assert "+263779999999" not in text(as_pe.get("/outreach/tracing"))
+
+
+def test_a_client_registered_elsewhere_but_seen_here_can_be_traced_from_here(
+    nurse_actor, nurse, make, other_clinic, pe, today
+):
+    client = _their_client(make, other_clinic, today)
+    make.visit(client=client, clinic=nurse.clinic, recorded_by=nurse, service_date=today - timedelta(days=20))
+    assert assign_tracing(actor=nurse_actor, client_ids=[client.id], peer_id=pe.id, reason="other") == 1
+
+
 def test_assignment_service_records_who_handed_out_the_client(nurse_actor, nurse, pe, missed, today):
     client = missed()
     assign_tracing(actor=nurse_actor, client_ids=[client.id], peer_id=pe.id, reason="no-such-list", today=today)
