@@ -43,7 +43,7 @@ DEMO_PASSWORD_WORDS = ["river", "border", "truck", "lamp", "mango", "kettle", "s
 
 
 def _password(rng: secrets.SystemRandom) -> str:
-    return "-".join(rng.choice(DEMO_PASSWORD_WORDS) for _ in range(3)) + f"-{rng.randint(10, 99)}"
+    return "-".join(rng.sample(DEMO_PASSWORD_WORDS, 3)) + f"-{rng.randint(10, 99)}"
 
 
 def _ensure_clinics() -> dict[str, Clinic]:

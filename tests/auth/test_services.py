@@ -59,15 +59,28 @@ def test_only_an_administrator_creates_accounts(make, clinic):
     assert count(User, User.username == "ann") == 0
 
 
+TOO_EASY = (
+    "This password is too easy to guess: it is a common password or close to one. "
+    "A short sentence of your own is better."
+)
+
+
 @pytest.mark.parametrize(
     ("password", "message"),
     [
         ("short", "Use at least 10 characters."),
         ("123456789", "Use at least 10 characters."),
         ("x" * 257, "Use at most 256 characters."),
-        ("Password123", "This password is too common; choose another."),
-        ("1234567890", "This password is too common; choose another."),
-        ("aaaaaaaaaaaa", "This password is too common; choose another."),
+        ("Password123", TOO_EASY),
+        ("1234567890", TOO_EASY),
+        ("aaaaaaaaaaaa", TOO_EASY),
+        # What attackers try first, beyond any short list: words, years, keyboard runs, the app's own name.
+        ("password2024", TOO_EASY),
+        ("Summer2024!", TOO_EASY),
+        ("bluebox2025", TOO_EASY),
+        ("Beitbridge2025", TOO_EASY),
+        ("qwertyuiop12", TOO_EASY),
+        ("iloveyou2026", TOO_EASY),
         ("ann-is-my-name", "The password must not contain the username."),
     ],
 )
@@ -142,7 +155,7 @@ def test_password_change_applies_the_policy(nurse):
     old_hash = nurse.password_hash
     with pytest.raises(Invalid) as error:
         services.change_password(actor=Actor(nurse), current_password=PASSWORD, new_password="welcome123")
-    assert error.value.field_errors == {"new_password": "This password is too common; choose another."}
+    assert error.value.field_errors == {"new_password": TOO_EASY}
     assert nurse.password_hash == old_hash
 
 

@@ -12,6 +12,10 @@ from tests.helpers import audit_events, count, form_state, text
 
 GENERIC = "The username or password is not correct."
 COOKIE = "bluebox_session"
+TOO_EASY = (
+    "This password is too easy to guess: it is a common password or close to one. "
+    "A short sentence of your own is better."
+)
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -125,7 +129,7 @@ def test_password_change_signs_other_sessions_out(app, client, login, nurse):
     ("current", "new", "field", "message"),
     [
         (PASSWORD, "too short", "new_password", "Use at least 10 characters."),
-        (PASSWORD, "password123", "new_password", "This password is too common; choose another."),
+        (PASSWORD, "password123", "new_password", TOO_EASY),
         ("not my password", "a brand new passphrase", "current_password", "This is not your current password."),
     ],
 )
@@ -193,7 +197,7 @@ def test_administrator_form_refuses_a_common_password_and_keeps_the_entries(clie
     response = client.post("/auth/users/new", data=_new_user_form(clinic, password="iloveyou12"))
     assert response.status_code == 422
     state = form_state(response)
-    assert state.errors == {"password": ["This password is too common; choose another."]}
+    assert state.errors == {"password": [TOO_EASY]}
     assert state.values["username"] == "sipho"
     assert state.values["role"] == "nurse"
     assert count(User, User.username == "sipho") == 0
