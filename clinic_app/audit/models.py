@@ -21,6 +21,7 @@ GENESIS = "0" * 64
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
+    keep_text_as_given = True  # hashed as written: never rewritten on the way in
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -63,6 +64,7 @@ class AuditHead(Base):
     """The end of the chain (one row): the last sequence number and hash, locked while a row is added."""
 
     __tablename__ = "audit_head"
+    keep_text_as_given = True  # hashed as written: never rewritten on the way in
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -81,6 +83,7 @@ class AuditKeySeal(Base):
     """
 
     __tablename__ = "audit_key_seals"
+    keep_text_as_given = True  # hashed as written: never rewritten on the way in
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     salt: Mapped[bytes] = mapped_column(LargeBinary(16))

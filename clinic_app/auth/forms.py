@@ -1,30 +1,29 @@
 """Forms for sign-in, own account and user administration."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from clinic_app.auth.models import Language
-from clinic_app.core.forms import CodedSelectField
+from clinic_app.core.forms import CodedSelectField, Form
 from clinic_app.core.permissions import Role
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=256)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=256)])
     new_password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=256)])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = CodedSelectField(_l("Language"), enum=Language, placeholder=None, validators=[InputRequired()])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """An administrator's form for an account; the clinic choices are set by the view."""
 
     display_name = StringField(_l("Name (as staff know them)"), validators=[InputRequired(), Length(max=120)])

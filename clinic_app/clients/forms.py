@@ -1,25 +1,24 @@
 """Forms for searching, registering, editing and merging clients."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from clinic_app.clients.models import KeyPopulation, Sex
-from clinic_app.core.forms import CodedSelectField, choice_list
+from clinic_app.core.forms import CodedSelectField, Form, choice_list
 from clinic_app.core.places import Country
 
 LETTERS = Regexp(r"^([^\W\d_]{1,2}|9{1,2})$", message=_l("Type one or two letters (or 9 if unknown)."))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     term = StringField(
         _l("Client number, UIC or alias"),
         validators=[InputRequired(), Length(min=2, max=60)],
     )
 
 
-class ClientDetailsForm(FlaskForm):
+class ClientDetailsForm(Form):
     """The fields shared by registration and editing."""
 
     mother_letters = StringField(
@@ -68,14 +67,14 @@ class RegisterClientForm(ClientDetailsForm):
     safeguarding_done = BooleanField(_l("The child-protection referral has been made or started"))
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     duplicate_number = StringField(
         _l("Client number of the duplicate record"),
         validators=[InputRequired(), Length(max=20)],
     )
 
 
-class HealthCardForm(FlaskForm):
+class HealthCardForm(Form):
     """GET choices for printing a health card (no client data)."""
 
     class Meta:

@@ -7,9 +7,11 @@ sync into one central database without id clashes, and every timestamp is UTC.
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+from clinic_app.core import text
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,6 +70,23 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime(), str: String(255)},
     )
+
+
+@event.listens_for(Base, "before_insert", propagate=True)
+@event.listens_for(Base, "before_update", propagate=True)
+def _plain_text(mapper, _connection, target) -> None:
+    """Text written by any path (commands, sync, imports; forms refuse it first) loses control and
+    bidi override characters before it is stored (core/text.py). A model whose rows are hashed as
+    written (the audit trail) sets ``keep_text_as_given``."""
+    if getattr(target, "keep_text_as_given", False):
+        return
+    for attribute in mapper.column_attrs:
+        column_type = attribute.columns[0].type
+        if not isinstance(column_type, String) or isinstance(column_type, SAEnum):
+            continue
+        value = getattr(target, attribute.key)
+        if isinstance(value, str) and text.has_forbidden(value):
+            setattr(target, attribute.key, text.clean(value))
 
 
 class Record:

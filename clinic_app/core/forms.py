@@ -1,12 +1,73 @@
-"""Form pieces shared by features: an empty CSRF form and common validators."""
+"""Form pieces shared by features: the form bases, an empty CSRF form and common validators.
+
+Every form derives from ``Form`` (a page form, with CSRF) or ``Section`` (a sub-form): both put every
+text field (StringField, TextAreaField; not passwords or hidden fields) through core.text, in one
+place: the text is normalised, and control or bidi override characters are refused beside the field.
+"""
 
 import uuid
 from datetime import date
+from functools import partial
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, widgets
+from wtforms import Form as BareForm
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
+
+from clinic_app.core import text
+
+
+class PlainText:
+    """Refuses invisible control characters and bidi overrides (after normalisation)."""
+
+    message = _l("Remove the invisible control characters from this text (they may come from copying and pasting).")
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and text.has_forbidden(field.data):
+            raise ValidationError(self.message)
+
+
+def _normalised(value, *, multiline: bool):
+    return text.normalise(value, multiline=multiline) if isinstance(value, str) else value
+
+
+class _PlainTextMeta:
+    """Binds every free-text field with the normalising filter and the PlainText validator."""
+
+    def bind_field(self, form, unbound_field, options):
+        kind = unbound_field.field_class
+        if issubclass(kind, StringField) and not issubclass(kind, (PasswordField, HiddenField)):
+            kwargs = dict(unbound_field.kwargs)
+            multiline = issubclass(kind, TextAreaField)
+            kwargs["filters"] = [partial(_normalised, multiline=multiline), *kwargs.get("filters", ())]
+            kwargs["validators"] = [PlainText(), *kwargs.get("validators", ())]
+            unbound_field = UnboundField(kind, *unbound_field.args, name=unbound_field.name, **kwargs)
+        return super().bind_field(form, unbound_field, options)
+
+
+class Form(FlaskForm):
+    """The base of every page form (CSRF, and plain text in every text field)."""
+
+    class Meta(_PlainTextMeta):
+        pass
+
+
+class Section(BareForm):
+    """The base of every sub-form (a section of a larger form): plain text in every text field."""
+
+    class Meta(_PlainTextMeta):
+        pass
 
 
 def choice_list(pairs) -> list[SelectChoice]:
@@ -14,7 +75,7 @@ def choice_list(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """For POST-only buttons (sign out, merge confirm): CSRF and nothing else."""
 
 
@@ -122,7 +183,7 @@ def section_data(section) -> dict | None:
     return {name: plain(value) for name, value in asdict(section).items()}
 
 
-class OnceForm(FlaskForm):
+class OnceForm(Form):
     """A form that creates a record once: it carries a one-time key (see core.once)."""
 
     submission_key = HiddenField()

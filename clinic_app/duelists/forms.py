@@ -1,12 +1,13 @@
 """The due lists' filters (GET; they hold ids, never client data)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional
 
+from clinic_app.core.forms import Form
 
-class DueFilterForm(FlaskForm):
+
+class DueFilterForm(Form):
     class Meta:
         csrf = False
 

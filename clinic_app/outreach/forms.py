@@ -1,11 +1,10 @@
 """Phone-first forms for peer educators, and the staff forms for hotspots and tracing."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from clinic_app.core.forms import CodedSelectField, MultiCheckboxField, OnceForm, choice_list
+from clinic_app.core.forms import CodedSelectField, Form, MultiCheckboxField, OnceForm, choice_list
 from clinic_app.outreach.models import ContactKind, HotspotKind, ReferralService, TracingOutcome, TrainingTopic
 
 
@@ -58,11 +57,11 @@ class ReferralForm(OnceForm):
     )
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     outcome = CodedSelectField(_l("What happened"), enum=TracingOutcome, validators=[InputRequired()])
 
 
-class AssignTracingForm(FlaskForm):
+class AssignTracingForm(Form):
     peer_id = SelectField(_l("Peer educator"), validators=[InputRequired()], validate_choice=False)
     client_ids = MultiCheckboxField(_l("Clients"), validate_choice=False)
     reason = StringField(validators=[Optional(), Length(max=32)])
@@ -80,14 +79,14 @@ class TrainingForm(OnceForm):
     other_attendees = _count(_l("Other attendees (head count)"), 500)
 
 
-class HotspotForm(FlaskForm):
+class HotspotForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
     kind = CodedSelectField(_l("Kind of place"), enum=HotspotKind, validators=[InputRequired()])
     is_active = BooleanField(_l("In use"), default=True)
     peer_ids = MultiCheckboxField(_l("Covered by"), validate_choice=False)
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     class Meta:
         csrf = False
 

@@ -1,14 +1,13 @@
 """Forms to choose a report and to export the line list."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from clinic_app.core.forms import MultiCheckboxField, choice_list
+from clinic_app.core.forms import Form, MultiCheckboxField, choice_list
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     """GET parameters: which format, period and clinics (no client data)."""
 
     class Meta:
@@ -25,7 +24,7 @@ class ReportForm(FlaskForm):
     clinics = MultiCheckboxField(_l("Clinics (none ticked: all clinics)"), validate_choice=False)
 
 
-class LineListForm(FlaskForm):
+class LineListForm(Form):
     period_code = StringField(
         _l("Period"), validators=[InputRequired(message=_l("Choose a period from the list.")), Length(max=12)]
     )
@@ -35,7 +34,7 @@ class LineListForm(FlaskForm):
     )
 
 
-class ExactExportForm(FlaskForm):
+class ExactExportForm(Form):
     """The exact report (small numbers not hidden), for typing into the donor's system: a reason is asked."""
 
     reason = RadioField(_l("Why are the exact numbers needed?"), validators=[InputRequired()])

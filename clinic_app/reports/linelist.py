@@ -32,7 +32,7 @@ from sqlalchemy import String, case, cast, distinct, extract, func, literal, sel
 
 from clinic_app.clients.models import Client, KeyPopulation, Sex
 from clinic_app.clinics.models import Clinic
-from clinic_app.core.safe_cells import safe_text
+from clinic_app.core.safe_cells import safe_row, safe_text
 from clinic_app.extensions import db
 from clinic_app.reports.facts import Window
 from clinic_app.screening.models import (
@@ -349,7 +349,7 @@ def write_xlsx(options: LineListOptions, path) -> Disclosure:
     sheet.freeze_panes = "A2"
     sheet.append(list(COLUMNS))
     for row in rows(options, disclosure):
-        sheet.append(row)
+        sheet.append(safe_row(row))
     codes = book.create_sheet(_("codebook"))
     codes.append([_("Column"), _("Meaning"), _("Values")])
     for line in codebook():

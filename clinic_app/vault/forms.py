@@ -1,16 +1,17 @@
 """Forms for unlocking and setting up the encrypted database."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import InputRequired, Length
 
+from clinic_app.core.forms import Form
 
-class UnlockForm(FlaskForm):
+
+class UnlockForm(Form):
     passphrase = PasswordField(_l("Database passphrase"), validators=[InputRequired(), Length(max=256)])
 
 
-class SetUpForm(FlaskForm):
+class SetUpForm(Form):
     passphrase = PasswordField(
         _l("Choose the database passphrase"),
         validators=[InputRequired(), Length(max=256)],

@@ -1,11 +1,9 @@
 """Forms for the visit screen (the visit and its collapsible service sections) and the visit list."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    Form,
     FormField,
     IntegerField,
     RadioField,
@@ -15,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from clinic_app.core.forms import CodedCheckboxesField, CodedSelectField, MultiCheckboxField, choice_list
+from clinic_app.core.forms import CodedCheckboxesField, CodedSelectField, Form, MultiCheckboxField, Section, choice_list
 from clinic_app.screening.models import (
     ArtSite,
     AssayResult,
@@ -50,7 +48,7 @@ def _count(label, maximum=1000):
     return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=maximum)], render_kw={"min": 0})
 
 
-class HivSection(Form):
+class HivSection(Section):
     previous_status = CodedSelectField(_l("Status before today"), enum=PreviousHivStatus)
     modality = CodedSelectField(_l("Modality"), enum=TestingModality)
     screening_result = CodedSelectField(_l("Screening test"), enum=AssayResult)
@@ -67,13 +65,13 @@ class HivSection(Form):
     art_site = CodedSelectField(_l("ART started at"), enum=ArtSite)
 
 
-class StiSection(Form):
+class StiSection(Section):
     syndromes = CodedCheckboxesField(_l("Syndromic screening"), enum=StiSyndrome)
     syphilis_result = CodedSelectField(_l("Syphilis test"), enum=SyphilisResult)
     treatments = CodedCheckboxesField(_l("Treatment given"), enum=StiTreatment)
 
 
-class PrepSection(Form):
+class PrepSection(Section):
     event = CodedSelectField(_l("PrEP today"), enum=PrepEventType)
     regimen = CodedSelectField(_l("Regimen"), enum=PrepRegimen)
     months_dispensed = IntegerField(_l("Months dispensed"), validators=[Optional(), NumberRange(min=0, max=12)])
@@ -90,7 +88,7 @@ class PrepSection(Form):
     )
 
 
-class PepSection(Form):
+class PepSection(Section):
     exposure = CodedSelectField(_l("Exposure"), enum=PepExposure)
     hours_since_exposure = IntegerField(
         _l("Hours since exposure"), validators=[Optional(), NumberRange(min=0, max=10_000)]
@@ -100,7 +98,7 @@ class PepSection(Form):
     outcome_on = DateField(_l("Outcome recorded on"), validators=OPTIONAL)
 
 
-class CervicalSection(Form):
+class CervicalSection(Section):
     screening_type = CodedSelectField(_l("Screening visit"), enum=CervicalVisitType)
     method = CodedSelectField(_l("Method"), enum=CervicalMethod)
     result = CodedSelectField(
@@ -118,13 +116,13 @@ class CervicalSection(Form):
     )
 
 
-class CommoditiesSection(Form):
+class CommoditiesSection(Section):
     male_condoms = _count(_l("Male condoms"))
     female_condoms = _count(_l("Female condoms"))
     lubricant = _count(_l("Lubricant sachets"))
 
 
-class SelfTestSection(Form):
+class SelfTestSection(Section):
     distribution = CodedSelectField(_l("Distribution"), enum=SelfTestDistribution)
     for_self = _count(_l("Kits for self"), 20)
     for_partner = _count(_l("Kits for partners"), 20)
@@ -143,7 +141,7 @@ SECTION_TITLES = {
 }
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     service_date = DateField(
         _l("Date of service"),
         validators=[InputRequired()],
@@ -170,7 +168,7 @@ class VisitForm(FlaskForm):
     selftest = FormField(SelfTestSection)
 
 
-class VisitFilterForm(FlaskForm):
+class VisitFilterForm(Form):
     """GET filters for the visit list; they hold no client data."""
 
     class Meta:
