@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             "No secret key. Start the app with 'python3 scripts/run.py', which "
             "creates instance/secret_key, or set CLINIC_SECRET_KEY."
         )
+    register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -27,6 +28,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind a reverse proxy that ends TLS, trust its X-Forwarded-* headers (PROXY_FIX_FORWARDS proxies)."""
+    forwards = int(app.config.get("PROXY_FIX_FORWARDS") or 0)
+    if forwards:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=forwards, x_proto=forwards, x_host=forwards, x_port=forwards)
 
 
 def register_extensions(app: Flask) -> None:
@@ -65,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
         network,
         outreach,
         reports,
+        tls,
         vault,
         visits,
     )
@@ -84,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         backups,
         demo,
         network,
+        tls,
     ):
         app.register_blueprint(feature.bp)
 
@@ -93,6 +105,7 @@ def register_request_hooks(app: Flask) -> None:
     from clinic_app.core import guard
 
     app.session_interface = sessions.SessionInterface()
+    app.before_request(guard.refuse_plain_http_from_the_network)
     app.before_request(guard.refuse_nul_bytes)
     app.before_request(guard.require_unlocked)
     app.before_request(sessions.expire_idle_sessions)

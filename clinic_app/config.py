@@ -32,6 +32,13 @@ class Config:
     SIGN_IN_LIMIT_PER_ACCOUNT = 50
     SIGN_IN_WINDOW_MINUTES = 60
     SIGN_IN_LOCKOUT_MINUTES = 60
+    # HTTPS: over TLS every answer carries Strict-Transport-Security and cookies are Secure. Behind a
+    # reverse proxy that ends TLS, set PROXY_FIX_FORWARDS to the number of proxies in front (usually 1)
+    # so the app sees https and the phone's address (never set it without a proxy: headers can be forged).
+    HSTS_SECONDS = 365 * 24 * 3600
+    PROXY_FIX_FORWARDS = 0
+    REQUIRE_TLS_FROM_NETWORK = True  # plain HTTP is answered only on 127.0.0.1 (core.guard)
+    TLS_DIR = None  # the clinic CA and server certificate (flask tls init); default instance/tls
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"

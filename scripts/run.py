@@ -1,7 +1,9 @@
 """Run the clinic app: python3 scripts/run.py [--demo] [--port 5000] [--host 127.0.0.1]
 
 Creates .venv, installs the pinned requirements, creates instance/secret_key,
-applies the database migrations and serves the app with waitress.
+applies the database migrations and serves the app: with waitress over plain HTTP on
+127.0.0.1 (this computer only), over HTTPS with cheroot on any other address (--host 0.0.0.0
+for phones on the clinic Wi-Fi), making the clinic certificate the first time.
 --demo uses a separate database (instance/demo.db) filled with synthetic data
 and prints one account per role; a clinic's real database is never touched.
 """
@@ -37,10 +39,22 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve_command(host: str, port: str) -> list[str]:
+    """The server to run: plain HTTP only on this computer's own address, HTTPS everywhere else."""
+    if host in LOOPBACK:
+        return ["-m", "waitress", f"--listen={host}:{port}", "--threads=8", "wsgi:app"]
+    return ["-m", "clinic_app.tls.serve", f"--listen={host}:{port}", "--threads=8"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", help="use instance/demo.db with synthetic data")
-    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 lets phones on the clinic Wi-Fi connect")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="0.0.0.0 lets phones on the clinic Wi-Fi connect (over HTTPS)"
+    )
     parser.add_argument("--port", default="5000")
     parser.add_argument("--setup-only", action="store_true", help="install and migrate, do not serve")
     args = parser.parse_args()
@@ -75,11 +89,21 @@ def main() -> None:
         )
     else:
         _venv.run(python, *flask, "db", "upgrade", env=env)
+    tls = args.host not in LOOPBACK
+    if tls and not (instance / "tls" / "server.crt").exists():
+        _venv.run(python, *flask, "tls", "init", env=env)  # the clinic certificate, the first time
     if args.setup_only:
         return
-    print(f"Serving on http://{args.host}:{args.port}  (Ctrl+C to stop)", flush=True)
+    if tls:
+        print(
+            f"Serving HTTPS on port {args.port} of this computer's addresses (Ctrl+C to stop). On a phone, open "
+            f"https://<this computer's address>:{args.port}/tls/ once to install the clinic certificate.",
+            flush=True,
+        )
+    else:
+        print(f"Serving on http://{args.host}:{args.port}  (Ctrl+C to stop)", flush=True)
     try:
-        _venv.run(python, "-m", "waitress", f"--listen={args.host}:{args.port}", "--threads=8", "wsgi:app", env=env)
+        _venv.run(python, *serve_command(args.host, args.port), env=env)
     except KeyboardInterrupt:
         pass
 

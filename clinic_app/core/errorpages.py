@@ -34,6 +34,8 @@ def _page(code: int, message=None):
 
 def handle_http(error: HTTPException):
     code = error.code or 500
+    if code == 403 and error.description == "plain_http":
+        return _page(403, _l("Open this app with https:// (the clinic network does not carry it in clear)."))
     return _page(code)
 
 

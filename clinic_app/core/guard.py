@@ -17,9 +17,26 @@ def refuse_nul_bytes():
     return None
 
 
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def refuse_plain_http_from_the_network():
+    """Passwords and client lists never cross the Wi-Fi in clear: plain HTTP answers only this computer
+    (127.0.0.1) or a reverse proxy on it; anyone else is told to use https (REQUIRE_TLS_FROM_NETWORK)."""
+    if request.is_secure or request.remote_addr in LOOPBACK or not current_app.config["REQUIRE_TLS_FROM_NETWORK"]:
+        return None
+    abort(403, description="plain_http")
+
+
 def require_unlocked():
     """While the encrypted database is locked, only the unlock page (and static files) answer."""
-    if not vault().locked or request.endpoint in ("static", "vault.unlock", "vault.set_up"):
+    if not vault().locked or request.endpoint in (
+        "static",
+        "vault.unlock",
+        "vault.set_up",
+        "tls.index",
+        "tls.ca_certificate",
+    ):
         return None
     if request.method in ("GET", "HEAD"):
         return redirect(url_for("vault.unlock"))
@@ -82,6 +99,9 @@ def security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        # Once a browser has seen HTTPS here, it never tries plain HTTP to this name again.
+        headers.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}")
     if request.endpoint != "static":
         # Pages may show client data: never keep them in a shared desktop's cache.
         headers["Cache-Control"] = "no-store"
