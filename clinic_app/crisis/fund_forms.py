@@ -1,11 +1,10 @@
 """Forms of the emergency fund pages (phone-first: one column at 360 px)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from clinic_app.core.forms import CodedSelectField, OnceForm, choice_list
+from clinic_app.core.forms import CodedSelectField, Form, OnceForm, choice_list
 from clinic_app.crisis.fund_models import FundPurpose, PaymentMethod
 
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
@@ -18,7 +17,7 @@ class AmountField(StringField):
         super().__init__(label, validators=[Length(max=20)], render_kw=AMOUNT_ATTRS, **kwargs)
 
 
-class FundForm(FlaskForm):
+class FundForm(Form):
     name = StringField(_l("Name of the fund"), validators=[Length(max=80)])
     donor = StringField(_l("Donor"), validators=[Optional(), Length(max=120)])
     currency = StringField(
@@ -48,7 +47,7 @@ class ApplicationForm(OnceForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = RadioField(
         _l("Decision"),
         choices=choice_list([("approve", _l("Approve")), ("refuse", _l("Refuse"))]),
@@ -57,13 +56,13 @@ class DecisionForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(Form):
     paid_on = DateField(_l("Paid on"), validators=[Optional()])
     method = CodedSelectField(_l("How it was paid"), enum=PaymentMethod)
     receipt_ref = StringField(_l("Receipt or transaction reference"), validators=[Length(max=60)])
 
 
-class StatementForm(FlaskForm):
+class StatementForm(Form):
     class Meta:
         csrf = False  # a GET form: the choice of a fund and a period, nothing sensitive
 
