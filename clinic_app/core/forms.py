@@ -22,7 +22,6 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
 from clinic_app.core import text
@@ -46,14 +45,12 @@ class _PlainTextMeta:
     """Binds every free-text field with the normalising filter and the PlainText validator."""
 
     def bind_field(self, form, unbound_field, options):
-        kind = unbound_field.field_class
-        if issubclass(kind, StringField) and not issubclass(kind, (PasswordField, HiddenField)):
-            kwargs = dict(unbound_field.kwargs)
-            multiline = issubclass(kind, TextAreaField)
-            kwargs["filters"] = [partial(_normalised, multiline=multiline), *kwargs.get("filters", ())]
-            kwargs["validators"] = [PlainText(), *kwargs.get("validators", ())]
-            unbound_field = UnboundField(kind, *unbound_field.args, name=unbound_field.name, **kwargs)
-        return super().bind_field(form, unbound_field, options)
+        field = super().bind_field(form, unbound_field, options)
+        if isinstance(field, StringField) and not isinstance(field, (PasswordField, HiddenField)):
+            normalise = partial(_normalised, multiline=isinstance(field, TextAreaField))
+            field.filters = (normalise, *field.filters)
+            field.validators = [PlainText(), *field.validators]
+        return field
 
 
 class Form(FlaskForm):
