@@ -1,7 +1,6 @@
 """Crisis forms. The first form is the peer educator's most urgent screen: short, for a 360 px phone."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from clinic_app.core.forms import CodedCheckboxesField, CodedSelectField, OnceForm, choice_list
+from clinic_app.core.forms import CodedCheckboxesField, CodedSelectField, Form, OnceForm, choice_list
 from clinic_app.crisis.access import OpenReason
 from clinic_app.crisis.models import (
     ActionKind,
@@ -35,7 +34,7 @@ def yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-class CaseFields(FlaskForm):
+class CaseFields(Form):
     """What a case holds, as the first form and the edit form ask it."""
 
     survivor_kind = RadioField(
@@ -85,7 +84,7 @@ class CaseEditForm(CaseFields):
     """The case's facts, corrected or completed later (consent is changed on the case page)."""
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     kind = CodedSelectField(_l("Step"), enum=ActionKind, validators=[InputRequired()])
     status = CodedSelectField(_l("What became of it"), enum=ActionStatus, validators=[InputRequired()])
     done_on = DateField(_l("Date"), validators=[Optional()])
@@ -94,27 +93,27 @@ class ActionForm(FlaskForm):
     note = StringField(_l("Note (no names)"), validators=[Optional(), Length(max=200)])
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(Form):
     due_on = DateField(_l("Due on"), validators=[InputRequired()])
     assigned_to_id = SelectField(_l("Who"), validators=[Optional()], validate_choice=False)
     note = StringField(_l("What to do (no names)"), validators=[Optional(), Length(max=200)])
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     purpose = CodedSelectField(_l("Consent for"), enum=ConsentPurpose, validators=[InputRequired()])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     user_id = SelectField(_l("Responder"), validators=[InputRequired()], validate_choice=False)
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     outcome = CodedSelectField(_l("Outcome"), enum=CaseOutcome, validators=[InputRequired()])
     perpetrator_outcome = CodedSelectField(_l("Perpetrator"), enum=PerpetratorOutcome, validators=[Optional()])
     court_case = BooleanField(_l("A court case was opened"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     class Meta:
         csrf = False  # a GET form: the reason travels as a code in the address, nothing else
 
