@@ -53,6 +53,7 @@ from clinic_app.visits.models import (
     PrepRegimen,
     PrepStopReason,
     SelfTestDistribution,
+    ViolenceType,
     Visit,
     VisitReason,
     VisitReasonRow,
@@ -68,6 +69,7 @@ from clinic_app.visits.sections import (
     SelfTestInput,
     ServicesInput,
     StiInput,
+    ViolenceInput,
 )
 
 ALIASES = [
@@ -301,7 +303,22 @@ def _services(rng, h: History, client: Client, day: date) -> ServicesInput:
         commodities=goods,
         selftest=kits,
         cervical=_cervical(rng, h, client, day),
-        pep=_pep(rng, h, hiv),
+        pep=(pep := _pep(rng, h, hiv)),
+        violence=_violence(h, pep),
+    )
+
+
+def _violence(h: History, pep: PepInput | None) -> ViolenceInput | None:
+    """Post-violence care with the kinds of violence: sexual with PEP, and now and then a client who came
+    too late for PEP after sexual violence, or after physical or emotional violence."""
+    if pep is not None:
+        return ViolenceInput([ViolenceType.SEXUAL] + ([ViolenceType.PHYSICAL] if h.capture.random() < 0.5 else []))
+    if h.capture.random() > 0.015:
+        return None
+    return ViolenceInput(
+        h.capture.choice(
+            [[ViolenceType.SEXUAL], [ViolenceType.PHYSICAL], [ViolenceType.EMOTIONAL, ViolenceType.PHYSICAL]]
+        )
     )
 
 
@@ -334,8 +351,6 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
             created_at=datetime.combine(day, time(rng.randint(7, 15), rng.randint(0, 59)), UTC),
         )
         reasons = implied_reasons(services) or {VisitReason.GENERAL}
-        if services.pep is not None:
-            reasons.add(VisitReason.VIOLENCE)
         visit.reason_rows = [VisitReasonRow(reason=r) for r in sorted(reasons)]
         db.session.add(visit)
         apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False)

@@ -19,7 +19,15 @@ from clinic_app.core.db import UTCDateTime
 from clinic_app.network.models import ClientCorrection, ClientMerge, CrossClinicView, ShareConsent
 from clinic_app.outreach.models import Hotspot, OutreachContact, Referral, Training, TrainingAttendee
 from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
-from clinic_app.visits.models import Dispensed, PepCourse, PrepEvent, SelfTestKit, Visit, VisitReasonRow
+from clinic_app.visits.models import (
+    Dispensed,
+    PepCourse,
+    PrepEvent,
+    SelfTestKit,
+    ViolenceCare,
+    Visit,
+    VisitReasonRow,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ SYNCED: tuple[Synced, ...] = (
     Synced(PepCourse),
     Synced(Dispensed),
     Synced(SelfTestKit),
+    Synced(ViolenceCare),
     Synced(OutreachContact),
     Synced(Referral),
     Synced(Training, withheld={"facilitator": ""}, children=((TrainingAttendee, "training_id", "client_id"),)),

@@ -24,7 +24,19 @@ from clinic_app.screening.models import (
     HivTest,
     PreviousHivStatus,
 )
-from clinic_app.visits.models import PrepEvent, PrepEventType, PrepRegimen, PrepStopReason, Visit
+from clinic_app.visits.models import (
+    PepCourse,
+    PepExposure,
+    PrepEvent,
+    PrepEventType,
+    PrepRegimen,
+    PrepStopReason,
+    ViolenceCare,
+    ViolenceType,
+    Visit,
+    VisitReason,
+    VisitReasonRow,
+)
 
 
 @dataclass(frozen=True)
@@ -300,3 +312,33 @@ def pep_given_in_window(incident_on: date, incident_time: time | None, tz_name: 
     closed counts (the nurse checks the hours with the survivor at the visit)."""
     _start, latest = incident_instants(incident_on, incident_time, tz_name)
     return given_at <= latest + timedelta(hours=PEP_WINDOW_HOURS)
+
+
+# --- post-violence clinical care and its violence type (GEND_GBV) -------------------------------------------
+# A visit is post-violence care when the violence types are recorded at it, when PEP is given after sexual
+# violence, or when violence support is a reason for it. Crisis cases are a second source of the same fact
+# (reports.indicators.violence.GBV_SOURCES).
+
+
+def post_violence_care(
+    types: Iterable[ViolenceType], pep_exposure: PepExposure | None, reasons: Iterable[VisitReason]
+) -> bool:
+    return bool(list(types)) or pep_exposure == PepExposure.SEXUAL_VIOLENCE or VisitReason.VIOLENCE in reasons
+
+
+def post_violence_care_sql(visit=Visit, care=ViolenceCare, pep=PepCourse):
+    return or_(
+        care.id.is_not(None),
+        pep.exposure == PepExposure.SEXUAL_VIOLENCE,
+        visit.reason_rows.any(VisitReasonRow.reason == VisitReason.VIOLENCE),
+    )
+
+
+def sexual_violence(types: Iterable[ViolenceType], pep_exposure: PepExposure | None) -> bool:
+    """Care for sexual violence: recorded as such, or PEP given after sexual violence (a PEP course without a
+    recorded type still says so); any other post-violence care is for physical or emotional violence."""
+    return ViolenceType.SEXUAL in types or pep_exposure == PepExposure.SEXUAL_VIOLENCE
+
+
+def sexual_violence_sql(care=ViolenceCare, pep=PepCourse):
+    return or_(care.sexual.is_(True), pep.exposure == PepExposure.SEXUAL_VIOLENCE)

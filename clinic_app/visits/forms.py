@@ -37,6 +37,7 @@ from clinic_app.visits.models import (
     PrepRegimen,
     PrepStopReason,
     SelfTestDistribution,
+    ViolenceType,
     VisitReason,
     VisitType,
 )
@@ -129,6 +130,17 @@ class SelfTestSection(Section):
     for_other = _count(_l("Kits for others"), 20)
 
 
+class ViolenceSection(Form):
+    types = CodedCheckboxesField(
+        _l("Violence the client reports"),
+        enum=ViolenceType,
+        description=_l(
+            "Tick every kind the client was given care for. GEND_GBV counts sexual violence when any is ticked "
+            "in the period; PEP after sexual violence is recorded in the PEP section."
+        ),
+    )
+
+
 # The service sections of the visit screen, in screen order.
 SECTION_TITLES = {
     "hiv": _l("HIV test"),
@@ -137,6 +149,7 @@ SECTION_TITLES = {
     "sti": _l("STI screening"),
     "cervical": _l("Cervical cancer screening"),
     "pep": _l("PEP"),
+    "violence": _l("Post-violence care"),
     "selftest": _l("HIV self-test kits"),
 }
 
@@ -166,6 +179,7 @@ class VisitForm(Form):
     cervical = FormField(CervicalSection)
     pep = FormField(PepSection)
     selftest = FormField(SelfTestSection)
+    violence = FormField(ViolenceSection)
 
 
 class VisitFilterForm(Form):

@@ -9,7 +9,7 @@ from sqlalchemy import Enum as SAEnum
 
 from clinic_app.core.coded import CodedEnum
 from clinic_app.screening.models import StiSyndrome, StiTreatment
-from clinic_app.visits.models import Commodity, Visit, VisitReason, VisitType
+from clinic_app.visits.models import Commodity, ViolenceType, Visit, VisitReason, VisitType
 from clinic_app.visits.recording import SECTIONS
 
 VISIT_SECTION = "visit"  # a correction of the visit itself (date, type, reasons, notes...)
@@ -68,6 +68,8 @@ def _label(form, section: str, name: str) -> str:
             return str(Commodity(name).label)
         except ValueError:
             return name
+    if section == "violence" and name in {kind.value for kind in ViolenceType}:
+        return str(ViolenceType(name).label)
     holder = form if section == VISIT_SECTION else form[section].form
     if name in holder:
         return str(holder[name].label.text)

@@ -68,6 +68,7 @@ class Visit(Record, Base):
     prep_event: Mapped["PrepEvent | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     pep_course: Mapped["PepCourse | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     self_test_kit: Mapped["SelfTestKit | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    violence_care: Mapped["ViolenceCare | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     dispensed: Mapped[list["Dispensed"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     @property
@@ -200,6 +201,30 @@ class SelfTestKit(Record, Base):
     for_self: Mapped[int] = mapped_column(default=0)
     for_partner: Mapped[int] = mapped_column(default=0)
     for_other: Mapped[int] = mapped_column(default=0)
+
+
+class ViolenceType(CodedEnum):
+    """The kinds of violence a client received post-violence care for (several may apply)."""
+
+    SEXUAL = "sexual", _l("Sexual violence")
+    PHYSICAL = "physical", _l("Physical violence")
+    EMOTIONAL = "emotional", _l("Emotional or verbal violence")
+
+
+class ViolenceCare(Record, Base):
+    """Post-violence clinical care given at a visit, with the violence types the client reported."""
+
+    __tablename__ = "violence_care"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    sexual: Mapped[bool] = mapped_column(default=False)
+    physical: Mapped[bool] = mapped_column(default=False)
+    emotional: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def types(self) -> list[ViolenceType]:
+        return [t for t in ViolenceType if getattr(self, t.value)]
 
 
 class VisitRevision(Base):

@@ -16,6 +16,8 @@ from clinic_app.visits.models import (
     PrepEvent,
     PrepEventType,
     SelfTestKit,
+    ViolenceCare,
+    ViolenceType,
     Visit,
     VisitReason,
     VisitRevision,
@@ -29,6 +31,7 @@ from clinic_app.visits.sections import (
     SelfTestInput,
     ServicesInput,
     StiInput,
+    ViolenceInput,
 )
 
 SECTION_REASONS = {
@@ -39,6 +42,7 @@ SECTION_REASONS = {
     "pep": VisitReason.PEP,
     "cervical": VisitReason.CERVICAL,
     "commodities": VisitReason.CONDOMS,
+    "violence": VisitReason.VIOLENCE,
 }
 _SKIP = {"id", "created_at", "updated_at", "visit_id", "clinic_id"}
 
@@ -148,6 +152,10 @@ def _selftest_row(data: SelfTestInput, **_ctx) -> SelfTestKit:
     )
 
 
+def _violence_row(data: ViolenceInput, **_ctx) -> ViolenceCare:
+    return ViolenceCare(**{kind.value: kind in data.types for kind in ViolenceType})
+
+
 def _dispensed_rows(data: CommoditiesInput, **_ctx) -> list[Dispensed]:
     return [
         Dispensed(item=item, quantity=getattr(data, item.value)) for item in Commodity if getattr(data, item.value) > 0
@@ -162,6 +170,7 @@ SECTIONS = {
     "pep": ("pep_course", _pep_row),
     "cervical": ("cervical_screening", _cervical_row),
     "selftest": ("self_test_kit", _selftest_row),
+    "violence": ("violence_care", _violence_row),
     "commodities": ("dispensed", _dispensed_rows),
 }
 
@@ -269,4 +278,5 @@ def load_sections(visit: Visit) -> ServicesInput:
         cervical=fields(cx, CervicalInput) if cx else None,
         selftest=fields(kit, SelfTestInput) if kit else None,
         commodities=CommoditiesInput(**goods) if goods else None,
+        violence=ViolenceInput(types=visit.violence_care.types) if visit.violence_care else None,
     )

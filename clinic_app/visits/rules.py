@@ -25,7 +25,7 @@ from clinic_app.screening.models import (
 )
 from clinic_app.visits import clinical
 from clinic_app.visits.clinical import HivRecord
-from clinic_app.visits.models import PepExposure, PrepEventType, PrepRegimen
+from clinic_app.visits.models import PepExposure, PrepEventType, PrepRegimen, ViolenceType
 from clinic_app.visits.sections import ServicesInput
 
 PEP_MAX_HOURS = clinical.PEP_WINDOW_HOURS
@@ -253,6 +253,17 @@ def pep_within_72_hours(ctx: RuleContext) -> dict:
     return errors
 
 
+def violence_care_names_the_violence(ctx: RuleContext) -> dict:
+    violence, pep = ctx.services.violence, ctx.services.pep
+    if violence is None:
+        return {}
+    if not violence.types:
+        return {"violence-types": _("Tick the kinds of violence, or leave the post-violence care section empty.")}
+    if pep and pep.exposure == PepExposure.SEXUAL_VIOLENCE and ViolenceType.SEXUAL not in violence.types:
+        return {"violence-types": _("PEP is recorded after sexual violence: tick sexual violence among the kinds too.")}
+    return {}
+
+
 def cervical_screening_applies(ctx: RuleContext) -> dict:
     if ctx.services.cervical is None:
         return {}
@@ -382,6 +393,7 @@ RULES = (
     prep_start_needs_negative_test,
     prep_dispensing_is_complete,
     pep_within_72_hours,
+    violence_care_names_the_violence,
     cervical_screening_applies,
     cervical_screening_is_consistent,
     results_not_before_visit,

@@ -30,6 +30,7 @@ from clinic_app.visits.models import (
     PrepRegimen,
     PrepStopReason,
     SelfTestDistribution,
+    ViolenceType,
 )
 
 
@@ -101,6 +102,13 @@ class SelfTestInput:
 
 
 @dataclass
+class ViolenceInput:
+    """Post-violence care at the visit: the kinds of violence the client reports (several may apply)."""
+
+    types: list[ViolenceType] = field(default_factory=list)
+
+
+@dataclass
 class ServicesInput:
     """Every section of the visit screen; None means the section was not filled."""
 
@@ -111,6 +119,7 @@ class ServicesInput:
     cervical: CervicalInput | None = None
     commodities: CommoditiesInput | None = None
     selftest: SelfTestInput | None = None
+    violence: ViolenceInput | None = None
 
     def given(self) -> list[str]:
         return [name for name in SECTION_INPUTS if getattr(self, name) is not None]
@@ -125,4 +134,5 @@ SECTION_INPUTS = {
     "cervical": CervicalInput,
     "commodities": CommoditiesInput,
     "selftest": SelfTestInput,
+    "violence": ViolenceInput,
 }

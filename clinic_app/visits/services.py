@@ -322,6 +322,7 @@ WITH_SECTIONS = tuple(
         "prep_event",
         "pep_course",
         "self_test_kit",
+        "violence_care",
         "dispensed",
     )
 )

@@ -42,7 +42,18 @@ before the code was run:
   P12  born 2000-04-04  2025-08-05 HIV neg + PrEP initiation injectable CAB-LA, in the community
                         2025-10-06 HIV neg + CAB-LA refill in the community (25)
 
-Sexual violence without PEP (issue 11 rule 2) is added with the crisis package's GEND_GBV.
+  P13  born 1997-06-06  2025-11-14 violence recorded as sexual and physical, no PEP (too late) (28)
+  P14  born 1990-02-02  2025-10-10 violence recorded as physical
+                        2025-12-05 violence recorded as sexual + PEP after sexual violence (35)
+  P15  born 2001-01-01  2025-12-15 PEP after sexual violence, no violence type recorded (24)
+  P16  born 1987-07-07  2025-09-29 violence recorded as sexual               (the quarter before)
+                        2025-10-02 violence recorded as emotional (38)
+
+GEND_GBV by hand: FY2026Q1 sexual without PEP: P13 (sexual violence without PEP, issue 11 rule 2);
+sexual with PEP: P14 (sexual in the period wins over her physical visit, PEP at the second) and P15 (a
+PEP course without a recorded type counts as before); physical/emotional without PEP: P16 (her sexual
+violence was the quarter before). FY2025Q4: P16 sexual without PEP. Crisis cases are a second source
+of GEND_GBV, added with the crisis package.
 """
 
 import uuid
@@ -64,15 +75,26 @@ from clinic_app.screening.models import (
     TreatmentTiming,
 )
 from clinic_app.screening.models import TestingModality as Modality
-from clinic_app.visits.models import PrepDistribution, PrepEventType, PrepRegimen, PrepStopReason, Visit
+from clinic_app.visits.models import (
+    PepExposure,
+    PepRegimen,
+    PrepDistribution,
+    PrepEventType,
+    PrepRegimen,
+    PrepStopReason,
+    Visit,
+)
+from clinic_app.visits.models import ViolenceType as Violence
 from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import (
     CervicalInput,
     CommoditiesInput,
     HivTestInput,
+    PepInput,
     PrepInput,
     ServicesInput,
     StiInput,
+    ViolenceInput,
 )
 from clinic_app.visits.services import VisitInput, record_visit, suggested_visit_type, update_visit
 
@@ -98,6 +120,10 @@ def hiv(result="negative", modality=Modality.FACILITY_KP, **kw) -> HivTestInput:
 
 def goods(condoms=0, lubricant=0) -> CommoditiesInput:
     return CommoditiesInput(male_condoms=condoms, lubricant=lubricant)
+
+
+def pep_after_rape() -> PepInput:
+    return PepInput(PepExposure.SEXUAL_VIOLENCE, hours_since_exposure=20, regimen=PepRegimen.TDF_3TC_DTG)
 
 
 ORAL = dict(regimen=PrepRegimen.TDF_FTC, months_dispensed=1)
@@ -159,6 +185,10 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
         "P10": date(1968, 3, 1),
         "P11": date(1994, 9, 9),
         "P12": date(2000, 4, 4),
+        "P13": date(1997, 6, 6),
+        "P14": date(1990, 2, 2),
+        "P15": date(2001, 1, 1),
+        "P16": date(1987, 7, 7),
     }
     for n, (name, day) in enumerate(born.items()):
         man = name == "P10"
@@ -270,4 +300,12 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
     # P12: injectable PrEP in the community.
     h.visit("P12", date(2025, 8, 5), hiv=hiv(), prep=PrepInput(PrepEventType.INITIATION, **INJECTABLE))
     h.visit("P12", date(2025, 10, 6), hiv=hiv(), prep=PrepInput(PrepEventType.FOLLOW_UP, **INJECTABLE))
+
+    # P13-P16: the violence type recorded at the visit; PEP a sub-count.
+    h.visit("P13", date(2025, 11, 14), violence=ViolenceInput([Violence.SEXUAL, Violence.PHYSICAL]))
+    h.visit("P14", date(2025, 10, 10), violence=ViolenceInput([Violence.PHYSICAL]))
+    h.visit("P14", date(2025, 12, 5), violence=ViolenceInput([Violence.SEXUAL]), pep=pep_after_rape())
+    h.visit("P15", date(2025, 12, 15), pep=pep_after_rape())
+    h.visit("P16", date(2025, 9, 29), violence=ViolenceInput([Violence.SEXUAL]))
+    h.visit("P16", date(2025, 10, 2), violence=ViolenceInput([Violence.EMOTIONAL]))
     return h

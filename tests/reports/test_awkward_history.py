@@ -69,7 +69,13 @@ MER_FY2026Q1 = {
     "CXCA_TX: age": {},
     "TX_NEW: age and sex (ART started at this clinic)": {("Female", "30-34"): 1, ("Male", "55-59"): 1},  # P4, P10
     "TX_NEW: key population type": {("FSW", ""): 1, ("MSM", ""): 1},
-    "GEND_GBV: type of violence, with PEP given": {},
+    # P13 (sexual, no PEP); P14 (physical then sexual with PEP: sexual) and P15 (PEP, no type recorded);
+    # P16 (emotional; her sexual violence was in September).
+    "GEND_GBV: type of violence, with PEP given": {
+        ("Sexual violence", "No PEP"): 1,
+        ("Sexual violence", "PEP given"): 2,
+        ("Physical or emotional violence", "No PEP"): 1,
+    },
 }
 
 # --------------------------------------------------------------------------- either side of the quarter
@@ -81,6 +87,7 @@ MER_FY2025Q4 = {  # Jul-Sep 2025
     },
     "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 1, ("Injectable", "Community"): 1},  # P4, P12
     "CXCA_TX: treatment by screening visit type": {},
+    "GEND_GBV: type of violence, with PEP given": {("Sexual violence", "No PEP"): 1},  # P16 on 09-29
 }
 MER_FY2026Q2 = {  # Jan-Mar 2026
     "HTS_TST: modality and result by age and sex": {
@@ -96,16 +103,20 @@ MER_FY2026Q2 = {  # Jan-Mar 2026
 
 # --------------------------------------------------------------------------- programme 2025Q4
 PROGRAMME_2025Q4 = {
-    # FSW visits in the quarter: P1 x2, P2 x2, P4, P5, P6, P6b, P8, P8b, P9, P11 x2, P12 (P10 is MSM).
-    # New (their first visit anywhere): P2, P6, P6b, P8, P8b, P11.
-    "Sex-worker visits (total)": {("Female sex worker", "New"): 6, ("Female sex worker", "Return"): 8},
-    "Sex workers seen (unique people)": {("Female sex worker", ""): 11},
+    # FSW visits in the quarter: P1 x2, P2 x2, P4, P5, P6, P6b, P8, P8b, P9, P11 x2, P12, P13, P14 x2, P15,
+    # P16 (P10 is MSM). New (their first visit anywhere): P2, P6, P6b, P8, P8b, P11, P13, P14, P15.
+    "Sex-worker visits (total)": {("Female sex worker", "New"): 9, ("Female sex worker", "Return"): 10},
+    "Sex workers seen (unique people)": {("Female sex worker", ""): 15},
     "HIV tests with a result given (HTS_TST)": {("Negative", ""): 6, ("Positive", ""): 2},  # = HTS_TST, 8
     "HIV tests without a result given": {("Inconclusive", ""): 1, ("Result not given", ""): 1},  # P11 twice
     "PrEP: new": {("Female sex worker", ""): 1},  # P2
     "PrEP: continuing": {("Female sex worker", ""): 2},  # P4, P12
     "Cervical screenings of all clients, by result": {("Positive", ""): 1},  # P5
-    "Violence cases given clinical care": {},
+    "Violence cases given clinical care": {  # as GEND_GBV in FY2026Q1
+        ("Sexual violence", "No PEP"): 1,
+        ("Sexual violence", "PEP given"): 2,
+        ("Physical or emotional violence", "No PEP"): 1,
+    },
     "Outreach contacts": {("One person", ""): 4},  # P6b, P7 x2, P7b on 10-05
     "People reached by outreach": {("", ""): 3},  # P6b, P7, P7b
     "Referrals issued": {("STI check", ""): 1, ("PrEP", ""): 1},  # R2, R3 (R1 was issued in September)

@@ -1,7 +1,7 @@
 """The MER counting rules of issue 11, one test per rule, each on histories recorded through the
 app's own services (as a nurse and a peer educator would) and read back from the report.
 
-Rule 2 (GEND_GBV and the violence type) is tested with the crisis package.
+Rule 2 is tested on the violence type recorded at the visit; crisis cases are a second source added later.
 """
 
 import uuid
@@ -27,14 +27,24 @@ from clinic_app.screening.models import (
     TreatmentTiming,
 )
 from clinic_app.screening.models import TestingModality as Modality
-from clinic_app.visits.models import PrepDistribution, PrepEventType, PrepRegimen, PrepStopReason
+from clinic_app.visits.models import (
+    PepExposure,
+    PepRegimen,
+    PrepDistribution,
+    PrepEventType,
+    PrepRegimen,
+    PrepStopReason,
+    ViolenceType,
+)
 from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import (
     CervicalInput,
     CommoditiesInput,
     HivTestInput,
+    PepInput,
     PrepInput,
     ServicesInput,
+    ViolenceInput,
 )
 from clinic_app.visits.services import VisitInput, record_visit, update_visit
 from tests.reports.test_indicators import nonzero, table
@@ -179,6 +189,38 @@ def test_rule_1_a_referred_treatment_needs_its_date(staff, person):
             ),
         )
     assert "cervical-treated_on" in refused.value.field_errors
+
+
+# --------------------------------------------------------------------------- rule 2
+def test_rule_2_gend_gbv_counts_sexual_violence_without_pep_as_sexual(staff, person):
+    nurse, _peer = staff
+    gbv = "GEND_GBV: type of violence, with PEP given"
+    late = person(born=date(1994, 3, 3))  # came after 72 hours: sexual violence, no PEP possible
+    visit(nurse, late, date(2025, 10, 20), violence=ViolenceInput([ViolenceType.SEXUAL, ViolenceType.PHYSICAL]))
+    both = person(born=date(1992, 3, 3))  # physical in October, sexual with PEP in November: sexual, PEP
+    visit(nurse, both, date(2025, 10, 21), violence=ViolenceInput([ViolenceType.PHYSICAL]))
+    pep = PepInput(PepExposure.SEXUAL_VIOLENCE, hours_since_exposure=30, regimen=PepRegimen.TDF_3TC_DTG)
+    visit(nurse, both, date(2025, 11, 4), violence=ViolenceInput([ViolenceType.SEXUAL]), pep=pep)
+    untyped = person(born=date(1991, 3, 3))  # a PEP course with no type recorded counts as before
+    visit(nurse, untyped, date(2025, 12, 1), pep=pep)
+    emotional = person(born=date(1990, 3, 3))
+    visit(nurse, emotional, date(2025, 12, 2), violence=ViolenceInput([ViolenceType.EMOTIONAL]))
+    assert cells("mer", "FY2026Q1", gbv) == {
+        ("Sexual violence", "No PEP"): 1,
+        ("Sexual violence", "PEP given"): 2,
+        ("Physical or emotional violence", "No PEP"): 1,
+    }
+
+
+def test_rule_2_pep_after_sexual_violence_needs_sexual_violence_ticked(staff, person):
+    nurse, _peer = staff
+    pep = PepInput(PepExposure.SEXUAL_VIOLENCE, hours_since_exposure=30, regimen=PepRegimen.TDF_3TC_DTG)
+    with pytest.raises(Invalid) as caught:
+        visit(nurse, person(), date(2025, 11, 4), violence=ViolenceInput([ViolenceType.PHYSICAL]), pep=pep)
+    assert "tick sexual violence" in caught.value.field_errors["violence-types"]
+    with pytest.raises(Invalid) as caught:
+        visit(nurse, person(), date(2025, 11, 4), violence=ViolenceInput([]))
+    assert "Tick the kinds of violence" in caught.value.field_errors["violence-types"]
 
 
 # --------------------------------------------------------------------------- rule 3

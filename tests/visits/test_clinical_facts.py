@@ -28,8 +28,19 @@ from clinic_app.screening.models import (
 from clinic_app.screening.models import TestingModality as Modality
 from clinic_app.visits import clinical
 from clinic_app.visits.clinical import HivRecord
-from clinic_app.visits.models import PrepEvent, PrepEventType, PrepRegimen, PrepStopReason, Visit
-from clinic_app.visits.sections import CervicalInput, HivTestInput, ServicesInput
+from clinic_app.visits.models import (
+    PepCourse,
+    PepExposure,
+    PepRegimen,
+    PrepEvent,
+    PrepEventType,
+    PrepRegimen,
+    PrepStopReason,
+    ViolenceCare,
+    ViolenceType,
+    Visit,
+)
+from clinic_app.visits.sections import CervicalInput, HivTestInput, PepInput, ServicesInput, ViolenceInput
 from clinic_app.visits.services import VisitInput, record_visit
 from tests.conftest import TODAY
 
@@ -262,3 +273,33 @@ def test_prep_type_agrees_for_every_regimen():
         column = literal(regimen.value if regimen else None)
         assert db.session.scalar(select(clinical.prep_type_sql(column))) == clinical.prep_type(regimen), regimen
     assert clinical.prep_type(PrepRegimen.CAB_LA) == "injectable"
+
+
+def test_post_violence_care_and_sexual_violence_agree(make, nurse):
+    actor = Actor(nurse)
+    kinds = [[], [ViolenceType.SEXUAL], [ViolenceType.PHYSICAL], [ViolenceType.EMOTIONAL, ViolenceType.PHYSICAL]]
+    exposures = [None, PepExposure.SEXUAL_VIOLENCE, PepExposure.CONDOM_FAILURE]
+    for n, (types, exposure, reason) in enumerate(itertools.product(kinds, exposures, ["general", "violence"])):
+        if exposure == PepExposure.SEXUAL_VIOLENCE and types and ViolenceType.SEXUAL not in types:
+            continue  # the visit rules refuse it
+        client = make.client(registered_by=nurse, enrolled_on=D1)
+        pep = PepInput(exposure, hours_since_exposure=10, regimen=PepRegimen.TDF_3TC_DTG) if exposure else None
+        data = VisitInput(service_date=D1 + timedelta(days=n), visit_type="return", reasons=[reason])
+        sections = ServicesInput(pep=pep, violence=ViolenceInput(types) if types else None)
+        record_visit(actor=actor, client=client, data=data, services=sections, today=TODAY)
+    rows = db.session.execute(
+        select(
+            Visit,
+            clinical.post_violence_care_sql(Visit, ViolenceCare, PepCourse),
+            clinical.sexual_violence_sql(ViolenceCare, PepCourse),
+        )
+        .outerjoin(ViolenceCare, ViolenceCare.visit_id == Visit.id)
+        .outerjoin(PepCourse, PepCourse.visit_id == Visit.id)
+    ).all()
+    assert len(rows) > 10
+    for visit, care, sexual in rows:
+        types = visit.violence_care.types if visit.violence_care else []
+        exposure = visit.pep_course.exposure if visit.pep_course else None
+        assert clinical.post_violence_care(types, exposure, visit.reasons) == bool(care), visit
+        assert clinical.sexual_violence(types, exposure) == bool(sexual), visit
+    assert any(not care for _v, care, _s in rows) and any(sexual for *_x, sexual in rows)

@@ -37,6 +37,8 @@ from clinic_app.visits.models import (
     PrepStopReason,
     SelfTestDistribution,
     SelfTestKit,
+    ViolenceCare,
+    ViolenceType,
     Visit,
     VisitReasonRow,
     VisitRevision,
@@ -51,6 +53,7 @@ from clinic_app.visits.sections import (
     SelfTestInput,
     ServicesInput,
     StiInput,
+    ViolenceInput,
 )
 from clinic_app.visits.services import VisitInput, record_visit, update_visit
 from tests.conftest import TODAY
@@ -68,6 +71,7 @@ STORED = (
     PrepEvent,
     PepCourse,
     SelfTestKit,
+    ViolenceCare,
     Dispensed,
     VisitRevision,
 )
@@ -210,6 +214,16 @@ REFUSALS = {
         {},
         "pep-hours_since_exposure",
         "more than 72 hours",
+    ),
+    "violence_care_names_the_violence": (
+        [],
+        {
+            "violence": ViolenceInput([ViolenceType.EMOTIONAL]),
+            "pep": PepInput(PepExposure.SEXUAL_VIOLENCE, hours_since_exposure=10, regimen=PepRegimen.TDF_3TC_DTG),
+        },
+        {},
+        "violence-types",
+        "tick sexual violence",
     ),
     "cervical_screening_applies": (
         [],

@@ -27,6 +27,7 @@ from clinic_app.visits.models import (
     PrepRegimen,
     PrepStopReason,
     SelfTestDistribution,
+    ViolenceType,
 )
 from clinic_app.visits.rules import RULES, ClientFacts, RuleContext, RuleSettings, check
 from clinic_app.visits.sections import (
@@ -38,6 +39,7 @@ from clinic_app.visits.sections import (
     SelfTestInput,
     ServicesInput,
     StiInput,
+    ViolenceInput,
 )
 
 VISIT_DAY = date(2026, 11, 10)
@@ -135,6 +137,7 @@ COVERED = {
     rules.prep_start_needs_negative_test,
     rules.prep_dispensing_is_complete,
     rules.pep_within_72_hours,
+    rules.violence_care_names_the_violence,
     rules.cervical_screening_applies,
     rules.cervical_screening_is_consistent,
     rules.results_not_before_visit,
@@ -595,6 +598,22 @@ def test_late_pep_after_sexual_violence_points_to_violence_support():
 def test_pep_without_valid_hours_is_refused(hours):
     ctx = context(pep=pep(hours_since_exposure=hours))
     refused(rules.pep_within_72_hours, ctx, "pep-hours_since_exposure", "Give the hours since exposure")
+
+
+def test_violence_care_with_its_kinds_is_accepted_with_or_without_pep():
+    after_rape = pep(exposure=PepExposure.SEXUAL_VIOLENCE)
+    assert check(context(violence=ViolenceInput([ViolenceType.SEXUAL]), pep=after_rape)) == {}
+    assert check(context(violence=ViolenceInput([ViolenceType.PHYSICAL, ViolenceType.EMOTIONAL]))) == {}
+
+
+def test_violence_care_without_a_kind_is_refused():
+    ctx = context(violence=ViolenceInput([]))
+    refused(rules.violence_care_names_the_violence, ctx, "violence-types", "Tick the kinds of violence")
+
+
+def test_pep_after_sexual_violence_with_only_physical_violence_ticked_is_refused():
+    ctx = context(violence=ViolenceInput([ViolenceType.PHYSICAL]), pep=pep(exposure=PepExposure.SEXUAL_VIOLENCE))
+    refused(rules.violence_care_names_the_violence, ctx, "violence-types", "tick sexual violence")
 
 
 def test_pep_without_exposure_or_regimen_is_refused():

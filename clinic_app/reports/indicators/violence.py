@@ -1,36 +1,74 @@
 """Violence: GEND_GBV."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, literal, or_
+from sqlalchemy import and_, case, func, literal, select, union_all
 
-from clinic_app.reports.facts import Window
-from clinic_app.reports.indicators.base import Indicator, latest_per_person, visit_facts
-from clinic_app.visits.models import PepCourse, PepExposure, Visit, VisitReason, VisitReasonRow
+from clinic_app.clients.models import Client
+from clinic_app.reports.facts import Window, person_columns
+from clinic_app.reports.indicators.base import Indicator
+from clinic_app.visits import clinical
+from clinic_app.visits.models import PepCourse, ViolenceCare, Visit
+
+
+def care_at_visits(window: Window):
+    """Each visit of the period that gave post-violence care: whether it was for sexual violence, and PEP."""
+    sexual = clinical.sexual_violence_sql(ViolenceCare, PepCourse)
+    return (
+        select(
+            Visit.client_id.label("client_id"),
+            Visit.service_date.label("on_date"),
+            case((sexual, 1), else_=0).label("sexual"),
+            case((PepCourse.id.is_not(None), 1), else_=0).label("pep"),
+        )
+        .outerjoin(ViolenceCare, ViolenceCare.visit_id == Visit.id)
+        .outerjoin(PepCourse, PepCourse.visit_id == Visit.id)
+        .where(
+            window.dates(Visit.service_date),
+            window.clinics(Visit.clinic_id),
+            clinical.post_violence_care_sql(Visit, ViolenceCare, PepCourse),
+        )
+    )
+
+
+# Where post-violence care is recorded, each a query of (client_id, on_date, sexual 0/1, pep 0/1) rows over
+# the window. Crisis cases join as a second source.
+GBV_SOURCES = [care_at_visits]
 
 
 def gend_gbv(window: Window):
-    sexual = PepCourse.exposure == PepExposure.SEXUAL_VIOLENCE
-    violence_visit = Visit.reason_rows.any(VisitReasonRow.reason == VisitReason.VIOLENCE)
-    query = (
-        visit_facts(
-            case((sexual, "sexual"), else_="physical_emotional").label("violence_type"),
-            case((sexual, "yes"), else_="no").label("pep_given"),
-            literal(1).label("weight"),
-            window=window,
+    events = union_all(*(source(window) for source in GBV_SOURCES)).subquery()
+    people = (
+        select(
+            events.c.client_id,
+            func.max(events.c.on_date).label("on_date"),
+            func.max(events.c.sexual).label("sexual"),
+            func.max(events.c.pep).label("pep"),
         )
-        .outerjoin(PepCourse, PepCourse.visit_id == Visit.id)
-        .where(or_(sexual, violence_visit))
+        .where(events.c.client_id.is_not(None))
+        .group_by(events.c.client_id)
+        .subquery()
     )
-    # Both kinds of violence in the period count as sexual: the sexual-violence visit ranks first.
-    return latest_per_person(query, (case((sexual, 0), else_=1), Visit.service_date.desc()))
+    sexual = people.c.sexual == 1
+    return select(
+        *person_columns(),
+        people.c.on_date,
+        case((sexual, "sexual"), else_="physical_emotional").label("violence_type"),
+        case((and_(sexual, people.c.pep == 1), "yes"), else_="no").label("pep_given"),
+        literal(1).label("weight"),
+    ).join(Client, Client.id == people.c.client_id)
 
 
 GEND_GBV = Indicator(
     "GEND_GBV",
     _l("GEND_GBV: post-violence clinical care"),
     _l(
-        "People given clinical care after violence (a violence-support visit or PEP after sexual "
-        "violence), once each; both kinds count as sexual violence. PEP given is a sub-count."
+        "People given post-violence clinical care in the period, each once: a visit where the kinds of "
+        "violence were recorded, where PEP was given after sexual violence, or whose reason was violence "
+        "support, counted on the visit's date. Sexual violence when any care in the period was for sexual "
+        "violence (ticked at the visit, or PEP after sexual violence, also when no kind was recorded), "
+        "otherwise physical or emotional violence. PEP given (a sub-count of sexual violence): a PEP course "
+        "at any of the person's post-violence care visits in the period. Age on the latest care date in the "
+        "period."
     ),
     "people",
     ("violence_type", "pep_given", "sex", "age_band"),
