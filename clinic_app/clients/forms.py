@@ -37,6 +37,10 @@ class ClientDetailsForm(Form):
         validators=[Optional(), NumberRange(min=10, max=100, message=_l("Give an age from 10 to 100."))],
         description=_l("Only when the client does not know their date of birth."),
     )
+    dob_unknown = BooleanField(
+        _l("Date of birth unknown, and no estimate"),
+        description=_l("The client cannot say their age: reports count them under age 'Unknown'."),
+    )
     alias = StringField(
         _l("Alias (optional)"),
         validators=[Optional(), Length(max=60)],

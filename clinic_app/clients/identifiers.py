@@ -57,13 +57,14 @@ def name_letters(text: str) -> str:
     return (letters + "99")[:2]
 
 
-def build_uic(mother_letters: str, own_letters: str, born: date, dob_estimated: bool, sex: str) -> str:
-    """The UIC, e.g. MAJO150892F. An estimated birth date gives 0000 for day and month."""
-    day_month = "0000" if dob_estimated else born.strftime("%d%m")
-    return (
-        f"{name_letters(mother_letters)}{name_letters(own_letters)}"
-        f"{day_month}{born.strftime('%y')}{SEX_CODES[str(sex)]}"
-    )
+def build_uic(mother_letters: str, own_letters: str, born: date | None, dob_estimated: bool, sex: str) -> str:
+    """The UIC, e.g. MAJO150892F. An estimated birth date gives 0000 for day and month; an unknown one
+    999999 (no real date has day 99, so it never reads as one)."""
+    if born is None:
+        birth = "999999"
+    else:
+        birth = ("0000" if dob_estimated else born.strftime("%d%m")) + born.strftime("%y")
+    return f"{name_letters(mother_letters)}{name_letters(own_letters)}{birth}{SEX_CODES[str(sex)]}"
 
 
 _UIC_RE = re.compile(r"^[A-Z9]{4}\d{6}[FMT]$")

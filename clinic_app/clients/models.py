@@ -38,7 +38,7 @@ class Client(Record, Base):
     alias: Mapped[str | None] = mapped_column(String(60))
     alias_key: Mapped[str | None] = mapped_column(String(60), index=True)
     sex: Mapped[Sex] = mapped_column(coded(Sex, 12))
-    date_of_birth: Mapped[date]
+    date_of_birth: Mapped[date | None]  # None: unknown (the client does not know it, no estimate)
     dob_estimated: Mapped[bool] = mapped_column(default=False)
     key_population: Mapped[KeyPopulation] = mapped_column(coded(KeyPopulation, 10))
     nationality: Mapped[Country] = mapped_column(coded(Country, 2))

@@ -38,6 +38,7 @@ class ClientDetails:
     enrolled_on: date | None
     date_of_birth: date | None = None
     estimated_age: int | None = None
+    dob_unknown: bool = False  # neither a date of birth nor an estimated age
     alias: str | None = None
     is_mobile: bool = False
     phone: str | None = None
@@ -79,6 +80,12 @@ def actor_today(actor: Actor) -> date:
 def _birth_date(
     details: ClientDetails, today: date, errors: dict, current: Client | None = None
 ) -> tuple[date | None, bool]:
+    if details.dob_unknown:
+        if details.date_of_birth or details.estimated_age is not None:
+            errors["dob_unknown"] = _(
+                "Untick 'date of birth unknown', or clear the date of birth and the estimated age."
+            )
+        return None, False
     if details.date_of_birth and details.estimated_age is not None:
         errors["estimated_age"] = _("Give either the date of birth or an estimated age, not both.")
         return None, False
@@ -107,7 +114,9 @@ def _birth_date(
         year = today.year - details.estimated_age
         day = 28 if (today.month, today.day) == (2, 29) else today.day
         return date(year, today.month, day), True
-    errors["date_of_birth"] = _("Give the date of birth, or an estimated age.")
+    errors["date_of_birth"] = _(
+        "Give the date of birth, or an estimated age, or tick 'date of birth unknown' if the client cannot say."
+    )
     return None, False
 
 
@@ -199,7 +208,7 @@ def peer_educator_choices(clinic_id) -> list[tuple[str, str]]:
 
 
 def probable_duplicates(
-    *, uic: str, date_of_birth: date, sex: Sex, alias_key: str | None, exclude_id=None
+    *, uic: str, date_of_birth: date | None, sex: Sex, alias_key: str | None, exclude_id=None
 ) -> list[Client]:
     """Records that may be the same person: same UIC, or same birth date and sex with
     one pair of name letters in common, or same alias with the same birth year."""
@@ -265,8 +274,8 @@ def register_client(
         raise Invalid(error.message, {**error.field_errors, **consent}) from None
     if consent:
         raise Invalid(_("Please correct the fields marked below."), consent)
-    age = age_on(values["date_of_birth"], values["enrolled_on"])
-    if values["key_population"] in SEX_WORK and age < ADULT_AGE and not safeguarding_done:
+    age = age_on(values["date_of_birth"], values["enrolled_on"]) if values["date_of_birth"] else None
+    if values["key_population"] in SEX_WORK and age is not None and age < ADULT_AGE and not safeguarding_done:
         raise SafeguardingNeeded(age)
     if not confirm_new:
         matches = probable_duplicates(
@@ -503,5 +512,8 @@ def fold_records(keep: Client, duplicate: Client, *, merged_at=None) -> None:
     _recompute_derived(keep, duplicate)
 
 
-def age_now(client: Client, today: date | None = None) -> int:
+def age_now(client: Client, today: date | None = None) -> int | None:
+    """The client's age today; None when the date of birth is unknown."""
+    if client.date_of_birth is None:
+        return None
     return age_on(client.date_of_birth, today or date.today())

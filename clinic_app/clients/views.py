@@ -150,6 +150,7 @@ def _form_data(client: Client) -> dict:
         "sex": str(client.sex),
         "date_of_birth": None if client.dob_estimated else client.date_of_birth,
         "estimated_age": services.age_now(client) if client.dob_estimated else None,
+        "dob_unknown": client.date_of_birth is None,
         "alias": client.alias,
         "key_population": str(client.key_population),
         "nationality": str(client.nationality),

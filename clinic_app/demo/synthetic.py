@@ -110,6 +110,8 @@ def _person(rng: random.Random, clinic: Clinic, today: date) -> dict:
     age = int(min(58, max(18, rng.gauss(29, 7))))
     born = today - timedelta(days=age * 365 + rng.randint(0, 364))
     estimated = rng.random() < 0.1
+    if estimated and born.toordinal() % 3 == 0:
+        born, estimated = None, False  # cannot say their age at all: age "Unknown" in reports
     nationality = (
         clinic.country
         if rng.random() < 0.7
@@ -222,6 +224,8 @@ def _prep(rng, h: History, hiv: HivTestInput | None, day: date) -> PrepInput | N
 
 
 def _cervical(rng, h: History, client: Client, day: date) -> CervicalInput | None:
+    if client.date_of_birth is None:
+        return None  # no age to screen by: the demo leaves cervical screening to clients of known age
     if client.sex == Sex.MALE or not 25 <= age_on(client.date_of_birth, day) <= 65:
         return None
     if h.next_cervical and day < h.next_cervical or (not h.screened and rng.random() < 0.6):
@@ -335,7 +339,8 @@ def _pep(rng, h: History, hiv: HivTestInput | None) -> PepInput | None:
 
 
 def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: User, today: date) -> None:
-    h, day, first = History(client.date_of_birth.toordinal()), client.enrolled_on, True
+    seed = (client.date_of_birth or client.enrolled_on).toordinal()
+    h, day, first = History(seed), client.enrolled_on, True
     while day <= today:
         clinic = home if not client.is_mobile or rng.random() < 0.75 else rng.choice(clinics)
         services = _services(rng, h, client, day)
@@ -465,7 +470,15 @@ def _contact(
             client_id=known.id if known and not group and rng.random() < 0.5 else None,
             male_condoms=rng.choice([0, 10, 20, 50]),
             lubricant=rng.choice([0, 5, 10]),
-            self_test_kits=rng.choice([0, 0, 0, 1]),
+            self_test_kits=(kits := rng.choice([0, 0, 0, 1])) + (partner := int(kits and declines.random() < 0.4)),
+            # Community distribution: who the kits are for and how they were handed over.
+            self_test_distribution=(
+                (SelfTestDistribution.ASSISTED if declines.random() < 0.5 else SelfTestDistribution.UNASSISTED)
+                if kits
+                else None
+            ),
+            kits_for_self=kits,
+            kits_for_partner=partner,
             hiv_info=True,
             rights_info=rng.random() < 0.5,
             violence_info=rng.random() < 0.3,

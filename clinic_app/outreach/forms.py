@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from clinic_app.core.forms import CodedSelectField, Form, MultiCheckboxField, OnceForm, choice_list
 from clinic_app.outreach.models import ContactKind, HotspotKind, ReferralService, TracingOutcome, TrainingTopic
+from clinic_app.visits.models import SelfTestDistribution
 
 
 def _count(label, maximum=1000):
@@ -45,7 +46,14 @@ class ContactForm(OnceForm):
     test_declined = BooleanField(_l("Offered an HIV test, declined"))
     male_condoms = _count(_l("Condoms given"))
     lubricant = _count(_l("Lubricant given"))
-    self_test_kits = _count(_l("Self-test kits given"), 20)
+    self_test_distribution = CodedSelectField(
+        _l("HIV self-test kits handed over"),
+        enum=SelfTestDistribution,
+        description=_l("Assisted: you showed how to use the kit. Leave empty when no kit was given."),
+    )
+    kits_for_self = _count(_l("Kits for the person themself"), 20)
+    kits_for_partner = _count(_l("Kits for sexual partners"), 20)
+    kits_for_other = _count(_l("Kits for others"), 20)
 
 
 class ReferralForm(OnceForm):

@@ -12,6 +12,7 @@ from clinic_app.auth.models import User
 from clinic_app.clients.models import Client
 from clinic_app.core.coded import CodedEnum
 from clinic_app.core.db import Base, Record, coded
+from clinic_app.visits.models import SelfTestDistribution
 
 
 class HotspotKind(CodedEnum):
@@ -65,7 +66,13 @@ class OutreachContact(Record, Base):
     group_size: Mapped[int | None]
     male_condoms: Mapped[int] = mapped_column(default=0)
     lubricant: Mapped[int] = mapped_column(default=0)
-    self_test_kits: Mapped[int] = mapped_column(default=0)
+    self_test_kits: Mapped[int] = mapped_column(default=0)  # all kits handed out at the contact
+    # HTS_SELF's disaggregation of those kits (community distribution); contacts recorded before it
+    # was asked hold only the total, counted as "recipient not recorded".
+    self_test_distribution: Mapped[SelfTestDistribution | None] = mapped_column(coded(SelfTestDistribution, 12))
+    kits_for_self: Mapped[int] = mapped_column(default=0, server_default="0")
+    kits_for_partner: Mapped[int] = mapped_column(default=0, server_default="0")
+    kits_for_other: Mapped[int] = mapped_column(default=0, server_default="0")
     hiv_info: Mapped[bool] = mapped_column(default=False)
     rights_info: Mapped[bool] = mapped_column(default=False)
     violence_info: Mapped[bool] = mapped_column(default=False)

@@ -31,9 +31,11 @@ from clinic_app.outreach.models import (
     Referral,
     ReferralService,
 )
+from clinic_app.visits.models import SelfTestDistribution
 
 MAX_GROUP = 25
 MAX_PIECES = 1000
+MAX_SELF_TEST_KITS = 20  # per recipient, as at the clinic
 
 
 def actor_today(actor: Actor) -> date:
@@ -130,7 +132,11 @@ class ContactInput:
     group_size: int | None = None
     male_condoms: int = 0
     lubricant: int = 0
-    self_test_kits: int = 0
+    self_test_kits: int = 0  # a total without its recipients (imports); the form gives the three below
+    self_test_distribution: str | None = None
+    kits_for_self: int = 0
+    kits_for_partner: int = 0
+    kits_for_other: int = 0
     hiv_info: bool = False
     rights_info: bool = False
     violence_info: bool = False
@@ -186,6 +192,11 @@ def _contact_values(actor: Actor, data: ContactInput, today: date, backdate_days
         name: bool(getattr(data, name))
         for name in ("hiv_info", "rights_info", "violence_info", "referral_offered", "test_declined")
     }
+    kits = _kit_values(data, errors)
+    if kits["self_test_kits"]:
+        counts["self_test_kits"] = kits.pop("self_test_kits")
+    else:
+        kits.pop("self_test_kits")
     if not any(counts.values()) and not any(flags.values()):
         errors["hiv_info"] = _("Tick what was given or done at this contact.")
     if flags["referral_offered"] and flags["test_declined"]:
@@ -200,7 +211,30 @@ def _contact_values(actor: Actor, data: ContactInput, today: date, backdate_days
         contact_uic=uic,
         group_size=size,
         **counts,
+        **kits,
         **flags,
+    )
+
+
+def _kit_values(data: ContactInput, errors: dict) -> dict:
+    """Self-test kits by who they are for, and how they were handed over (HTS_SELF, community)."""
+    by_recipient = {name: getattr(data, name) or 0 for name in ("kits_for_self", "kits_for_partner", "kits_for_other")}
+    for name, value in by_recipient.items():
+        if not 0 <= value <= MAX_SELF_TEST_KITS:
+            errors[name] = _("Give from 0 to %(n)d kits.", n=MAX_SELF_TEST_KITS)
+    distribution = data.self_test_distribution or None
+    if distribution is not None and distribution not in {m.value for m in SelfTestDistribution}:
+        errors["self_test_distribution"] = _("Choose one of the listed values.")
+        distribution = None
+    given = sum(by_recipient.values())
+    if given and distribution is None and "self_test_distribution" not in errors:
+        errors["self_test_distribution"] = _("Say whether the kits were handed over assisted or unassisted.")
+    if distribution is not None and not given:
+        errors["kits_for_self"] = _("Give the number of kits, or leave 'how the kits were handed over' empty.")
+    return dict(
+        self_test_kits=given,
+        self_test_distribution=SelfTestDistribution(distribution) if distribution and given else None,
+        **by_recipient,
     )
 
 

@@ -57,7 +57,7 @@ def new_contact():
     if request.method == "GET":
         form.contact_date.data = services.actor_today(actor)
     if form.validate_on_submit():
-        data = ContactInput(**{name: form[name].data for name in ContactInput.__dataclass_fields__})
+        data = ContactInput(**{name: form[name].data for name in ContactInput.__dataclass_fields__ if name in form})
         try:
             _contact, created = services.record_contact(
                 actor=actor,

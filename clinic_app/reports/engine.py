@@ -202,7 +202,7 @@ def compute(spec: ReportSpec) -> Dataset:
 def _definition(fmt: ReportFormat, code: str) -> str:
     """The indicator's definition, with the format's note on each dimension its grids use (e.g. how MER's
     sex columns take transgender clients)."""
-    text = str(INDICATORS[code].definition)
+    text = INDICATORS[code].full_definition()
     for dim in fmt.dimensions_of(code):
         note = fmt.dimension_maps.get(dim, {}).get("note")
         if note:

@@ -103,7 +103,6 @@ CHECKS = (
         lambda w: [
             or_(
                 Client.sex.is_(None),
-                Client.date_of_birth.is_(None),
                 age_at(Client.date_of_birth, Visit.service_date) < 10,
                 age_at(Client.date_of_birth, Visit.service_date) > 100,
             )

@@ -38,7 +38,7 @@ class ClientFacts:
     """What the registry knows about the client from visits other than this one."""
 
     sex: Sex
-    date_of_birth: date
+    date_of_birth: date | None  # None: unknown
     key_population: KeyPopulation
     positive_since: date | None = None  # rules compare it with the visit's date
     negative_test_dates: list[date] = field(default_factory=list)
@@ -273,6 +273,8 @@ def cervical_screening_applies(ctx: RuleContext) -> dict:
                 "Cervical screening applies to clients with a cervix; this client is recorded as male."
             )
         }
+    if ctx.facts.date_of_birth is None:
+        return {}  # age unknown: nothing to check against (counted under age "Unknown")
     age = age_on(ctx.facts.date_of_birth, ctx.service_date)
     low, high = ctx.settings.cervical_min_age, ctx.settings.cervical_max_age
     if ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE:

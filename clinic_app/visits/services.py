@@ -64,7 +64,7 @@ def _clean(client: Client, data: VisitInput, today: date, exclude_id=None, impli
         errors["service_date"] = _("Give the date the client was seen.")
     elif day > today:
         errors["service_date"] = _("The date of service is in the future.")
-    elif day < max(EARLIEST_SERVICE_DATE, client.date_of_birth):
+    elif day < max(EARLIEST_SERVICE_DATE, client.date_of_birth or EARLIEST_SERVICE_DATE):
         errors["service_date"] = _("The date of service is before the client was born.")
     elif day < client.enrolled_on:
         errors["service_date"] = _(

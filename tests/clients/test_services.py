@@ -9,6 +9,7 @@ from clinic_app.clients.models import Client
 from clinic_app.clients.services import (
     ClientDetails,
     ProbableDuplicate,
+    age_now,
     merge_clients,
     register_client,
     search_clients,
@@ -76,6 +77,14 @@ def test_estimated_age_gives_an_estimated_birth_date_and_0000_in_the_uic(nurse_a
     assert client.uic == f"MAJO0000{(TODAY.year - 30) % 100:02d}F"
 
 
+def test_date_of_birth_unknown_is_registered_without_an_invented_date(nurse_actor):
+    client = register(nurse_actor, date_of_birth=None, dob_unknown=True)
+    assert client.date_of_birth is None
+    assert client.dob_estimated is False
+    assert client.uic == "MAJO999999F"  # restated the same way at any Blue Box
+    assert age_now(client) is None
+
+
 def test_accented_letters_are_kept_without_accents(nurse_actor):
     assert register(nurse_actor, mother_letters="Ân", own_letters="Él").uic == "ANEL150892F"
 
@@ -99,7 +108,16 @@ def test_unknown_mother_name_typed_as_9_gives_99(nurse_actor):
             "estimated_age",
             "Give either the date of birth or an estimated age, not both.",
         ),
-        ({"date_of_birth": None}, "date_of_birth", "Give the date of birth, or an estimated age."),
+        (
+            {"date_of_birth": None},
+            "date_of_birth",
+            "Give the date of birth, or an estimated age, or tick 'date of birth unknown' if the client cannot say.",
+        ),
+        (
+            {"dob_unknown": True},
+            "dob_unknown",
+            "Untick 'date of birth unknown', or clear the date of birth and the estimated age.",
+        ),
         ({"mother_letters": "M1"}, "mother_letters", "Type one or two letters (or 9 if unknown)."),
         ({"own_letters": "Joa"}, "own_letters", "Type one or two letters (or 9 if unknown)."),
         ({"sex": "x"}, "sex", "Choose one of the listed values."),

@@ -142,7 +142,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES)
 def test_refused_contact_says_why_beside_the_field_and_keeps_the_other_entries(app, as_pe, today, case):
     change, field, message = _refusals(app, today)[case]
-    given = {"rights_info": "y", "male_condoms": "9", "self_test_kits": "2"}
+    given = {"rights_info": "y", "male_condoms": "9", "self_test_distribution": "assisted", "kits_for_self": "2"}
     if case == "nothing-given":
         given = {"contact_uic": "MAJO150892F"}
     data = contact_form(today, **{**given, **change})
@@ -166,7 +166,7 @@ def test_refused_contact_says_why_beside_the_field_and_keeps_the_other_entries(a
         assert state.values["contact_uic"] == "MAJO150892F"
     else:
         assert state.values["male_condoms"] == "9"
-        assert state.values["self_test_kits"] == "2"
+        assert state.values["kits_for_self"] == "2"
         assert state.checked.get("rights_info") == ["y"]
     for name in ("client_number", "contact_uic", "group_size"):
         if name in data:

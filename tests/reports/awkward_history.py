@@ -48,6 +48,12 @@ before the code was run:
   P15  born 2001-01-01  2025-12-15 PEP after sexual violence, no violence type recorded (24)
   P16  born 1987-07-07  2025-09-29 violence recorded as sexual               (the quarter before)
                         2025-10-02 violence recorded as emotional (38)
+  P17  date of birth unknown (registered without a date or an estimate)
+                        2025-11-05 HIV neg (KP clinic) + 10 condoms         (age Unknown)
+  P18  estimated age 30 at registration on 2025-10-07 (no date known: about 1995-10-07)
+                        2025-10-07 HIV neg (KP clinic) + 10 condoms         (30)
+  P19  born 1996-06-16  2025-11-18 outreach: 2 self-test kits, assisted: 1 for her, 1 for her partner
+                                   (no clinic visit ever; no other service, so not in KP_PREV)
 
 GEND_GBV by hand: FY2026Q1 sexual without PEP: P13 (sexual violence without PEP, issue 11 rule 2);
 sexual with PEP: P14 (sexual in the period wins over her physical visit, PEP at the second) and P15 (a
@@ -61,6 +67,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from clinic_app.clients.models import Client, KeyPopulation, Sex
+from clinic_app.clients.services import ClientDetails, register_client
 from clinic_app.core.actor import Actor
 from clinic_app.outreach import services as outreach
 from clinic_app.screening.models import (
@@ -189,6 +196,7 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
         "P14": date(1990, 2, 2),
         "P15": date(2001, 1, 1),
         "P16": date(1987, 7, 7),
+        "P19": date(1996, 6, 16),
     }
     for n, (name, day) in enumerate(born.items()):
         man = name == "P10"
@@ -300,6 +308,28 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
     # P12: injectable PrEP in the community.
     h.visit("P12", date(2025, 8, 5), hiv=hiv(), prep=PrepInput(PrepEventType.INITIATION, **INJECTABLE))
     h.visit("P12", date(2025, 10, 6), hiv=hiv(), prep=PrepInput(PrepEventType.FOLLOW_UP, **INJECTABLE))
+
+    # P19: self-test kits handed out by the peer educator, no clinic visit.
+    h.contact("P19", date(2025, 11, 18), self_test_distribution="assisted", kits_for_self=1, kits_for_partner=1)
+
+    # P17: date of birth unknown; P18: an estimated age. Both registered through the registration service.
+    for name, letters, day, born in (
+        ("P17", "Qa", date(2025, 11, 5), {"dob_unknown": True}),
+        ("P18", "Ra", date(2025, 10, 7), {"estimated_age": 30}),
+    ):
+        details = ClientDetails(
+            mother_letters="Zo",
+            own_letters=letters,
+            sex="female",
+            key_population="fsw",
+            nationality="ZW",
+            enrolled_on=day,
+            **born,
+        )
+        h.people[name] = register_client(
+            actor=h.nurse, details=details, consent_given=True, confirm_new=True, today=day
+        )
+        h.visit(name, day, hiv=hiv(), commodities=goods(10))
 
     # P13-P16: the violence type recorded at the visit; PEP a sub-count.
     h.visit("P13", date(2025, 11, 14), violence=ViolenceInput([Violence.SEXUAL, Violence.PHYSICAL]))

@@ -35,14 +35,17 @@ MER_FY2026Q1 = {
     # contacts), P8, P11 (an inconclusive test is a test), P12. Declined: P6. Known positive: P9.
     # MSM: P10. Not counted: P5 (a screen is not a package), P7b (her referral was last quarter), P8b (no
     # testing part), P3/P3b (next quarter).
+    # P17 (age unknown) and P18 (estimated age) tested with condoms: tested.
     "KP_PREV: key population type by testing status": {
         ("FSW", "Known positive"): 1,
-        ("FSW", "Newly tested or referred"): 8,
+        ("FSW", "Newly tested or referred"): 10,
         ("FSW", "Declined testing"): 1,
         ("MSM", "Newly tested or referred"): 1,
     },
-    # 8 tests with a result given: not P1 on 09-30 or P3/P3b (outside), P11 (inconclusive, not given), P9.
+    # 10 tests with a result given: not P1 on 09-30 or P3/P3b (outside), P11 (inconclusive, not given), P9.
     "HTS_TST: modality and result by age and sex": {
+        ("KP clinic / Negative", "Female / Unknown"): 1,  # P17, date of birth unknown
+        ("KP clinic / Negative", "Female / 30-34"): 1,  # P18, estimated 30
         ("KP clinic / Negative", "Female / 15-19"): 1,  # P2 on 10-20, 19
         ("KP clinic / Negative", "Female / 20-24"): 1,  # P2 on 11-20, 20 since 11-15
         ("KP clinic / Negative", "Female / 25-29"): 1,  # P12
@@ -52,8 +55,8 @@ MER_FY2026Q1 = {
         ("VCT / Positive", "Male / 50+"): 1,  # P10, 57: HTS_TST keeps 50+
         ("SNS / Negative", "Female / 30-34"): 1,  # P6b, 32
     },
-    "HTS_TST: key population type by result": {("FSW", "Negative"): 6, ("FSW", "Positive"): 1, ("MSM", "Positive"): 1},
-    "HTS_SELF: kits by distribution and user": {},
+    "HTS_TST: key population type by result": {("FSW", "Negative"): 8, ("FSW", "Positive"): 1, ("MSM", "Positive"): 1},
+    "HTS_SELF: kits by distribution and user": {("Assisted", "Self"): 1, ("Assisted", "Sexual partner"): 1},  # P19
     "PrEP_NEW: age and sex": {("Female", "15-19"): 1},  # P2, 19 at initiation
     "PrEP_NEW: key population type": {("FSW", ""): 1},
     "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 1},
@@ -104,10 +107,11 @@ MER_FY2026Q2 = {  # Jan-Mar 2026
 # --------------------------------------------------------------------------- programme 2025Q4
 PROGRAMME_2025Q4 = {
     # FSW visits in the quarter: P1 x2, P2 x2, P4, P5, P6, P6b, P8, P8b, P9, P11 x2, P12, P13, P14 x2, P15,
-    # P16 (P10 is MSM). New (their first visit anywhere): P2, P6, P6b, P8, P8b, P11, P13, P14, P15.
-    "Sex-worker visits (total)": {("Female sex worker", "New"): 9, ("Female sex worker", "Return"): 10},
-    "Sex workers seen (unique people)": {("Female sex worker", ""): 15},
-    "HIV tests with a result given (HTS_TST)": {("Negative", ""): 6, ("Positive", ""): 2},  # = HTS_TST, 8
+    # P16, P17, P18 (P10 is MSM). New (their first visit anywhere): P2, P6, P6b, P8, P8b, P11, P13, P14, P15,
+    # P17, P18.
+    "Sex-worker visits (total)": {("Female sex worker", "New"): 11, ("Female sex worker", "Return"): 10},
+    "Sex workers seen (unique people)": {("Female sex worker", ""): 17},
+    "HIV tests with a result given (HTS_TST)": {("Negative", ""): 8, ("Positive", ""): 2},  # = HTS_TST, 10
     "HIV tests without a result given": {("Inconclusive", ""): 1, ("Result not given", ""): 1},  # P11 twice
     "PrEP: new": {("Female sex worker", ""): 1},  # P2
     "PrEP: continuing": {("Female sex worker", ""): 2},  # P4, P12
@@ -117,8 +121,8 @@ PROGRAMME_2025Q4 = {
         ("Sexual violence", "PEP given"): 2,
         ("Physical or emotional violence", "No PEP"): 1,
     },
-    "Outreach contacts": {("One person", ""): 4},  # P6b, P7 x2, P7b on 10-05
-    "People reached by outreach": {("", ""): 3},  # P6b, P7, P7b
+    "Outreach contacts": {("One person", ""): 5},  # P6b, P7 x2, P7b on 10-05, P19
+    "People reached by outreach": {("", ""): 4},  # P6b, P7, P7b, P19
     "Referrals issued": {("STI check", ""): 1, ("PrEP", ""): 1},  # R2, R3 (R1 was issued in September)
     "Referrals completed (slips redeemed in the period)": {
         ("HIV test", "On time"): 1,  # R1, issued last quarter
@@ -184,7 +188,7 @@ def test_the_published_export_hides_the_hand_counted_small_cells(awkward):
     report = json.loads(_export("mer", "FY2026Q1", "json", exact=False))
     kp_prev = next(t for t in tables_of(report) if t["title"] == "KP_PREV: key population type by testing status")
     fsw = kp_prev["values"][kp_prev["rows"].index(["FSW"])]
-    # Known positive 1 and declined 1 are "<5"; the 8 is hidden too ("*"), or 10 - 8 would tell that both are 1.
+    # Known positive 1 and declined 1 are "<5"; the 10 is hidden too ("*"), or 12 - 10 would tell that both are 1.
     assert [
         fsw[kp_prev["columns"].index([c])] for c in ("Known positive", "Newly tested or referred", "Declined testing")
     ] == ["<5", "*", "<5"]

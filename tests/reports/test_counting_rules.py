@@ -223,6 +223,52 @@ def test_rule_2_pep_after_sexual_violence_needs_sexual_violence_ticked(staff, pe
     assert "Tick the kinds of violence" in caught.value.field_errors["violence-types"]
 
 
+# --------------------------------------------------------------------------- date of birth unknown
+def test_a_client_whose_date_of_birth_is_unknown_counts_under_age_unknown(staff, person):
+    nurse, _peer = staff
+    unknown = person(born=None)
+    visit(nurse, unknown, date(2025, 11, 5), hiv=hiv_test(), commodities=condoms())
+    # A cervical screen of a woman of unknown age is not refused for her age (there is none to check).
+    positive = person(born=None)
+    on_art_since(nurse, positive, date(2024, 1, 1))
+    visit(nurse, positive, date(2025, 11, 6), cervical=CervicalInput(
+        screening_type=CervicalVisitType.FIRST, method=CervicalMethod.VIA, result=CervicalResult.NEGATIVE))  # fmt: skip
+    assert cells("mer", "FY2026Q1", "HTS_TST: modality and result by age and sex") == {
+        ("KP clinic / Negative", "Female / Unknown"): 1
+    }
+    assert cells("mer", "FY2026Q1", "CXCA_SCRN: visit type and result by age") == {
+        ("First screening / Negative", "Unknown"): 1
+    }
+    hts = next(d for d in report("mer", "FY2026Q1").definitions if d.indicator == "HTS_TST")
+    assert "whose date of birth is unknown, with no estimate, is counted under age 'Unknown'" in hts.definition
+
+
+# --------------------------------------------------------------------------- HTS_SELF at outreach
+def test_hts_self_counts_kits_handed_out_at_outreach_without_a_clinic_visit(staff, person):
+    _nurse, peer = staff
+    # One woman, never seen at the clinic: 1 kit for her and 2 for partners, assisted, on 2025-11-18.
+    contact(peer, person(), date(2025, 11, 18), self_test_distribution="assisted", kits_for_self=1, kits_for_partner=2)
+    contact(peer, person(), date(2025, 12, 1), self_test_distribution="unassisted", kits_for_other=1)
+    assert cells("mer", "FY2026Q1", "HTS_SELF: kits by distribution and user") == {
+        ("Assisted", "Self"): 1,
+        ("Assisted", "Sexual partner"): 2,
+        ("Unassisted", "Other"): 1,
+    }
+    assert cells("clinic_monthly", "2025-11", "HIV self-test kits by where they were handed out") == {
+        ("At outreach", "Assisted"): 3
+    }
+
+
+def test_hts_self_kits_at_outreach_need_how_they_were_handed_over(staff, person):
+    _nurse, peer = staff
+    with pytest.raises(Invalid) as caught:
+        contact(peer, person(), date(2025, 11, 18), kits_for_self=1, kits_for_other=30)
+    assert caught.value.field_errors == {
+        "self_test_distribution": "Say whether the kits were handed over assisted or unassisted.",
+        "kits_for_other": "Give from 0 to 20 kits.",
+    }
+
+
 # --------------------------------------------------------------------------- rule 3
 def test_rule_3_prep_ct_counts_a_positive_result_at_a_prep_follow_up(staff, person):
     nurse, _peer = staff

@@ -8,6 +8,7 @@ the indicator's own disaggregation columns.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, select
 
 from clinic_app.clients.models import Client, KeyPopulation
@@ -16,6 +17,15 @@ from clinic_app.reports.facts import Window, person_columns
 from clinic_app.visits.models import Visit
 
 SEX_WORKERS = (KeyPopulation.FSW, KeyPopulation.MSW, KeyPopulation.TGSW)
+
+
+# How every age disaggregation is taken; appended to the definition of each indicator with an age band.
+AGE_RULE = _l(
+    "Age: completed years on the date stated above (29 February birthdays count on 1 March). A client "
+    "registered with an estimated age is counted by it (the registration day, that many years earlier, "
+    "marked estimated); a client whose date of birth is unknown, with no estimate, is counted under age "
+    "'Unknown'."
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,11 @@ class Indicator:
     dimensions: tuple[str, ...]
     facts: Callable[[Window], object]
     fiscal_year_at_q4: bool = False  # MER: unique people over the fiscal year when the period closes it
+
+    def full_definition(self) -> str:
+        """The definition text, with the age rule when the indicator is disaggregated by age."""
+        text = str(self.definition)
+        return f"{text} {AGE_RULE}" if "age_band" in self.dimensions else text
 
 
 def visit_facts(*extra, window: Window):

@@ -1,7 +1,7 @@
 """HIV testing: HTS_TST, HTS_SELF and the programme's count of HIV tests."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 
 from clinic_app.clients.models import Client
 from clinic_app.outreach.models import OutreachContact
@@ -84,36 +84,47 @@ HIV_TESTS_OTHER = Indicator(
 )
 
 
+RECIPIENTS = (("self", "for_self"), ("partner", "for_partner"), ("other", "for_other"))
+
+
 def hts_self(window: Window):
     clinic_rows = [
         visit_facts(
             SelfTestKit.distribution.label("distribution"),
             literal(recipient).label("recipient"),
+            literal("clinic").label("channel"),
             getattr(SelfTestKit, column).label("weight"),
             window=window,
         )
         .join(SelfTestKit, SelfTestKit.visit_id == Visit.id)
         .where(getattr(SelfTestKit, column) > 0)
-        for recipient, column in (("self", "for_self"), ("partner", "for_partner"), ("other", "for_other"))
+        for recipient, column in RECIPIENTS
     ]
-    outreach = (
-        select(
-            Client.sex.label("sex"),
-            Client.date_of_birth.label("dob"),
-            Client.key_population.label("kp"),
-            OutreachContact.contact_date.label("on_date"),
-            literal("unassisted").label("distribution"),
-            literal("not_recorded").label("recipient"),
-            OutreachContact.self_test_kits.label("weight"),
+    by_recipient = OutreachContact.kits_for_self + OutreachContact.kits_for_partner + OutreachContact.kits_for_other
+
+    def outreach(recipient, weight, *where):
+        return (
+            select(
+                Client.sex.label("sex"),
+                Client.date_of_birth.label("dob"),
+                Client.key_population.label("kp"),
+                OutreachContact.contact_date.label("on_date"),
+                func.coalesce(OutreachContact.self_test_distribution, "unassisted").label("distribution"),
+                literal(recipient).label("recipient"),
+                literal("outreach").label("channel"),
+                weight.label("weight"),
+            )
+            .outerjoin(Client, Client.id == OutreachContact.client_id)
+            .where(window.dates(OutreachContact.contact_date), window.clinics(OutreachContact.clinic_id), *where)
         )
-        .outerjoin(Client, Client.id == OutreachContact.client_id)
-        .where(
-            window.dates(OutreachContact.contact_date),
-            window.clinics(OutreachContact.clinic_id),
-            OutreachContact.self_test_kits > 0,
-        )
+
+    community = [outreach(r, getattr(OutreachContact, f"kits_{c}"), getattr(OutreachContact, f"kits_{c}") > 0)
+                 for r, c in RECIPIENTS]  # fmt: skip
+    # Contacts recorded before the recipients were asked: the total, recipient not recorded.
+    earlier = outreach(
+        "not_recorded", OutreachContact.self_test_kits, OutreachContact.self_test_kits > 0, by_recipient == 0
     )
-    return union_all(*clinic_rows, outreach)
+    return union_all(*clinic_rows, *community, earlier)
 
 
 HTS_SELF = Indicator(
@@ -121,11 +132,13 @@ HTS_SELF = Indicator(
     _l("HTS_SELF: HIV self-test kits distributed"),
     _l(
         "Self-test kits handed out in the period, counted as kits (not people), on the day they were "
-        "handed out: at a clinic visit (assisted or unassisted, by who they are for) and by peer educators "
-        "at outreach contacts without a clinic visit (community distribution; unassisted, recipient not "
-        "recorded). Age of the person they were handed to, when known."
+        "handed out, assisted or unassisted, by who they are for (the person, a sexual partner, others): at "
+        "a clinic visit, and by peer educators at outreach contacts without a clinic visit (community "
+        "distribution, one person or a small group). Contacts recorded before outreach asked who the kits "
+        "were for count as unassisted, recipient not recorded. Age and sex of the person they were handed "
+        "to, when known (a group's kits: unknown)."
     ),
     "kits",
-    ("distribution", "recipient", "sex", "age_band"),
+    ("distribution", "recipient", "channel", "sex", "age_band"),
     hts_self,
 )
