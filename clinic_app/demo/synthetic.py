@@ -15,6 +15,7 @@ from clinic_app.auth.models import User
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client, KeyPopulation, Sex
 from clinic_app.clinics.models import Clinic
+from clinic_app.core.permissions import Role
 from clinic_app.core.places import Country
 from clinic_app.core.timeutil import add_months, age_on, local_today
 from clinic_app.extensions import db
@@ -28,6 +29,7 @@ from clinic_app.outreach.models import (
     Referral,
     ReferralService,
     Training,
+    TrainingStaff,
     TrainingTopic,
 )
 from clinic_app.screening.models import (
@@ -451,6 +453,22 @@ def add_outreach(rng: random.Random, clinics: dict[str, Clinic], peers: dict[str
                 other_attendees=12,
                 recorded_by_id=peer.id,
                 submission_key=uuid.uuid4(),
+            )
+        )
+        # A refresher for the clinic's own team: the peer educator and the other staff, as trainees.
+        team = db.session.scalars(
+            select(User.id).where(User.clinic_id == clinic.id, User.active.is_(True), User.role != Role.ADMIN)
+        ).all()
+        db.session.add(
+            Training(
+                clinic_id=clinic.id,
+                held_on=today - timedelta(days=45),
+                topic=TrainingTopic.TRAINING_OF_TRAINERS,
+                facilitator="Programme officer",
+                other_attendees=2,
+                recorded_by_id=peer.id,
+                submission_key=uuid.uuid4(),
+                staff_rows=[TrainingStaff(user_id=user_id) for user_id in team],
             )
         )
 

@@ -17,7 +17,7 @@ from clinic_app.auth.models import Language, User
 from clinic_app.clients.models import Client
 from clinic_app.core.db import UTCDateTime
 from clinic_app.network.models import ClientCorrection, ClientMerge, CrossClinicView, ShareConsent
-from clinic_app.outreach.models import Hotspot, OutreachContact, Referral, Training, TrainingAttendee
+from clinic_app.outreach.models import Hotspot, OutreachContact, Referral, Training, TrainingAttendee, TrainingStaff
 from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
 from clinic_app.visits.models import (
     Dispensed,
@@ -94,7 +94,11 @@ SYNCED: tuple[Synced, ...] = (
     Synced(ViolenceCare),
     Synced(OutreachContact),
     Synced(Referral),
-    Synced(Training, withheld={"facilitator": ""}, children=((TrainingAttendee, "training_id", "client_id"),)),
+    Synced(
+        Training,
+        withheld={"facilitator": ""},
+        children=((TrainingAttendee, "training_id", "client_id"), (TrainingStaff, "training_id", "user_id")),
+    ),
 )
 BY_NAME = {spec.name: spec for spec in SYNCED}
 BY_MODEL = {spec.model: spec for spec in SYNCED}

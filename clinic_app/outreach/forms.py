@@ -84,6 +84,11 @@ class TrainingForm(OnceForm):
         validators=[Optional(), Length(max=5000)],
         description=_l("One per line or separated by commas. Leave empty if attendees are not clients."),
     )
+    staff_ids = MultiCheckboxField(
+        _l("Peer educators and staff who attended"),
+        validate_choice=False,
+        description=_l("Tick those trained at this session; counted once each however many sessions they attend."),
+    )
     other_attendees = _count(_l("Other attendees (head count)"), 500)
 
 

@@ -157,6 +157,7 @@ class Training(Record, Base):
     submission_key: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
 
     attendee_rows: Mapped[list["TrainingAttendee"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    staff_rows: Mapped[list["TrainingStaff"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
 class TrainingAttendee(Base):
@@ -164,6 +165,15 @@ class TrainingAttendee(Base):
 
     training_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"), primary_key=True)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+
+
+class TrainingStaff(Base):
+    """A peer educator or other staff member (by account) who attended a session as a trainee."""
+
+    __tablename__ = "training_staff"
+
+    training_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
 
 
 class TracingOutcome(CodedEnum):

@@ -2,19 +2,21 @@
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from clinic_app.audit.services import record_event
+from clinic_app.auth.models import User
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Invalid
 from clinic_app.core.once import already_submitted, save_once
+from clinic_app.core.permissions import Role
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
-from clinic_app.outreach.models import Training, TrainingAttendee, TrainingTopic
+from clinic_app.outreach.models import Training, TrainingAttendee, TrainingStaff, TrainingTopic
 from clinic_app.outreach.services import known_client
 
 MAX_HEAD_COUNT = 500
@@ -27,6 +29,26 @@ class TrainingInput:
     facilitator: str
     client_numbers: str = ""
     other_attendees: int | None = 0
+    staff_ids: list[str] = field(default_factory=list)  # peer educators and other staff who attended
+
+
+def staff_choices(clinic_id) -> list[tuple[str, str]]:
+    """The clinic's active staff accounts who can attend a session as trainees (peer educators first)."""
+    users = db.session.scalars(
+        select(User)
+        .where(User.clinic_id == clinic_id, User.active.is_(True), User.role != Role.ADMIN)
+        .order_by(User.role != Role.PEER_EDUCATOR, User.display_name)
+    )
+    return [(str(u.id), f"{u.display_name} ({u.role.label})") for u in users]
+
+
+def _staff(actor: Actor, ids: list[str], errors: dict) -> list[uuid.UUID]:
+    allowed = {value for value, _label in staff_choices(actor.clinic_id)}
+    chosen = list(dict.fromkeys(str(i) for i in ids or []))
+    if any(i not in allowed for i in chosen):
+        errors["staff_ids"] = _("Choose staff of this clinic from the list.")
+        return []
+    return [uuid.UUID(i) for i in chosen]
 
 
 def record_training(
@@ -53,11 +75,12 @@ def record_training(
         (attendees if client else unknown).append(client or token)
     if unknown:
         errors["client_numbers"] = _("No client has these numbers: %(list)s", list=", ".join(unknown[:10]))
+    staff = _staff(actor, data.staff_ids, errors)
     head_count = data.other_attendees or 0
     if not 0 <= head_count <= MAX_HEAD_COUNT:
         errors["other_attendees"] = _("Give a number from 0 to %(n)d.", n=MAX_HEAD_COUNT)
-    elif not attendees and not head_count and "client_numbers" not in errors:
-        errors["other_attendees"] = _("Give the attendees' client numbers or a head count.")
+    elif not attendees and not staff and not head_count and not {"client_numbers", "staff_ids"} & set(errors):
+        errors["other_attendees"] = _("Give the attendees' client numbers, the staff who attended, or a head count.")
     if errors:
         raise Invalid(_("The session was not saved."), errors)
     training = Training(
@@ -71,6 +94,7 @@ def record_training(
         submission_key=submission_key,
     )
     training.attendee_rows = [TrainingAttendee(client_id=c.id) for c in {c.id: c for c in attendees}.values()]
+    training.staff_rows = [TrainingStaff(user_id=user_id) for user_id in staff]
     record_event(actor=actor, action="training.create", object_type="trainings", object_id=training.id)
     return save_once(Training, training, submission_key)
 

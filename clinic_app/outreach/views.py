@@ -208,6 +208,7 @@ def training_list():
 @requires("outreach.trainings")
 def new_training():
     form = TrainingForm()
+    form.staff_ids.choices = trainings.staff_choices(current_actor().clinic_id)
     if request.method == "GET":
         form.held_on.data = services.actor_today(current_actor())
         form.facilitator.data = current_actor().user.display_name

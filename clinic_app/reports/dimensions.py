@@ -82,6 +82,16 @@ DIMENSIONS = {
         Dimension("item", _l("Item"), _coded(Commodity)),
         Dimension("channel", _l("Where"), (("clinic", _l("At the clinic")), ("outreach", _l("At outreach")))),
         Dimension("contact_kind", _l("Contact"), _coded(ContactKind)),
+        Dimension(
+            "trainee",
+            _l("Trained"),
+            (
+                ("client", _l("Clients")),
+                ("peer_educator", _l("Peer educators")),
+                ("staff", _l("Other staff")),
+                ("other", _l("Others (head count)")),
+            ),
+        ),
         Dimension("service", _l("Referred for"), _coded(ReferralService)),
     )
 }

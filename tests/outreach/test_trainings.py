@@ -70,6 +70,24 @@ def test_session_with_clients_and_a_head_count_keeps_both(as_pe, person, today):
     assert ([a.client_id for a in training.attendee_rows], training.other_attendees) == ([client.id], 4)
 
 
+def test_session_attended_by_peer_educators_and_staff_keeps_them_as_trainees(as_pe, pe_actor, make, today):
+    nurse = make.user(role="nurse", clinic=pe_actor.user.clinic, username="trainee-nurse")
+    page = as_pe.get("/outreach/trainings/new").get_data(as_text=True)
+    assert f'value="{nurse.id}"' in page and "trainee-nurse" not in page  # offered by name, not username
+    data = training_form(today, staff_ids=[str(pe_actor.id), str(nurse.id)])
+    assert as_pe.post("/outreach/trainings/new", data=data).status_code == 302
+    training = _saved()
+    assert sorted(str(s.user_id) for s in training.staff_rows) == sorted([str(pe_actor.id), str(nurse.id)])
+
+
+def test_staff_of_another_clinic_cannot_be_recorded_as_trainees(as_pe, make, other_clinic, today):
+    stranger = make.user(role="nurse", clinic=other_clinic, username="far-nurse")
+    response = as_pe.post("/outreach/trainings/new", data=training_form(today, staff_ids=[str(stranger.id)]))
+    assert response.status_code == 422
+    assert form_state(response).errors["staff_ids"] == ["Choose staff of this clinic from the list."]
+    assert count(Training) == 0
+
+
 def test_unknown_client_numbers_are_listed_and_nothing_is_saved(as_pe, person, today):
     known = person()
     typed = f"{known.client_number}, 1234-5678-0, 99"
@@ -86,7 +104,9 @@ def test_session_without_attendees_or_head_count_is_refused(as_pe, today):
     response = as_pe.post("/outreach/trainings/new", data=training_form(today, facilitator="Sister Ruth"))
     assert response.status_code == 422
     state = form_state(response)
-    assert state.errors["other_attendees"] == ["Give the attendees' client numbers or a head count."]
+    assert state.errors["other_attendees"] == [
+        "Give the attendees' client numbers, the staff who attended, or a head count."
+    ]
     assert state.values["facilitator"] == "Sister Ruth"
     assert count(Training) == 0
 

@@ -54,6 +54,10 @@ before the code was run:
                         2025-10-07 HIV neg (KP clinic) + 10 condoms         (30)
   P19  born 1996-06-16  2025-11-18 outreach: 2 self-test kits, assisted: 1 for her, 1 for her partner
                                    (no clinic visit ever; no other service, so not in KP_PREV)
+  T1   2025-11-04 rights and safety session: clients P7 and P8, the peer educator and the nurse, 3 others
+  T2   2025-12-09 training of trainers: the peer educator again and P7 again
+       People trained 2025Q4 by hand: clients 2 (P7 once, P8), peer educators 1 (twice, once), other staff 1
+       (the nurse), others 3 (head count).
 
 GEND_GBV by hand: FY2026Q1 sexual without PEP: P13 (sexual violence without PEP, issue 11 rule 2);
 sexual with PEP: P14 (sexual in the period wins over her physical visit, PEP at the second) and P15 (a
@@ -70,6 +74,7 @@ from clinic_app.clients.models import Client, KeyPopulation, Sex
 from clinic_app.clients.services import ClientDetails, register_client
 from clinic_app.core.actor import Actor
 from clinic_app.outreach import services as outreach
+from clinic_app.outreach.trainings import TrainingInput, record_training
 from clinic_app.screening.models import (
     ArtSite,
     AssayResult,
@@ -163,6 +168,17 @@ class AwkwardHistory:
             contact_date=day, kind="individual", client_number=self.people[name].client_number, **given
         )
         return outreach.record_contact(actor=self.peer, data=data, submission_key=uuid.uuid4(), today=day)[0]
+
+    def training(self, day: date, topic: str, names: list[str], *, staff=(), others=0):
+        data = TrainingInput(
+            held_on=day,
+            topic=topic,
+            facilitator="Programme officer",
+            client_numbers=", ".join(self.people[n].client_number for n in names),
+            other_attendees=others,
+            staff_ids=[str(user.id) for user in staff],
+        )
+        return record_training(actor=self.nurse, data=data, submission_key=uuid.uuid4(), today=day)[0]
 
     def slip(self, service: str, day: date, name: str | None = None):
         number = self.people[name].client_number if name else None
@@ -311,6 +327,10 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
 
     # P19: self-test kits handed out by the peer educator, no clinic visit.
     h.contact("P19", date(2025, 11, 18), self_test_distribution="assisted", kits_for_self=1, kits_for_partner=1)
+
+    # T1, T2: trainings attended by clients, the peer educator and the nurse.
+    h.training(date(2025, 11, 4), "rights_safety", ["P7", "P8"], staff=[peer, nurse], others=3)
+    h.training(date(2025, 12, 9), "tot", ["P7"], staff=[peer])
 
     # P17: date of birth unknown; P18: an estimated age. Both registered through the registration service.
     for name, letters, day, born in (

@@ -128,7 +128,12 @@ PROGRAMME_2025Q4 = {
         ("HIV test", "On time"): 1,  # R1, issued last quarter
         ("STI check", "Late"): 1,  # R2, past its validity
     },
-    "People trained": {},
+    "People trained": {  # T1 and T2, each person once
+        ("Clients", ""): 2,  # P7, P8
+        ("Peer educators", ""): 1,
+        ("Other staff", ""): 1,  # the nurse
+        ("Others (head count)", ""): 3,
+    },
 }
 
 CASES = [

@@ -15,6 +15,7 @@ from clinic_app.core.errors import Invalid
 from clinic_app.extensions import db
 from clinic_app.outreach import services as outreach
 from clinic_app.outreach.models import Referral, ReferralService
+from clinic_app.outreach.trainings import TrainingInput, record_training
 from clinic_app.reports import services
 from clinic_app.screening.models import (
     ArtSite,
@@ -266,6 +267,32 @@ def test_hts_self_kits_at_outreach_need_how_they_were_handed_over(staff, person)
     assert caught.value.field_errors == {
         "self_test_distribution": "Say whether the kits were handed over assisted or unassisted.",
         "kits_for_other": "Give from 0 to 20 kits.",
+    }
+
+
+# --------------------------------------------------------------------------- people trained
+def test_people_trained_counts_peer_educators_and_staff_as_well_as_clients_once_each(staff, person, make):
+    nurse, peer = staff
+    client = person()
+    counsellor = make.user(role="data_admin", clinic=nurse.user.clinic, username="rules-admin")
+    for day, numbers, trainees, others in (
+        (date(2025, 10, 7), client.client_number, [peer.user, nurse.user], 2),
+        (date(2025, 11, 7), client.client_number, [peer.user, counsellor], 0),
+    ):
+        data = TrainingInput(
+            held_on=day,
+            topic="tot",
+            facilitator="Programme officer",
+            client_numbers=numbers,
+            other_attendees=others,
+            staff_ids=[str(u.id) for u in trainees],
+        )
+        record_training(actor=nurse, data=data, submission_key=uuid.uuid4(), today=day)
+    assert cells("programme", "2025Q4", "People trained") == {
+        ("Clients", ""): 1,
+        ("Peer educators", ""): 1,
+        ("Other staff", ""): 2,  # the nurse and the data administrator
+        ("Others (head count)", ""): 2,
     }
 
 

@@ -141,7 +141,7 @@ PROGRAMME_2025Q4_BBR = {
     "Referrals issued": {("HIV test", ""): 1, ("PrEP", ""): 1, ("Cervical screening", ""): 1},  # R1, R2, R4
     # Slips redeemed in the quarter: R1 at V2 (2025-11-10), within its 60 days.
     "Referrals completed (slips redeemed in the period)": {("HIV test", "On time"): 1},
-    "People trained": {("", ""): 6},  # c1 (twice, once), c15, and 4 others
+    "People trained": {("Clients", ""): 2, ("Others (head count)", ""): 4},  # c1 (twice, once), c15; 4 others
 }
 
 # --------------------------------------------------------------------------- clinic monthly, 2025-12, Beitbridge

@@ -3,8 +3,10 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, literal, select, union_all
 
+from clinic_app.auth.models import User
 from clinic_app.clients.models import Client
-from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, Training, TrainingAttendee
+from clinic_app.core.permissions import Role
+from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, Training, TrainingAttendee, TrainingStaff
 from clinic_app.reports.facts import Window, person_columns
 from clinic_app.reports.indicators.base import Indicator, client_by_uic, contacts_in, nobody
 
@@ -123,24 +125,51 @@ REFERRALS_COMPLETED = Indicator(
 def people_trained(window: Window):
     in_window = (window.dates(Training.held_on), window.clinics(Training.clinic_id))
     clients = (
-        select(*person_columns(), func.min(Training.held_on).label("on_date"), literal(1).label("weight"))
+        select(
+            *person_columns(),
+            func.min(Training.held_on).label("on_date"),
+            literal("client").label("trainee"),
+            literal(1).label("weight"),
+        )
         .select_from(TrainingAttendee)
         .join(Training, Training.id == TrainingAttendee.training_id)
         .join(Client, Client.id == TrainingAttendee.client_id)
         .where(*in_window)
         .group_by(Client.id)
     )
-    head_counts = select(*nobody(), Training.held_on.label("on_date"), Training.other_attendees.label("weight")).where(
-        *in_window, Training.other_attendees > 0
+    staff = (
+        select(
+            *nobody(),
+            func.min(Training.held_on).label("on_date"),
+            case((User.role == Role.PEER_EDUCATOR, "peer_educator"), else_="staff").label("trainee"),
+            literal(1).label("weight"),
+        )
+        .select_from(TrainingStaff)
+        .join(Training, Training.id == TrainingStaff.training_id)
+        .join(User, User.id == TrainingStaff.user_id)
+        .where(*in_window)
+        .group_by(User.id, User.role)
     )
-    return union_all(clients, head_counts)
+    head_counts = select(
+        *nobody(),
+        Training.held_on.label("on_date"),
+        literal("other").label("trainee"),
+        Training.other_attendees.label("weight"),
+    ).where(*in_window, Training.other_attendees > 0)
+    return union_all(clients, staff, head_counts)
 
 
 PEOPLE_TRAINED = Indicator(
     "PEOPLE_TRAINED",
     _l("People trained"),
-    _l("Distinct clients attending trainings or education sessions, plus head counts of others."),
+    _l(
+        "People who attended trainings or education sessions held in the period, each once however many "
+        "sessions they attended: clients by their record, peer educators and other staff by their account "
+        "(a peer educator's account and her client record, if she has one, cannot be linked and count "
+        "apart), plus the head counts of others without a record or account (which cannot be de-duplicated). "
+        "Counted on the date of the first session attended in the period."
+    ),
     "people",
-    (),
+    ("trainee",),
     people_trained,
 )
