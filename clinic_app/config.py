@@ -60,9 +60,14 @@ class Config:
     VAULT_UNLOCK_FROM_NETWORK = True  # False: the unlock page answers only on the desktop (127.0.0.1)
     # Clinical rules and due lists (see visits/rules.py and duelists/).
     PREP_TEST_WINDOW_DAYS = 7  # a negative HIV test this recent allows a PrEP start
+    PREP_REFILL_GRACE_DAYS = 30  # a refill longer than this after the last supply ran out is a restart
     CERVICAL_MIN_AGE = 25
     CERVICAL_MAX_AGE = 65
     HIV_RETEST_MONTHS = 3  # sex workers retest every 3 months
+    # The national HIV testing algorithm per country code (screening/algorithms.py): "two_tests" (reactive
+    # then non-reactive is inconclusive), "tiebreaker" or "tiebreaker_inconclusive" (a third assay settles it).
+    # A country not listed uses "two_tests". E.g. {"ZW": "tiebreaker", "MZ": "tiebreaker_inconclusive"}.
+    HIV_TESTING_ALGORITHMS: dict = {}
     DUE_SOON_DAYS = 7  # "due" lists look this far ahead
     MISSED_GRACE_DAYS = 7  # an appointment is missed this long after its date
     REFERRAL_VALID_DAYS = 30  # a referral slip can be redeemed this long after it is issued

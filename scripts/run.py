@@ -76,6 +76,8 @@ def main() -> None:
     encrypted = not env.get("DATABASE_URL", "sqlite").startswith("postgresql")
     if args.demo:
         env["DATABASE_URL"] = f"sqlite:///{instance / 'demo.db'}"
+        # The demo's Zimbabwe and Mozambique sites settle reactive then non-reactive with a tie-breaker.
+        env.setdefault("CLINIC_HIV_TESTING_ALGORITHMS", '{"ZW": "tiebreaker", "MZ": "tiebreaker_inconclusive"}')
         env["CLINIC_DB_PASSPHRASE"] = DEMO_PASSPHRASE
         if not (instance / "demo.db").exists():
             _venv.run(python, *flask, "vault", "set-up", env=env)

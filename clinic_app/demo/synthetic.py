@@ -20,6 +20,7 @@ from clinic_app.core.places import Country
 from clinic_app.core.timeutil import add_months, age_on, local_today
 from clinic_app.extensions import db
 from clinic_app.outreach import referrals
+from clinic_app.screening import algorithms
 from clinic_app.outreach.models import (
     ContactKind,
     Hotspot,
@@ -62,6 +63,7 @@ from clinic_app.visits.models import (
     VisitType,
 )
 from clinic_app.visits.recording import apply_sections, implied_reasons
+from clinic_app.visits.rules import PREP_REFILL_GRACE_DAYS
 from clinic_app.visits.sections import (
     CervicalInput,
     CommoditiesInput,
@@ -153,6 +155,7 @@ class History:
         self.last_test: date | None = None
         self.on_prep = False
         self.ever_prep = False
+        self.prep_until: date | None = None  # the last PrEP supply runs out on this day
         self.next_cervical: date | None = None
         self.screened = False
 
@@ -207,10 +210,18 @@ def _prep(rng, h: History, hiv: HivTestInput | None, day: date) -> PrepInput | N
             h.on_prep = False
             return PrepInput(event=PrepEventType.STOP, stop_reason=PrepStopReason.HIV_POSITIVE)
         return None
+    if h.on_prep and h.prep_until and day > h.prep_until + timedelta(days=PREP_REFILL_GRACE_DAYS):
+        # Back long after the supply ran out: a restart after a negative test today, as the rules ask.
+        h.on_prep = negative_today
+        if not negative_today:
+            return None
+        h.prep_until = add_months(day, 1)
+        return PrepInput(event=PrepEventType.RESTART, regimen=PrepRegimen.TDF_FTC, months_dispensed=1)
     if h.on_prep:
         if rng.random() < 0.08:
             h.on_prep = False
             return PrepInput(event=PrepEventType.STOP, stop_reason=rng.choice(list(PrepStopReason)[:3]))
+        h.prep_until = add_months(day, 3)
         return PrepInput(
             event=PrepEventType.FOLLOW_UP,
             regimen=PrepRegimen.TDF_FTC,
@@ -221,7 +232,9 @@ def _prep(rng, h: History, hiv: HivTestInput | None, day: date) -> PrepInput | N
         event = PrepEventType.RESTART if h.ever_prep else PrepEventType.INITIATION
         h.on_prep = h.ever_prep = True
         regimen = PrepRegimen.CAB_LA if rng.random() < 0.1 else PrepRegimen.TDF_FTC
-        return PrepInput(event=event, regimen=regimen, months_dispensed=2 if regimen == PrepRegimen.CAB_LA else 1)
+        months = 2 if regimen == PrepRegimen.CAB_LA else 1
+        h.prep_until = add_months(day, months)
+        return PrepInput(event=event, regimen=regimen, months_dispensed=months)
     return None
 
 
@@ -360,7 +373,11 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         reasons = implied_reasons(services) or {VisitReason.GENERAL}
         visit.reason_rows = [VisitReasonRow(reason=r) for r in sorted(reasons)]
         db.session.add(visit)
-        apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False)
+        algorithm = algorithms.testing_algorithm(clinic.country)
+        _settled_by_a_tiebreaker(h, services, algorithm)
+        apply_sections(
+            visit, services, actor=None, hiv_positive=h.positive, keep_history=False, algorithm=algorithm
+        )
         if client.peer_educator_id and (first and rng.random() < 0.6 or rng.random() < 0.1):
             _referred(rng, visit, client, clinic, late=h.capture.random() < 0.1)
         first = False
@@ -368,6 +385,16 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         if rng.random() < 0.07:
             break
         day = next_on + timedelta(days=int(rng.choice([0, 0, 0, 1, 3, 7, 20, 60])))
+
+
+def _settled_by_a_tiebreaker(h: History, services: ServicesInput, algorithm) -> None:
+    """Now and then, where the country's algorithm has a tie-breaker, a negative is reached through it:
+    reactive, then non-reactive, then a non-reactive third assay."""
+    hiv = services.hiv
+    negative = hiv is not None and hiv.screening_result == AssayResult.NON_REACTIVE
+    if algorithm.tiebreaker and negative and h.capture.random() < 0.03:
+        hiv.screening_result, hiv.confirmatory_result = AssayResult.REACTIVE, AssayResult.NON_REACTIVE
+        hiv.tiebreaker_result = AssayResult.NON_REACTIVE
 
 
 def _referred(rng, visit: Visit, client: Client, clinic: Clinic, *, late: bool = False) -> None:

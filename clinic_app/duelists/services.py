@@ -20,10 +20,9 @@ from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
 from clinic_app.core.timeutil import add_months, latest_start_due_by
 from clinic_app.extensions import db
+from clinic_app.screening.algorithms import INCONCLUSIVE_RETEST_DAYS
 from clinic_app.screening.models import HivResult
 from clinic_app.visits.models import ClientStatus, PrepEventType
-
-INCONCLUSIVE_RETEST_DAYS = 14  # national algorithm: an inconclusive result is retested in 14 days
 
 
 @dataclass(frozen=True)

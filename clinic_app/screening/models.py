@@ -63,7 +63,10 @@ class HivTest(Record, Base):
     previous_status: Mapped[PreviousHivStatus] = mapped_column(coded(PreviousHivStatus, 16), index=True)
     screening_result: Mapped[AssayResult | None] = mapped_column(coded(AssayResult, 14))
     confirmatory_result: Mapped[AssayResult | None] = mapped_column(coded(AssayResult, 14))
+    # The third assay of a national algorithm that has one, after reactive then non-reactive.
+    tiebreaker_result: Mapped[AssayResult | None] = mapped_column(coded(AssayResult, 14))
     final_result: Mapped[HivResult | None] = mapped_column(coded(HivResult, 14), index=True)
+    retest_on: Mapped[date | None]  # an inconclusive result is reported with the date to retest
     result_received: Mapped[bool] = mapped_column(default=False)
     # Offered an HIV test, and the client declined it (KP_PREV "declined testing"); no assay then.
     declined: Mapped[bool] = mapped_column(default=False, server_default=sa_false())

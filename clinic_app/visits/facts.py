@@ -23,13 +23,14 @@ def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
             .order_by(Visit.service_date)
         )
     ]
-    prep_rows = db.session.execute(
-        select(Visit.service_date, PrepEvent.event)
+    supplies = db.session.execute(
+        select(Visit.service_date, PrepEvent.event, PrepEvent.months_dispensed)
         .join(PrepEvent, PrepEvent.visit_id == Visit.id)
         .where(Visit.client_id == client.id, not_this)
         .order_by(Visit.service_date)
     ).all()
-    prep_rows = sorted([*prep_rows, *_prep_elsewhere(client)])
+    supplies = sorted([tuple(row) for row in [*supplies, *_prep_elsewhere(client)]], key=lambda row: row[0])
+    prep_rows = [(day, event) for day, event, _months in supplies]
     return ClientFacts(
         sex=client.sex,
         date_of_birth=client.date_of_birth,
@@ -37,7 +38,8 @@ def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
         positive_since=clinical.positive_since(hiv_records),
         negative_test_dates=[r.service_date for r in hiv_records if r.final_result == HivResult.NEGATIVE],
         hiv_records=hiv_records,
-        prep_history=[(day, event) for day, event in prep_rows],
+        prep_history=prep_rows,
+        prep_supplies=supplies,
     )
 
 
@@ -46,7 +48,7 @@ def _prep_elsewhere(client: Client) -> list:
     from clinic_app.network.models import Continuity  # the network feature is optional at a clinic
 
     return db.session.execute(
-        select(Continuity.service_date, Continuity.prep_event).where(
+        select(Continuity.service_date, Continuity.prep_event, Continuity.prep_months).where(
             Continuity.client_id == client.id, Continuity.prep_event.is_not(None)
         )
     ).all()

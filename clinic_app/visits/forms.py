@@ -56,6 +56,11 @@ class HivSection(Section):
     confirmatory_result = CodedSelectField(
         _l("Confirmatory test"), enum=AssayResult, description=_l("Only when the screening test is reactive.")
     )
+    tiebreaker_result = CodedSelectField(
+        _l("Tie-breaker test (third assay)"),
+        enum=AssayResult,
+        description=_l("Only where the national algorithm has one, after reactive then non-reactive."),
+    )
     result_received = BooleanField(_l("Client received the result"))
     declined = BooleanField(
         _l("Offered an HIV test, the client declined"),
@@ -86,6 +91,11 @@ class PrepSection(Section):
     )
     distribution = CodedSelectField(
         _l("PrEP handed over"), enum=PrepDistribution, description=_l("Left empty: at the clinic.")
+    )
+    no_test_reason = StringField(
+        _l("Refill without an HIV test: why"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Only when there is no HIV test today or within the retest interval."),
     )
 
 

@@ -133,6 +133,8 @@ class PrepEvent(Record, Base):
     distribution: Mapped[PrepDistribution] = mapped_column(
         coded(PrepDistribution, 10), default=PrepDistribution.FACILITY, server_default=PrepDistribution.FACILITY.value
     )
+    # A refill given without an HIV test in the retest interval: why (the rules ask for it).
+    no_test_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class PepExposure(CodedEnum):

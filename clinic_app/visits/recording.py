@@ -73,13 +73,18 @@ def snapshot(row) -> dict | None:
     return {c.key: plain(getattr(row, c.key)) for c in row.__table__.columns if c.key not in _SKIP}
 
 
-def _hiv_row(data: HivTestInput, **_ctx) -> HivTest:
+def _hiv_row(data: HivTestInput, *, service_date: date, algorithm=algorithms.TWO_TESTS, **_ctx) -> HivTest:
+    final = algorithms.hiv_final_result(
+        data.screening_result, data.confirmatory_result, data.tiebreaker_result, algorithm
+    )
     return HivTest(
         previous_status=data.previous_status,
         modality=data.modality,
         screening_result=data.screening_result,
         confirmatory_result=data.confirmatory_result,
-        final_result=algorithms.hiv_final_result(data.screening_result, data.confirmatory_result),
+        tiebreaker_result=data.tiebreaker_result,
+        final_result=final,
+        retest_on=algorithms.retest_on(final, service_date),
         result_received=data.result_received,
         declined=bool(data.declined),
         art_referred_to=(data.art_referred_to or "").strip() or None,
@@ -108,6 +113,7 @@ def _prep_row(data: PrepInput, *, service_date: date, **_ctx) -> PrepEvent:
         next_appointment_on=None if stopping else next_on,
         stop_reason=data.stop_reason if stopping else None,
         distribution=data.distribution or PrepDistribution.FACILITY,
+        no_test_reason=None if stopping else (data.no_test_reason or "").strip()[:200] or None,
     )
 
 
@@ -176,7 +182,13 @@ SECTIONS = {
 
 
 def apply_sections(
-    visit: Visit, services: ServicesInput, *, actor: Actor, hiv_positive: bool, keep_history: bool
+    visit: Visit,
+    services: ServicesInput,
+    *,
+    actor: Actor,
+    hiv_positive: bool,
+    keep_history: bool,
+    algorithm: algorithms.TestingAlgorithm = algorithms.TWO_TESTS,
 ) -> list[str]:
     """Make the visit's sections match ``services``; returns the names of sections that changed.
 
@@ -187,7 +199,11 @@ def apply_sections(
     for name, (attribute, build) in SECTIONS.items():
         data = getattr(services, name)
         current = getattr(visit, attribute)
-        new = build(data, service_date=visit.service_date, hiv_positive=hiv_positive) if data else None
+        new = (
+            build(data, service_date=visit.service_date, hiv_positive=hiv_positive, algorithm=algorithm)
+            if data
+            else None
+        )
         if isinstance(new, list) and not new:
             new = None
         for row in new if isinstance(new, list) else [new] if new is not None else []:

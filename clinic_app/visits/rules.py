@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 
 from clinic_app.clients.models import KeyPopulation, Sex
-from clinic_app.core.timeutil import age_on
+from clinic_app.core.timeutil import add_months, age_on
 from clinic_app.screening import algorithms
 from clinic_app.screening.models import (
     AssayResult,
@@ -29,6 +29,7 @@ from clinic_app.visits.models import PepExposure, PrepEventType, PrepRegimen, Vi
 from clinic_app.visits.sections import ServicesInput
 
 PEP_MAX_HOURS = clinical.PEP_WINDOW_HOURS
+PREP_REFILL_GRACE_DAYS = 30  # a refill this long after the last supply ran out is a restart (setting)
 MAX_PIECES = 1000
 MAX_SELF_TEST_KITS = 20
 
@@ -43,12 +44,17 @@ class ClientFacts:
     positive_since: date | None = None  # rules compare it with the visit's date
     negative_test_dates: list[date] = field(default_factory=list)
     prep_history: list[tuple[date, PrepEventType]] = field(default_factory=list)
+    # Each earlier PrEP event with the months it dispensed (None for a stop), here and shared by other clinics.
+    prep_supplies: list[tuple[date, PrepEventType, int | None]] = field(default_factory=list)
     hiv_records: list[HivRecord] = field(default_factory=list)
 
 
 @dataclass
 class RuleSettings:
     prep_test_window_days: int = 7
+    prep_refill_grace_days: int = PREP_REFILL_GRACE_DAYS
+    hiv_retest_months: int = 3
+    testing_algorithm: algorithms.TestingAlgorithm = algorithms.TWO_TESTS
     cervical_min_age: int = 25
     cervical_max_age: int = 65
 
@@ -64,7 +70,11 @@ class RuleContext:
     @property
     def hiv_result_today(self) -> HivResult | None:
         hiv = self.services.hiv
-        return algorithms.hiv_final_result(hiv.screening_result, hiv.confirmatory_result) if hiv else None
+        if hiv is None:
+            return None
+        return algorithms.hiv_final_result(
+            hiv.screening_result, hiv.confirmatory_result, hiv.tiebreaker_result, self.settings.testing_algorithm
+        )
 
     @property
     def known_positive(self) -> bool:
@@ -125,6 +135,36 @@ def confirmatory_only_after_reactive(ctx: RuleContext) -> dict:
         return {
             "hiv-confirmatory_result": _(
                 "A confirmatory test is done only after a reactive screening test (national algorithm)."
+            )
+        }
+    return {}
+
+
+def tiebreaker_follows_the_national_algorithm(ctx: RuleContext) -> dict:
+    hiv = ctx.services.hiv
+    if hiv is None:
+        return {}
+    algorithm = ctx.settings.testing_algorithm
+    pair = algorithms.discordant(hiv.screening_result, hiv.confirmatory_result)
+    if hiv.tiebreaker_result is not None and not algorithm.tiebreaker:
+        return {
+            "hiv-tiebreaker_result": _(
+                "This country's testing algorithm has no tie-breaker test: leave it empty. Reactive then "
+                "non-reactive is inconclusive, retest in 14 days."
+            )
+        }
+    if hiv.tiebreaker_result is not None and not pair:
+        return {
+            "hiv-tiebreaker_result": _(
+                "The tie-breaker test is done only after a reactive screening test and a non-reactive "
+                "confirmatory test."
+            )
+        }
+    if algorithm.tiebreaker and pair and hiv.tiebreaker_result is None:
+        return {
+            "hiv-tiebreaker_result": _(
+                "Reactive then non-reactive: the national algorithm settles it with the tie-breaker test. Give "
+                "its result (invalid if it could not be read: the result is then inconclusive, retest in 14 days)."
             )
         }
     return {}
@@ -207,6 +247,70 @@ def prep_new_means_never_before(ctx: RuleContext) -> dict:
     if prep.event == PrepEventType.RESTART and not earlier:
         return {"prep-event": _("There is no earlier PrEP record for this client: record an initiation.")}
     return {}
+
+
+def _last_prep_before(ctx: RuleContext):
+    earlier = [supply for supply in ctx.facts.prep_supplies if supply[0] < ctx.service_date]
+    return max(earlier, key=lambda supply: supply[0], default=None)
+
+
+def prep_refill_long_after_the_supply_is_a_restart(ctx: RuleContext) -> dict:
+    """PrEP guideline: a client back long after the last supply ran out restarts, after an HIV test."""
+    prep = ctx.services.prep
+    last = _last_prep_before(ctx)
+    if prep is None or prep.event != PrepEventType.FOLLOW_UP or last is None:
+        return {}
+    day, event, months = last
+    if event == PrepEventType.STOP:
+        return {
+            "prep-event": _(
+                "PrEP was stopped on %(d)s: record a restart, after an HIV test today, not a refill.",
+                d=day.isoformat(),
+            )
+        }
+    if not months:
+        return {}
+    ran_out = add_months(day, months)
+    grace = ctx.settings.prep_refill_grace_days
+    if (ctx.service_date - ran_out).days <= grace:
+        return {}
+    return {
+        "prep-event": _(
+            "The last PrEP supply (given %(d)s for %(n)d months) ran out on %(end)s, more than %(g)d days ago: "
+            "this is a restart. Test for HIV first, then record a restart.",
+            d=day.isoformat(),
+            n=months,
+            end=ran_out.isoformat(),
+            g=grace,
+        )
+    }
+
+
+def prep_refill_needs_a_recent_hiv_test(ctx: RuleContext) -> dict:
+    """A refill comes with an HIV test today or a negative one within the retest interval, or a reason."""
+    prep = ctx.services.prep
+    if prep is None or prep.event != PrepEventType.FOLLOW_UP:
+        return {}
+    reason = (prep.no_test_reason or "").strip()
+    months = ctx.settings.hiv_retest_months
+    tested_today = ctx.services.hiv is not None and ctx.services.hiv.screening_result is not None
+    since = add_months(ctx.service_date, -months)
+    recent = tested_today or any(since <= day <= ctx.service_date for day in ctx.facts.negative_test_dates)
+    if recent and reason:
+        return {
+            "prep-no_test_reason": _(
+                "The client has an HIV test today or in the last %(n)d months: leave the reason empty.", n=months
+            )
+        }
+    if recent or reason:
+        return {}
+    return {
+        "prep-no_test_reason": _(
+            "No HIV test today or in the last %(n)d months: a PrEP refill needs one. Record today's test, or "
+            "say here why PrEP is refilled without it.",
+            n=months,
+        )
+    }
 
 
 def prep_dispensing_is_complete(ctx: RuleContext) -> dict:
@@ -388,10 +492,13 @@ RULES = (
     known_positive_not_retested,
     index_testing_halted_for_key_populations,
     confirmatory_only_after_reactive,
+    tiebreaker_follows_the_national_algorithm,
     art_linkage_only_for_positives,
     no_prep_for_positive,
     seroconversion_stop_needs_the_positive_result,
     prep_new_means_never_before,
+    prep_refill_long_after_the_supply_is_a_restart,
+    prep_refill_needs_a_recent_hiv_test,
     prep_start_needs_negative_test,
     prep_dispensing_is_complete,
     pep_within_72_hours,

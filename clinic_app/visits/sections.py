@@ -40,6 +40,7 @@ class HivTestInput:
     modality: TestingModality | None = None
     screening_result: AssayResult | None = None
     confirmatory_result: AssayResult | None = None
+    tiebreaker_result: AssayResult | None = None  # only where the national algorithm has a third assay
     result_received: bool = False
     declined: bool = False  # offered a test, declined: no assay
     art_referred_to: str | None = None
@@ -62,6 +63,7 @@ class PrepInput:
     next_appointment_on: date | None = None
     stop_reason: PrepStopReason | None = None
     distribution: PrepDistribution | None = None  # None: at the clinic
+    no_test_reason: str | None = None  # a refill without an HIV test in the retest interval, and why
 
 
 @dataclass

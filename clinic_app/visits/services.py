@@ -17,6 +17,7 @@ from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
 from clinic_app.outreach import referrals
+from clinic_app.screening import algorithms
 from clinic_app.screening.models import HivResult
 from clinic_app.visits import clinical, rules
 from clinic_app.visits.facts import client_facts
@@ -113,20 +114,27 @@ def _same_day_visit(client: Client, clinic_id, day: date, exclude_id=None) -> Vi
     return db.session.scalars(query.limit(1)).first()
 
 
-def rule_settings() -> RuleSettings:
+def rule_settings(country=None) -> RuleSettings:
     config = current_app.config
     return RuleSettings(
+        testing_algorithm=algorithms.testing_algorithm(country),
         prep_test_window_days=config["PREP_TEST_WINDOW_DAYS"],
+        prep_refill_grace_days=config["PREP_REFILL_GRACE_DAYS"],
+        hiv_retest_months=config["HIV_RETEST_MONTHS"],
         cervical_min_age=config["CERVICAL_MIN_AGE"],
         cervical_max_age=config["CERVICAL_MAX_AGE"],
     )
 
 
-def _check_services(client: Client, values: dict, services: ServicesInput, today: date, exclude_id=None):
+def _check_services(client: Client, values: dict, services: ServicesInput, today: date, exclude_id=None, country=None):
     """Run the clinical rules; returns the client's facts for the rows to be written."""
     facts = client_facts(client, exclude_visit_id=exclude_id)
     ctx = RuleContext(
-        facts=facts, service_date=values["service_date"], today=today, services=services, settings=rule_settings()
+        facts=facts,
+        service_date=values["service_date"],
+        today=today,
+        services=services,
+        settings=rule_settings(country),
     )
     errors = rules.check(ctx)
     if errors:
@@ -134,7 +142,7 @@ def _check_services(client: Client, values: dict, services: ServicesInput, today
     return ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE
 
 
-def _checked(client: Client, data: VisitInput, services: ServicesInput, today: date, exclude_id=None):
+def _checked(client: Client, data: VisitInput, services: ServicesInput, today: date, exclude_id=None, *, country=None):
     """Every check of a visit's entries and the clinical rules, all at once: one round shows every problem.
 
     Returns the cleaned values and whether the client is HIV positive (for the rows to be written).
@@ -148,7 +156,8 @@ def _checked(client: Client, data: VisitInput, services: ServicesInput, today: d
     hiv_positive = False
     if data.service_date is not None and "service_date" not in errors:
         try:
-            hiv_positive = _check_services(client, {"service_date": data.service_date}, services, today, exclude_id)
+            day = {"service_date": data.service_date}
+            hiv_positive = _check_services(client, day, services, today, exclude_id, country)
         except Invalid as error:
             for name, message in error.field_errors.items():
                 errors.setdefault(name, message)
@@ -168,7 +177,14 @@ def visit_problems(
     actor.require("visits.edit" if visit is not None else "visits.record")
     today = local_today(actor.user.clinic.timezone)
     try:
-        _checked(client, data, services, today, exclude_id=visit.id if visit is not None else None)
+        _checked(
+            client,
+            data,
+            services,
+            today,
+            exclude_id=visit.id if visit is not None else None,
+            country=actor.user.clinic.country,
+        )
     except Invalid as error:
         return error.field_errors
     return {}
@@ -210,13 +226,14 @@ def record_visit(
     existing = _same_day_visit(client, actor.clinic_id, data.service_date) if data.service_date else None
     if existing is not None:
         raise DuplicateVisit(existing)
-    values, hiv_positive = _checked(client, data, services, today)
+    values, hiv_positive = _checked(client, data, services, today, country=actor.user.clinic.country)
     referral = _referral(values, client)
     reasons = values.pop("reasons")
     visit = Visit(clinic_id=actor.clinic_id, client_id=client.id, recorded_by_id=actor.id, **values)
     visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
     db.session.add(visit)
-    apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=False)
+    algorithm = algorithms.testing_algorithm(actor.user.clinic.country)
+    apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=False, algorithm=algorithm)
     _flush_or_duplicate(client, actor.clinic_id, values["service_date"])
     if referral is not None:
         referrals.complete(referral, visit=visit)
@@ -238,7 +255,9 @@ def update_visit(
     _check_own_clinic(actor, visit)
     services = services if services is not None else load_sections(visit)
     today = today or local_today(actor.user.clinic.timezone)
-    values, hiv_positive = _checked(visit.client, data, services, today, exclude_id=visit.id)
+    values, hiv_positive = _checked(
+        visit.client, data, services, today, exclude_id=visit.id, country=actor.user.clinic.country
+    )
     existing = _same_day_visit(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
     if existing is not None:
         raise DuplicateVisit(existing)
@@ -258,7 +277,10 @@ def update_visit(
         visit_revision(visit, actor, "visit", before, after)
     for name, value in values.items():
         setattr(visit, name, value)
-    changed += apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=True)
+    algorithm = algorithms.testing_algorithm(actor.user.clinic.country)
+    changed += apply_sections(
+        visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=True, algorithm=algorithm
+    )
     _flush_or_duplicate(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
     referrals.release(visit)
     if referral is not None:

@@ -37,7 +37,9 @@ before the code was run:
                         2025-11-11 known positive, 20 condoms              (turns 40 on 1 December)
   P10  man who has sex with men, born 1968-03-01
                         2025-10-08 HIV positive (VCT), ART started here, 10 condoms (57)
-  P11  born 1994-09-09  2025-10-22 HIV inconclusive (reactive, then non-reactive) + 10 condoms
+  P11  born 1994-09-09  2025-10-22 HIV inconclusive (reactive, non-reactive, tie-breaker reactive: Zimbabwe's
+                                   algorithm in this history is "tiebreaker_inconclusive", retest 2025-11-05)
+                                   + 10 condoms
                         2025-11-26 HIV neg, result not given to her
   P12  born 2000-04-04  2025-08-05 HIV neg + PrEP initiation injectable CAB-LA, in the community
                         2025-10-06 HIV neg + CAB-LA refill in the community (25)
@@ -58,6 +60,13 @@ before the code was run:
   T2   2025-12-09 training of trainers: the peer educator again and P7 again
        People trained 2025Q4 by hand: clients 2 (P7 once, P8), peer educators 1 (twice, once), other staff 1
        (the nurse), others 3 (head count).
+  P20  born 1993-03-13  2025-06-02 HIV neg + PrEP initiation oral, 1 month (supply to 2025-07-02)
+                        2025-11-10 back after months: a refill is refused (a restart); HIV neg + PrEP restart (32)
+  P21  born 1989-09-19  2025-07-15 HIV neg + PrEP initiation oral, 3 months (supply to 2025-10-15)
+                        2025-10-20 PrEP refill without an HIV test (last one 3 months + 5 days ago): recorded with
+                                   the reason "test kits out of stock" (36; PrEP_CT result Other)
+  P22  born 1997-12-12  2025-10-28 HIV reactive, non-reactive, tie-breaker non-reactive: negative (KP clinic)
+                                   + 10 condoms (27)
 
 GEND_GBV by hand: FY2026Q1 sexual without PEP: P13 (sexual violence without PEP, issue 11 rule 2);
 sexual with PEP: P14 (sexual in the period wins over her physical visit, PEP at the second) and P15 (a
@@ -69,6 +78,8 @@ of GEND_GBV, added with the crisis package.
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+
+from flask import current_app
 
 from clinic_app.clients.models import Client, KeyPopulation, Sex
 from clinic_app.clients.services import ClientDetails, register_client
@@ -188,6 +199,8 @@ class AwkwardHistory:
 
 
 def build_awkward_history(make, clinic) -> AwkwardHistory:
+    # Beitbridge's country settles reactive then non-reactive with a third assay in this history.
+    current_app.config["HIV_TESTING_ALGORITHMS"] = {"ZW": "tiebreaker_inconclusive"}
     nurse = make.user(role="nurse", clinic=clinic, username="awkward-nurse")
     peer = make.user(role="peer_educator", clinic=clinic, username="awkward-peer")
     h = AwkwardHistory(nurse=Actor(nurse), peer=Actor(peer))
@@ -213,6 +226,9 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
         "P15": date(2001, 1, 1),
         "P16": date(1987, 7, 7),
         "P19": date(1996, 6, 16),
+        "P20": date(1993, 3, 13),
+        "P21": date(1989, 9, 19),
+        "P22": date(1997, 12, 12),
     }
     for n, (name, day) in enumerate(born.items()):
         man = name == "P10"
@@ -318,7 +334,15 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
     )
 
     # P11: an inconclusive test, then a result not given.
-    h.visit("P11", date(2025, 10, 22), hiv=hiv("inconclusive"), commodities=goods(10))
+    h.visit(
+        "P11",
+        date(2025, 10, 22),
+        hiv=hiv("inconclusive", tiebreaker_result=AssayResult.REACTIVE),
+        commodities=goods(10),
+    )
+    # P22: the tie-breaker settles reactive then non-reactive as negative.
+    h.visit("P22", date(2025, 10, 28), hiv=hiv("inconclusive", tiebreaker_result=AssayResult.NON_REACTIVE),
+            commodities=goods(10))  # fmt: skip
     h.visit("P11", date(2025, 11, 26), hiv=hiv(result_received=False))
 
     # P12: injectable PrEP in the community.
@@ -331,6 +355,14 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
     # T1, T2: trainings attended by clients, the peer educator and the nurse.
     h.training(date(2025, 11, 4), "rights_safety", ["P7", "P8"], staff=[peer, nurse], others=3)
     h.training(date(2025, 12, 9), "tot", ["P7"], staff=[peer])
+
+    # P20: a refill long after the supply ran out is a restart; P21: a refill without a recent test, with a reason.
+    h.visit("P20", date(2025, 6, 2), hiv=hiv(), prep=PrepInput(PrepEventType.INITIATION, **ORAL))
+    h.visit("P20", date(2025, 11, 10), hiv=hiv(), prep=PrepInput(PrepEventType.RESTART, **ORAL))
+    h.visit("P21", date(2025, 7, 15), hiv=hiv(), prep=PrepInput(PrepEventType.INITIATION, regimen=PrepRegimen.TDF_FTC,
+            months_dispensed=3))  # fmt: skip
+    h.visit("P21", date(2025, 10, 20), prep=PrepInput(PrepEventType.FOLLOW_UP, **ORAL,
+            no_test_reason="Test kits out of stock"))  # fmt: skip
 
     # P17: date of birth unknown; P18: an estimated age. Both registered through the registration service.
     for name, letters, day, born in (

@@ -35,36 +35,38 @@ MER_FY2026Q1 = {
     # contacts), P8, P11 (an inconclusive test is a test), P12. Declined: P6. Known positive: P9.
     # MSM: P10. Not counted: P5 (a screen is not a package), P7b (her referral was last quarter), P8b (no
     # testing part), P3/P3b (next quarter).
-    # P17 (age unknown) and P18 (estimated age) tested with condoms: tested.
+    # P17 (age unknown) and P18 (estimated age) tested with condoms: tested. P20 tested, PrEP restarted.
+    # Not P21 (PrEP, but no testing part in the quarter). P22 tested (the tie-breaker said negative).
     "KP_PREV: key population type by testing status": {
         ("FSW", "Known positive"): 1,
-        ("FSW", "Newly tested or referred"): 10,
+        ("FSW", "Newly tested or referred"): 12,
         ("FSW", "Declined testing"): 1,
         ("MSM", "Newly tested or referred"): 1,
     },
-    # 10 tests with a result given: not P1 on 09-30 or P3/P3b (outside), P11 (inconclusive, not given), P9.
+    # 12 tests with a result given: not P1 on 09-30 or P3/P3b (outside), P11 (inconclusive, not given), P9.
     "HTS_TST: modality and result by age and sex": {
         ("KP clinic / Negative", "Female / Unknown"): 1,  # P17, date of birth unknown
-        ("KP clinic / Negative", "Female / 30-34"): 1,  # P18, estimated 30
+        ("KP clinic / Negative", "Female / 30-34"): 2,  # P18, estimated 30; P20 at her restart, 32
         ("KP clinic / Negative", "Female / 15-19"): 1,  # P2 on 10-20, 19
         ("KP clinic / Negative", "Female / 20-24"): 1,  # P2 on 11-20, 20 since 11-15
-        ("KP clinic / Negative", "Female / 25-29"): 1,  # P12
+        ("KP clinic / Negative", "Female / 25-29"): 2,  # P12; P22 (27), negative by the tie-breaker
         ("KP clinic / Negative", "Female / 35-39"): 1,  # P8, 37
         ("KP clinic / Positive", "Female / 30-34"): 1,  # P4 at her PrEP visit
         ("VCT / Negative", "Female / 35-39"): 1,  # P1 on the last day, 35
         ("VCT / Positive", "Male / 50+"): 1,  # P10, 57: HTS_TST keeps 50+
         ("SNS / Negative", "Female / 30-34"): 1,  # P6b, 32
     },
-    "HTS_TST: key population type by result": {("FSW", "Negative"): 8, ("FSW", "Positive"): 1, ("MSM", "Positive"): 1},
+    "HTS_TST: key population type by result": {("FSW", "Negative"): 10, ("FSW", "Positive"): 1, ("MSM", "Positive"): 1},
     "HTS_SELF: kits by distribution and user": {("Assisted", "Self"): 1, ("Assisted", "Sexual partner"): 1},  # P19
     "PrEP_NEW: age and sex": {("Female", "15-19"): 1},  # P2, 19 at initiation
     "PrEP_NEW: key population type": {("FSW", ""): 1},
     "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 1},
-    # P4 (seroconversion stop: positive, by the regimen she was on) and P12; not P2 (new this quarter).
-    "PrEP_CT: HIV test result at the latest visit": {("Positive", ""): 1, ("Negative", ""): 1},
-    "PrEP_CT: age and sex": {("Female", "30-34"): 1, ("Female", "25-29"): 1},
-    "PrEP_CT: key population type": {("FSW", ""): 2},
-    "PrEP_CT: PrEP type by distribution": {("Oral", "Facility"): 1, ("Injectable", "Community"): 1},
+    # P4 (seroconversion stop: positive, by the regimen she was on), P12, P20 (restart, negative) and P21
+    # (refill without a test: Other); not P2 (new this quarter).
+    "PrEP_CT: HIV test result at the latest visit": {("Positive", ""): 1, ("Negative", ""): 2, ("Other", ""): 1},
+    "PrEP_CT: age and sex": {("Female", "30-34"): 2, ("Female", "25-29"): 1, ("Female", "35-39"): 1},
+    "PrEP_CT: key population type": {("FSW", ""): 4},
+    "PrEP_CT: PrEP type by distribution": {("Oral", "Facility"): 3, ("Injectable", "Community"): 1},
     # P5, screened 12-29 (45), on ART since 2023; her treatment falls in FY2026Q2.
     "CXCA_SCRN: visit type and result by age": {("First screening / Positive", "45-49"): 1},
     "CXCA_TX denominator: screen positives by visit type": {("First screening", ""): 1},
@@ -84,11 +86,11 @@ MER_FY2026Q1 = {
 # --------------------------------------------------------------------------- either side of the quarter
 MER_FY2025Q4 = {  # Jul-Sep 2025
     "HTS_TST: modality and result by age and sex": {
-        ("KP clinic / Negative", "Female / 35-39"): 1,  # P1 on 09-30
+        ("KP clinic / Negative", "Female / 35-39"): 2,  # P1 on 09-30, P21 on 07-15 (35)
         ("KP clinic / Negative", "Female / 30-34"): 1,  # P4 on 07-01
         ("KP clinic / Negative", "Female / 25-29"): 1,  # P12 on 08-05
     },
-    "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 1, ("Injectable", "Community"): 1},  # P4, P12
+    "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 2, ("Injectable", "Community"): 1},  # P4, P21, P12
     "CXCA_TX: treatment by screening visit type": {},
     "GEND_GBV: type of violence, with PEP given": {("Sexual violence", "No PEP"): 1},  # P16 on 09-29
 }
@@ -107,14 +109,14 @@ MER_FY2026Q2 = {  # Jan-Mar 2026
 # --------------------------------------------------------------------------- programme 2025Q4
 PROGRAMME_2025Q4 = {
     # FSW visits in the quarter: P1 x2, P2 x2, P4, P5, P6, P6b, P8, P8b, P9, P11 x2, P12, P13, P14 x2, P15,
-    # P16, P17, P18 (P10 is MSM). New (their first visit anywhere): P2, P6, P6b, P8, P8b, P11, P13, P14, P15,
-    # P17, P18.
-    "Sex-worker visits (total)": {("Female sex worker", "New"): 11, ("Female sex worker", "Return"): 10},
-    "Sex workers seen (unique people)": {("Female sex worker", ""): 17},
-    "HIV tests with a result given (HTS_TST)": {("Negative", ""): 8, ("Positive", ""): 2},  # = HTS_TST, 10
+    # P16, P17, P18, P20, P21 (P10 is MSM). New (their first visit anywhere): P2, P6, P6b, P8, P8b, P11,
+    # P13, P14, P15, P17, P18, P22.
+    "Sex-worker visits (total)": {("Female sex worker", "New"): 12, ("Female sex worker", "Return"): 12},
+    "Sex workers seen (unique people)": {("Female sex worker", ""): 20},
+    "HIV tests with a result given (HTS_TST)": {("Negative", ""): 10, ("Positive", ""): 2},  # = HTS_TST, 12
     "HIV tests without a result given": {("Inconclusive", ""): 1, ("Result not given", ""): 1},  # P11 twice
     "PrEP: new": {("Female sex worker", ""): 1},  # P2
-    "PrEP: continuing": {("Female sex worker", ""): 2},  # P4, P12
+    "PrEP: continuing": {("Female sex worker", ""): 4},  # P4, P12, P20, P21
     "Cervical screenings of all clients, by result": {("Positive", ""): 1},  # P5
     "Violence cases given clinical care": {  # as GEND_GBV in FY2026Q1
         ("Sexual violence", "No PEP"): 1,

@@ -84,6 +84,9 @@ def person(make, staff):
     return make_person
 
 
+ORAL = dict(regimen=PrepRegimen.TDF_FTC, months_dispensed=1)
+
+
 def visit(actor, client, day, *, today=TODAY, code=None, **sections):
     data = VisitInput(service_date=day, visit_type="return", reasons=["general"], referral_code=code)
     return record_visit(actor=actor, client=client, data=data, services=ServicesInput(**sections), today=today)
@@ -296,13 +299,74 @@ def test_people_trained_counts_peer_educators_and_staff_as_well_as_clients_once_
     }
 
 
+# --------------------------------------------------------------------------- PrEP refill and restart
+def test_prep_refill_long_after_the_last_supply_is_refused_as_a_restart_that_needs_a_test(staff, person):
+    nurse, _peer = staff
+    client = person(born=date(1993, 3, 13))
+    visit(nurse, client, date(2025, 6, 2), hiv=hiv_test(), prep=PrepInput(PrepEventType.INITIATION, **ORAL))
+    with pytest.raises(Invalid) as caught:  # back on 10 November: the 1-month supply ran out on 2 July
+        visit(nurse, client, date(2025, 11, 10), hiv=hiv_test(), prep=PrepInput(PrepEventType.FOLLOW_UP, **ORAL))
+    assert "ran out on 2025-07-02, more than 30 days ago: this is a restart" in caught.value.field_errors["prep-event"]
+    with pytest.raises(Invalid) as caught:  # a restart needs the HIV test first
+        visit(nurse, client, date(2025, 11, 10), prep=PrepInput(PrepEventType.RESTART, **ORAL))
+    assert "negative HIV test today" in caught.value.field_errors["prep-event"]
+    visit(nurse, client, date(2025, 11, 10), hiv=hiv_test(), prep=PrepInput(PrepEventType.RESTART, **ORAL))
+    assert cells("mer", "FY2026Q1", "PrEP_CT: HIV test result at the latest visit") == {("Negative", ""): 1}
+
+
+def test_prep_refill_without_a_test_in_the_retest_interval_needs_a_reason(staff, person):
+    nurse, _peer = staff
+    client = person(born=date(1989, 9, 19))
+    three = PrepInput(PrepEventType.INITIATION, regimen=PrepRegimen.TDF_FTC, months_dispensed=3)
+    visit(nurse, client, date(2025, 7, 15), hiv=hiv_test(), prep=three)
+    with pytest.raises(Invalid) as caught:
+        visit(nurse, client, date(2025, 10, 20), prep=PrepInput(PrepEventType.FOLLOW_UP, **ORAL))
+    assert caught.value.field_errors["prep-no_test_reason"].startswith("No HIV test today or in the last 3 months")
+    reason = PrepInput(PrepEventType.FOLLOW_UP, **ORAL, no_test_reason="Test kits out of stock")
+    refill = visit(nurse, client, date(2025, 10, 20), prep=reason)
+    assert refill.prep_event.no_test_reason == "Test kits out of stock"
+    assert cells("mer", "FY2026Q1", "PrEP_CT: HIV test result at the latest visit") == {("Other", ""): 1}
+
+
+# --------------------------------------------------------------------------- national testing algorithms
+def test_reactive_then_non_reactive_is_settled_by_the_countrys_tiebreaker_or_inconclusive_with_a_retest_date(
+    staff, person, app
+):
+    nurse, _peer = staff
+    discordant = dict(screening_result=AssayResult.REACTIVE, confirmatory_result=AssayResult.NON_REACTIVE)
+    # Two tests (no algorithm chosen for Zimbabwe): inconclusive, retest in 14 days; a tie-breaker is refused.
+    plain = visit(nurse, person(), date(2025, 10, 6), hiv=hiv_test(**discordant))
+    assert (plain.hiv_test.final_result.value, plain.hiv_test.retest_on) == ("inconclusive", date(2025, 10, 20))
+    with pytest.raises(Invalid) as caught:
+        visit(nurse, person(), date(2025, 10, 6), hiv=hiv_test(**discordant, tiebreaker_result=AssayResult.REACTIVE))
+    assert "has no tie-breaker test" in caught.value.field_errors["hiv-tiebreaker_result"]
+    # A tie-breaker country: the third assay is asked for, and settles it as the algorithm says.
+    app.config["HIV_TESTING_ALGORITHMS"] = {"ZW": "tiebreaker"}
+    with pytest.raises(Invalid) as caught:
+        visit(nurse, person(), date(2025, 10, 7), hiv=hiv_test(**discordant))
+    assert "settles it with the tie-breaker test" in caught.value.field_errors["hiv-tiebreaker_result"]
+    positive = visit(
+        nurse, person(), date(2025, 10, 7), hiv=hiv_test(**discordant, tiebreaker_result=AssayResult.REACTIVE)
+    )
+    negative = visit(nurse, person(), date(2025, 10, 7), hiv=hiv_test(**discordant,
+                     tiebreaker_result=AssayResult.NON_REACTIVE))  # fmt: skip
+    assert [v.hiv_test.final_result.value for v in (positive, negative)] == ["positive", "negative"]
+    app.config["HIV_TESTING_ALGORITHMS"] = {"ZW": "tiebreaker_inconclusive"}
+    held = visit(nurse, person(), date(2025, 10, 8), hiv=hiv_test(**discordant, tiebreaker_result=AssayResult.REACTIVE))
+    assert (held.hiv_test.final_result.value, held.hiv_test.retest_on) == ("inconclusive", date(2025, 10, 22))
+    assert cells("mer", "FY2026Q1", "HTS_TST: key population type by result") == {
+        ("FSW", "Negative"): 1,
+        ("FSW", "Positive"): 1,
+    }
+
+
 # --------------------------------------------------------------------------- rule 3
 def test_rule_3_prep_ct_counts_a_positive_result_at_a_prep_follow_up(staff, person):
     nurse, _peer = staff
     client = person(born=date(1996, 2, 2))
     oral = dict(regimen=PrepRegimen.TDF_FTC, months_dispensed=1)
     visit(nurse, client, date(2025, 8, 1), hiv=hiv_test(), prep=PrepInput(PrepEventType.INITIATION, **oral))
-    visit(nurse, client, date(2025, 10, 6), hiv=hiv_test(), prep=PrepInput(PrepEventType.FOLLOW_UP, **oral))
+    visit(nurse, client, date(2025, 9, 26), hiv=hiv_test(), prep=PrepInput(PrepEventType.FOLLOW_UP, **oral))
     # At her next follow-up she tests positive: PrEP stops that day (seroconversion), ART starts.
     visit(
         nurse,
@@ -424,7 +488,7 @@ def test_rule_6_mer_disaggregates_kp_prep_type_distribution_and_age_bands(staff,
     )
     oral_older = person(born=date(1970, 1, 1), kp=KeyPopulation.FSW)
     oral = dict(regimen=PrepRegimen.TDF_FTC, months_dispensed=3)
-    visit(nurse, oral_older, date(2025, 6, 2), hiv=hiv_test(), prep=PrepInput(PrepEventType.INITIATION, **oral))
+    visit(nurse, oral_older, date(2025, 8, 4), hiv=hiv_test(), prep=PrepInput(PrepEventType.INITIATION, **oral))
     visit(nurse, oral_older, date(2025, 11, 2), hiv=hiv_test(), prep=PrepInput(PrepEventType.FOLLOW_UP, **oral))
     assert cells("mer", "FY2026Q1", "TX_NEW: age and sex (ART started at this clinic)") == {("Male", "55-59"): 1}
     assert cells("mer", "FY2026Q1", "TX_NEW: key population type") == {("MSM", ""): 1}

@@ -166,6 +166,19 @@ REFUSALS = {
         "hiv-confirmatory_result",
         "only after a reactive screening test",
     ),
+    "tiebreaker_follows_the_national_algorithm": (
+        [],
+        {
+            "hiv": negative_test(
+                screening_result=AssayResult.REACTIVE,
+                confirmatory_result=AssayResult.NON_REACTIVE,
+                tiebreaker_result=AssayResult.REACTIVE,
+            )
+        },
+        {},
+        "hiv-tiebreaker_result",
+        "has no tie-breaker test",
+    ),
     "art_linkage_only_for_positives": (
         [],
         {"hiv": negative_test(art_started_on=DAY, art_site=ArtSite.THIS_CLINIC)},
@@ -193,6 +206,20 @@ REFUSALS = {
         {},
         "prep-event",
         "has been on PrEP before (first record 2026-06-01)",
+    ),
+    "prep_refill_long_after_the_supply_is_a_restart": (
+        [{"hiv": negative_test(), "prep": oral_prep(PrepEventType.INITIATION, months_dispensed=1)}],
+        {"hiv": negative_test(), "prep": oral_prep()},
+        {},
+        "prep-event",
+        "ran out on 2026-07-01, more than 30 days ago: this is a restart. Test for HIV first",
+    ),
+    "prep_refill_needs_a_recent_hiv_test": (
+        [{"hiv": negative_test(), "prep": oral_prep(PrepEventType.INITIATION, months_dispensed=6)}],
+        {"prep": oral_prep()},
+        {},
+        "prep-no_test_reason",
+        "No HIV test today or in the last 3 months: a PrEP refill needs one.",
     ),
     "prep_start_needs_negative_test": (
         [],

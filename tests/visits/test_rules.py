@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from clinic_app.clients.models import KeyPopulation, Sex
+from clinic_app.screening import algorithms
 from clinic_app.screening.models import (
     ArtSite,
     AssayResult,
@@ -12,6 +13,7 @@ from clinic_app.screening.models import (
     CervicalResult,
     CervicalTreatment,
     CervicalVisitType,
+    HivResult,
     PreviousHivStatus,
     StiSyndrome,
     SyphilisResult,
@@ -130,10 +132,13 @@ COVERED = {
     rules.known_positive_not_retested,
     rules.index_testing_halted_for_key_populations,
     rules.confirmatory_only_after_reactive,
+    rules.tiebreaker_follows_the_national_algorithm,
     rules.art_linkage_only_for_positives,
     rules.no_prep_for_positive,
     rules.seroconversion_stop_needs_the_positive_result,
     rules.prep_new_means_never_before,
+    rules.prep_refill_long_after_the_supply_is_a_restart,
+    rules.prep_refill_needs_a_recent_hiv_test,
     rules.prep_start_needs_negative_test,
     rules.prep_dispensing_is_complete,
     rules.pep_within_72_hours,
@@ -598,6 +603,73 @@ def test_late_pep_after_sexual_violence_points_to_violence_support():
 def test_pep_without_valid_hours_is_refused(hours):
     ctx = context(pep=pep(hours_since_exposure=hours))
     refused(rules.pep_within_72_hours, ctx, "pep-hours_since_exposure", "Give the hours since exposure")
+
+
+DISCORDANT = dict(screening_result=AssayResult.REACTIVE, confirmatory_result=AssayResult.NON_REACTIVE)
+TIEBREAKER = RuleSettings(testing_algorithm=algorithms.ALGORITHMS["tiebreaker"])
+
+
+def test_a_tiebreaker_is_refused_where_the_algorithm_has_none():
+    ctx = context(hiv=negative_test(**DISCORDANT, tiebreaker_result=AssayResult.REACTIVE))
+    refused(rules.tiebreaker_follows_the_national_algorithm, ctx, "hiv-tiebreaker_result", "has no tie-breaker test")
+    assert rules.tiebreaker_follows_the_national_algorithm(context(hiv=negative_test(**DISCORDANT))) == {}
+    assert context(hiv=negative_test(**DISCORDANT)).hiv_result_today == HivResult.INCONCLUSIVE
+
+
+def test_a_tiebreaker_country_asks_for_the_third_assay_after_reactive_then_non_reactive():
+    ctx = context(hiv=negative_test(**DISCORDANT), settings=TIEBREAKER)
+    refused(rules.tiebreaker_follows_the_national_algorithm, ctx, "hiv-tiebreaker_result", "settles it with the tie")
+    settled = context(hiv=negative_test(**DISCORDANT, tiebreaker_result=AssayResult.NON_REACTIVE), settings=TIEBREAKER)
+    assert check(settled) == {}
+    assert settled.hiv_result_today == HivResult.NEGATIVE
+
+
+def test_a_tiebreaker_only_follows_reactive_then_non_reactive():
+    ctx = context(hiv=negative_test(tiebreaker_result=AssayResult.REACTIVE), settings=TIEBREAKER)
+    refused(rules.tiebreaker_follows_the_national_algorithm, ctx, "hiv-tiebreaker_result", "done only after a reactive")
+
+
+LAST_SUPPLY = [(date(2026, 8, 10), PrepEventType.INITIATION, 2)]  # runs out on 2026-10-10
+
+
+def test_a_prep_refill_within_the_supply_and_grace_is_a_refill():
+    in_grace = date(2026, 10, 10) + timedelta(days=30)  # the last day of the 30 days' grace
+    ctx = context(service_date=in_grace, prep=oral_prep(), hiv=negative_test(), client=facts(prep_supplies=LAST_SUPPLY))
+    assert rules.prep_refill_long_after_the_supply_is_a_restart(ctx) == {}
+    assert check(ctx) == {}
+
+
+def test_a_prep_refill_long_after_the_last_supply_is_a_restart_needing_a_test():
+    late = date(2026, 10, 10) + timedelta(days=31)  # one day past the grace
+    ctx = context(service_date=late, prep=oral_prep(), hiv=negative_test(), client=facts(prep_supplies=LAST_SUPPLY))
+    refused(
+        rules.prep_refill_long_after_the_supply_is_a_restart,
+        ctx,
+        "prep-event",
+        "(given 2026-08-10 for 2 months) ran out on 2026-10-10, more than 30 days ago: this is a restart.",
+    )
+    grace = RuleSettings(prep_refill_grace_days=45)
+    longer = context(service_date=late, prep=oral_prep(), settings=grace, client=facts(prep_supplies=LAST_SUPPLY))
+    assert rules.prep_refill_long_after_the_supply_is_a_restart(longer) == {}
+
+
+def test_a_prep_refill_after_a_stop_is_a_restart():
+    stopped = [(date(2026, 10, 1), PrepEventType.STOP, None)]
+    ctx = context(prep=oral_prep(), hiv=negative_test(), client=facts(prep_supplies=stopped))
+    refused(rules.prep_refill_long_after_the_supply_is_a_restart, ctx, "prep-event", "record a restart")
+
+
+def test_a_prep_refill_without_a_test_in_the_retest_interval_needs_the_reason():
+    old = facts(negative_test_dates=[date(2026, 8, 9)], prep_supplies=LAST_SUPPLY)  # 3 months + 1 day before
+    refused(rules.prep_refill_needs_a_recent_hiv_test, context(prep=oral_prep(), client=old), "prep-no_test_reason",
+            "No HIV test today or in the last 3 months")  # fmt: skip
+    with_reason = context(prep=oral_prep(no_test_reason="Test kits out of stock"), client=old)
+    assert rules.prep_refill_needs_a_recent_hiv_test(with_reason) == {}
+    recent = facts(negative_test_dates=[date(2026, 8, 10)], prep_supplies=LAST_SUPPLY)  # exactly 3 months
+    assert rules.prep_refill_needs_a_recent_hiv_test(context(prep=oral_prep(), client=recent)) == {}
+    refused(rules.prep_refill_needs_a_recent_hiv_test,
+            context(prep=oral_prep(no_test_reason="x"), hiv=negative_test(), client=old),
+            "prep-no_test_reason", "leave the reason empty")  # fmt: skip
 
 
 def test_violence_care_with_its_kinds_is_accepted_with_or_without_pep():

@@ -31,6 +31,10 @@ HTS_TST = Indicator(
     _l(
         "Each HIV test, on the date of the visit it was done at, whose final result by the national "
         "algorithm (negative, or positive confirmed by the algorithm's assays) was given to the client. "
+        "The algorithm is the one the settings choose for the clinic's country: with two tests, reactive then "
+        "non-reactive is inconclusive (retest in 14 days); with a tie-breaker, a third assay settles it as "
+        "that country's algorithm says (negative when non-reactive; positive, or inconclusive with a retest "
+        "date, when reactive). "
         "A client who was already known positive is not newly tested and is not counted; an inconclusive "
         "result or a result not given is not a result (the programme report shows them as their own rows). "
         "Modalities: KP clinic, VCT, STI clinic and other PITC (facility), mobile outreach and social network "
