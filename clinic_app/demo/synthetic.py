@@ -20,7 +20,6 @@ from clinic_app.core.places import Country
 from clinic_app.core.timeutil import add_months, age_on, local_today
 from clinic_app.extensions import db
 from clinic_app.outreach import referrals
-from clinic_app.screening import algorithms
 from clinic_app.outreach.models import (
     ContactKind,
     Hotspot,
@@ -33,6 +32,7 @@ from clinic_app.outreach.models import (
     TrainingStaff,
     TrainingTopic,
 )
+from clinic_app.screening import algorithms
 from clinic_app.screening.models import (
     ArtSite,
     AssayResult,
@@ -375,9 +375,7 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         db.session.add(visit)
         algorithm = algorithms.testing_algorithm(clinic.country)
         _settled_by_a_tiebreaker(h, services, algorithm)
-        apply_sections(
-            visit, services, actor=None, hiv_positive=h.positive, keep_history=False, algorithm=algorithm
-        )
+        apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False, algorithm=algorithm)
         if client.peer_educator_id and (first and rng.random() < 0.6 or rng.random() < 0.1):
             _referred(rng, visit, client, clinic, late=h.capture.random() < 0.1)
         first = False
