@@ -24,6 +24,7 @@ def test_every_record_has_a_global_id_its_clinic_and_utc_times(app):
         "visit_reasons",
         "peer_hotspots",
         "training_attendees",
+        "training_staff",
         "crisis_case_violations",
         "crisis_case_perpetrators",
     }

@@ -150,6 +150,7 @@ CLINIC_MONTHLY_2025_12_BBR = {
     "HIV tests by result (result given)": {("Negative", ""): 2, ("Positive", ""): 1},  # V4, V14; V6
     "HIV tests without a result given": {("Result not given", ""): 1},  # V19
     "HIV self-test kits": {("Unassisted", "Self"): 1, ("Unassisted", "Sexual partner"): 2},
+    "HIV self-test kits by where they were handed out": {("At the clinic", "Unassisted"): 3},
     "PrEP started": {},
     # c2 started in October, so in December alone her follow-up is PrEP_CT; c3 positive.
     "PrEP follow-ups and refills": {("Negative", ""): 1, ("Positive", ""): 1},

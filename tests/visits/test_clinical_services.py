@@ -492,6 +492,7 @@ def test_correction_keeps_before_and_after_for_each_changed_section_only(nurse_a
         "next_appointment_on": "2027-02-02",
         "stop_reason": None,
         "distribution": "facility",
+        "no_test_reason": None,
     }
     assert prep.after == dict(prep.before, months_dispensed=2, next_appointment_on="2027-01-02")
     assert revisions["commodities"].before == {"male_condoms": 30, "lubricant": 10}
