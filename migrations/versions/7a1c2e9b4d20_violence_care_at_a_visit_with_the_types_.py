@@ -1,7 +1,7 @@
 """Violence care at a visit with the types of violence reported (sexual, physical, emotional), for GEND_GBV
 
 Revision ID: 7a1c2e9b4d20
-Revises: 4096273e27ff
+Revises: 7c1f0e2a9b34
 Create Date: 2026-12-02 03:40:00.000000
 
 """
@@ -13,7 +13,7 @@ import clinic_app.core.db
 
 # revision identifiers, used by Alembic.
 revision = '7a1c2e9b4d20'
-down_revision = '4096273e27ff'
+down_revision = '7c1f0e2a9b34'
 branch_labels = None
 depends_on = None
 
