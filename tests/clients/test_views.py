@@ -130,7 +130,7 @@ INVALID = [
     pytest.param(
         lambda t: {"date_of_birth": ""},
         "date_of_birth",
-        "Give the date of birth, or an estimated age.",
+        "Give the date of birth, or an estimated age, or tick 'date of birth unknown' if the client cannot say.",
         id="no-birth-date-or-age",
     ),
     pytest.param(
