@@ -47,6 +47,7 @@ from clinic_app.screening.models import (
     TestingModality,
     TreatmentTiming,
 )
+from clinic_app.visits import clinical
 from clinic_app.visits.models import (
     PepExposure,
     PepOutcome,
@@ -66,6 +67,7 @@ from clinic_app.visits.recording import apply_sections, implied_reasons
 from clinic_app.visits.rules import PREP_REFILL_GRACE_DAYS
 from clinic_app.visits.sections import (
     CervicalInput,
+    CervicalTreatmentInput,
     CommoditiesInput,
     HivTestInput,
     PepInput,
@@ -156,6 +158,7 @@ class History:
         self.on_prep = False
         self.ever_prep = False
         self.prep_until: date | None = None  # the last PrEP supply runs out on this day
+        self.to_treat = None  # a positive screen referred for treatment, treated at a later visit
         self.next_cervical: date | None = None
         self.screened = False
 
@@ -262,7 +265,7 @@ def _cervical(rng, h: History, client: Client, day: date) -> CervicalInput | Non
         else None
     )
     outcome = triage if method == CervicalMethod.HPV and result == CervicalResult.POSITIVE else result
-    treated = outcome == CervicalResult.POSITIVE
+    treated = outcome == CervicalResult.POSITIVE and h.capture.random() < 0.7  # else referred, treated later
     visit_type = (
         CervicalVisitType.POST_TREATMENT
         if h.screened and h.next_cervical and (h.next_cervical - day).days < 400
@@ -375,7 +378,12 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         db.session.add(visit)
         algorithm = algorithms.testing_algorithm(clinic.country)
         _settled_by_a_tiebreaker(h, services, algorithm)
+        _treated_at_a_later_visit(h, services, clinic)
         apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False, algorithm=algorithm)
+        screen = visit.cervical_screening
+        positive = screen is not None and screen.result == CervicalResult.POSITIVE
+        if positive and clinical.screen_positive(screen.method, screen.result, screen.triage_result):
+            h.to_treat = None if screen.treatment else screen
         if client.peer_educator_id and (first and rng.random() < 0.6 or rng.random() < 0.1):
             _referred(rng, visit, client, clinic, late=h.capture.random() < 0.1)
         first = False
@@ -383,6 +391,18 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         if rng.random() < 0.07:
             break
         day = next_on + timedelta(days=int(rng.choice([0, 0, 0, 1, 3, 7, 20, 60])))
+
+
+def _treated_at_a_later_visit(h: History, services: ServicesInput, clinic: Clinic) -> None:
+    """A woman referred after a positive screen comes back to this clinic and is treated there."""
+    screen = h.to_treat
+    if screen is None or screen.clinic_id != clinic.id or h.capture.random() > 0.7:
+        return
+    db.session.flush()  # the screen's id
+    services.cervical_tx = CervicalTreatmentInput(
+        screen_id=str(screen.id), treatment=CervicalTreatment.THERMAL_ABLATION
+    )
+    h.to_treat = None
 
 
 def _settled_by_a_tiebreaker(h: History, services: ServicesInput, algorithm) -> None:

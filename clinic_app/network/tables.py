@@ -21,6 +21,7 @@ from clinic_app.outreach.models import Hotspot, OutreachContact, Referral, Train
 from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
 from clinic_app.visits.models import (
     Dispensed,
+    LaterCervicalTreatment,
     PepCourse,
     PrepEvent,
     SelfTestKit,
@@ -92,6 +93,7 @@ SYNCED: tuple[Synced, ...] = (
     Synced(Dispensed),
     Synced(SelfTestKit),
     Synced(ViolenceCare),
+    Synced(LaterCervicalTreatment),
     Synced(OutreachContact),
     Synced(Referral),
     Synced(

@@ -1,17 +1,43 @@
 """What the registry knows about a client's HIV and PrEP history, for the clinical rules."""
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from clinic_app.clients.models import Client
 from clinic_app.extensions import db
-from clinic_app.screening.models import HivResult, HivTest
+from clinic_app.screening.models import CervicalScreening, HivResult, HivTest
 from clinic_app.visits import clinical
 from clinic_app.visits.clinical import HivRecord
-from clinic_app.visits.models import PrepEvent, Visit
+from clinic_app.visits.models import LaterCervicalTreatment, PrepEvent, Visit
 from clinic_app.visits.rules import ClientFacts
 
 
-def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
+def treatable_screens(client: Client, *, clinic_id=None, visit_id=None) -> dict[str, tuple]:
+    """Positive, complete screens of the client at the clinic a later visit may record the treatment of:
+    untreated, or treated by the visit ``visit_id`` itself (a correction). Screen id -> (date, method, outcome)."""
+    treated_elsewhere = select(LaterCervicalTreatment.screen_id).where(
+        LaterCervicalTreatment.visit_id != visit_id if visit_id is not None else True
+    )
+    rows = db.session.execute(
+        select(CervicalScreening.id, Visit.service_date, CervicalScreening.method, clinical.cervical_outcome_sql())
+        .join(Visit, Visit.id == CervicalScreening.visit_id)
+        .where(
+            Visit.client_id == client.id,
+            Visit.clinic_id == clinic_id if clinic_id is not None else True,
+            clinical.screen_positive_sql(),
+            or_(
+                CervicalScreening.treatment.is_(None),
+                CervicalScreening.id.in_(
+                    select(LaterCervicalTreatment.screen_id).where(LaterCervicalTreatment.visit_id == visit_id)
+                ),
+            ),
+            CervicalScreening.id.not_in(treated_elsewhere),
+        )
+        .order_by(Visit.service_date)
+    ).all()
+    return {str(screen_id): (day, method, outcome) for screen_id, day, method, outcome in rows}
+
+
+def client_facts(client: Client, *, exclude_visit_id=None, clinic_id=None) -> ClientFacts:
     """Facts from every visit of the client at any clinic, except the one being recorded."""
     not_this = Visit.id != exclude_visit_id if exclude_visit_id is not None else True
     hiv_records = [
@@ -40,6 +66,10 @@ def client_facts(client: Client, *, exclude_visit_id=None) -> ClientFacts:
         hiv_records=hiv_records,
         prep_history=prep_rows,
         prep_supplies=supplies,
+        treatable_screens={
+            i: day
+            for i, (day, _m, _o) in treatable_screens(client, clinic_id=clinic_id, visit_id=exclude_visit_id).items()
+        },
     )
 
 

@@ -140,6 +140,15 @@ class SelfTestSection(Section):
     for_other = _count(_l("Kits for others"), 20)
 
 
+class LaterTreatmentSection(Form):
+    screen_id = SelectField(
+        _l("Positive screen treated today"),
+        validate_choice=False,
+        description=_l("A positive screen recorded at an earlier visit here and not treated yet."),
+    )
+    treatment = CodedSelectField(_l("Treatment"), enum=CervicalTreatment)
+
+
 class ViolenceSection(Form):
     types = CodedCheckboxesField(
         _l("Violence the client reports"),
@@ -160,6 +169,7 @@ SECTION_TITLES = {
     "cervical": _l("Cervical cancer screening"),
     "pep": _l("PEP"),
     "violence": _l("Post-violence care"),
+    "cervical_tx": _l("Treatment of an earlier positive cervical screen"),
     "selftest": _l("HIV self-test kits"),
 }
 
@@ -190,6 +200,7 @@ class VisitForm(Form):
     pep = FormField(PepSection)
     selftest = FormField(SelfTestSection)
     violence = FormField(ViolenceSection)
+    cervical_tx = FormField(LaterTreatmentSection)
 
 
 class VisitFilterForm(Form):

@@ -1,5 +1,6 @@
 """A visit's corrections as people read them: each changed field by its label, values by their labels."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -76,6 +77,17 @@ def _label(form, section: str, name: str) -> str:
     return str(DERIVED_LABELS.get(name, name.replace("_", " ")))
 
 
+def _screen_day(screen_id):
+    from clinic_app.extensions import db
+    from clinic_app.screening.models import CervicalScreening
+
+    if not screen_id:
+        return None
+    screen = db.session.get(CervicalScreening, uuid.UUID(str(screen_id)))
+    visit = db.session.get(Visit, screen.visit_id) if screen else None
+    return _("screen of %(d)s", d=visit.service_date.isoformat()) if visit else None
+
+
 def changes(revision, form) -> list[Change]:
     """Only the fields that changed, in the form's words."""
     before, after = revision.before or {}, revision.after or {}
@@ -86,5 +98,7 @@ def changes(revision, form) -> list[Change]:
         if old == new or (old in (None, "", [], 0) and new in (None, "", [], 0)):
             continue
         enum = enums.get(name)
+        if revision.section == "cervical_tx" and name == "screen_id":
+            old, new = _screen_day(old), _screen_day(new)  # the screen by its date, never its id
         found.append(Change(_label(form, revision.section, name), _shown(old, enum), _shown(new, enum)))
     return found

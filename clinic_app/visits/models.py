@@ -12,7 +12,7 @@ from clinic_app.clients.models import Client
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.coded import CodedEnum
 from clinic_app.core.db import Base, Record, coded, utcnow
-from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, StiScreening
+from clinic_app.screening.models import CervicalScreening, CervicalTreatment, HivResult, HivTest, StiScreening
 
 
 class VisitType(CodedEnum):
@@ -69,6 +69,9 @@ class Visit(Record, Base):
     pep_course: Mapped["PepCourse | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     self_test_kit: Mapped["SelfTestKit | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     violence_care: Mapped["ViolenceCare | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    later_treatment: Mapped["LaterCervicalTreatment | None"] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
     dispensed: Mapped[list["Dispensed"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     @property
@@ -227,6 +230,20 @@ class ViolenceCare(Record, Base):
     @property
     def types(self) -> list[ViolenceType]:
         return [t for t in ViolenceType if getattr(self, t.value)]
+
+
+class LaterCervicalTreatment(Record, Base):
+    """Treatment of a positive cervical screen given at a later visit than the screen (referred, then
+    treated). The screen's own treatment columns are filled from it, so CXCA_TX reads one place."""
+
+    __tablename__ = "later_cervical_treatments"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    screen_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cervical_screenings.id"), unique=True)
+    treatment: Mapped[CervicalTreatment] = mapped_column(coded(CervicalTreatment, 18))
+
+    screening: Mapped[CervicalScreening] = relationship()
 
 
 class VisitRevision(Base):

@@ -1,5 +1,6 @@
 """Writing a visit's sections to their tables, and keeping each correction in history."""
 
+import uuid
 from datetime import date
 from enum import Enum
 
@@ -11,6 +12,7 @@ from clinic_app.visits import clinical
 from clinic_app.visits.models import (
     Commodity,
     Dispensed,
+    LaterCervicalTreatment,
     PepCourse,
     PrepDistribution,
     PrepEvent,
@@ -24,6 +26,7 @@ from clinic_app.visits.models import (
 )
 from clinic_app.visits.sections import (
     CervicalInput,
+    CervicalTreatmentInput,
     CommoditiesInput,
     HivTestInput,
     PepInput,
@@ -43,6 +46,7 @@ SECTION_REASONS = {
     "cervical": VisitReason.CERVICAL,
     "commodities": VisitReason.CONDOMS,
     "violence": VisitReason.VIOLENCE,
+    "cervical_tx": VisitReason.CERVICAL,
 }
 _SKIP = {"id", "created_at", "updated_at", "visit_id", "clinic_id"}
 
@@ -62,6 +66,8 @@ def plain(value):
         return value.isoformat()
     if isinstance(value, list):
         return [plain(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value
 
 
@@ -162,6 +168,10 @@ def _violence_row(data: ViolenceInput, **_ctx) -> ViolenceCare:
     return ViolenceCare(**{kind.value: kind in data.types for kind in ViolenceType})
 
 
+def _later_treatment_row(data: CervicalTreatmentInput, **_ctx) -> LaterCervicalTreatment:
+    return LaterCervicalTreatment(screen_id=uuid.UUID(str(data.screen_id)), treatment=data.treatment)
+
+
 def _dispensed_rows(data: CommoditiesInput, **_ctx) -> list[Dispensed]:
     return [
         Dispensed(item=item, quantity=getattr(data, item.value)) for item in Commodity if getattr(data, item.value) > 0
@@ -177,6 +187,7 @@ SECTIONS = {
     "cervical": ("cervical_screening", _cervical_row),
     "selftest": ("self_test_kit", _selftest_row),
     "violence": ("violence_care", _violence_row),
+    "cervical_tx": ("later_treatment", _later_treatment_row),
     "commodities": ("dispensed", _dispensed_rows),
 }
 
@@ -212,10 +223,41 @@ def apply_sections(
         if before == after:
             continue
         changed.append(name)
+        treated_before = getattr(current, "screen_id", None)  # read before the row is changed in place
         _replace(visit, attribute, current, new)
         if keep_history:
             visit_revision(visit, actor, name, before, after)
+        if name == "cervical_tx":
+            _treat_earlier_screen(visit, treated_before, new, actor=actor, hiv_positive=hiv_positive)
     return changed
+
+
+def _treat_earlier_screen(visit: Visit, treated_before, after, *, actor: Actor | None, hiv_positive: bool) -> None:
+    """Fill (or clear) the earlier screen's treatment from this visit's later-treatment row, keeping the
+    change in the screening visit's history."""
+    from clinic_app.extensions import db
+
+    ids = {i for i in (treated_before, after.screen_id if after is not None else None) if i is not None}
+    for screen_id in ids:
+        screen = db.session.get(CervicalScreening, screen_id)
+        if screen is None:
+            continue
+        was = snapshot(screen)
+        treated = after is not None and after.screen_id == screen_id
+        screen.treatment = after.treatment if treated else None
+        screen.treatment_timing = TreatmentTiming.REFERRED if treated else None
+        screen.treated_on = visit.service_date if treated else None
+        screening_visit = db.session.get(Visit, screen.visit_id)
+        screen.next_due_on = algorithms.cervical_next_due(
+            method=screen.method,
+            result=screen.result,
+            triage=screen.triage_result,
+            treatment=screen.treatment,
+            screened_on=screening_visit.service_date,
+            hiv_positive=hiv_positive,
+        )
+        if actor is not None:
+            visit_revision(screening_visit, actor, "cervical", was, snapshot(screen))
 
 
 def _copy_columns(target, source) -> None:
@@ -295,4 +337,9 @@ def load_sections(visit: Visit) -> ServicesInput:
         selftest=fields(kit, SelfTestInput) if kit else None,
         commodities=CommoditiesInput(**goods) if goods else None,
         violence=ViolenceInput(types=visit.violence_care.types) if visit.violence_care else None,
+        cervical_tx=CervicalTreatmentInput(
+            screen_id=str(visit.later_treatment.screen_id), treatment=visit.later_treatment.treatment
+        )
+        if visit.later_treatment
+        else None,
     )

@@ -46,6 +46,9 @@ class ClientFacts:
     prep_history: list[tuple[date, PrepEventType]] = field(default_factory=list)
     # Each earlier PrEP event with the months it dispensed (None for a stop), here and shared by other clinics.
     prep_supplies: list[tuple[date, PrepEventType, int | None]] = field(default_factory=list)
+    # Positive screens at this clinic a later visit may treat: screen id -> (date, untreated or treated by
+    # the visit being corrected).
+    treatable_screens: dict[str, date] = field(default_factory=dict)
     hiv_records: list[HivRecord] = field(default_factory=list)
 
 
@@ -434,6 +437,21 @@ def cervical_screening_is_consistent(ctx: RuleContext) -> dict:
     return errors
 
 
+def later_treatment_is_for_an_earlier_positive_screen(ctx: RuleContext) -> dict:
+    later = ctx.services.cervical_tx
+    if later is None:
+        return {}
+    errors = {}
+    screened_on = ctx.facts.treatable_screens.get(str(later.screen_id)) if later.screen_id else None
+    if screened_on is None or screened_on >= ctx.service_date:
+        errors["cervical_tx-screen_id"] = _(
+            "Choose the earlier positive screen, recorded at this clinic and not yet treated, that was treated today."
+        )
+    if not clinical.precancer_treated(later.treatment):
+        errors["cervical_tx-treatment"] = _("Choose the treatment given (cryotherapy, thermal ablation or LEEP).")
+    return errors
+
+
 def results_not_before_visit(ctx: RuleContext) -> dict:
     """A result, treatment or outcome date lies between the visit and today."""
     dated = []
@@ -505,6 +523,7 @@ RULES = (
     violence_care_names_the_violence,
     cervical_screening_applies,
     cervical_screening_is_consistent,
+    later_treatment_is_for_an_earlier_positive_screen,
     results_not_before_visit,
     quantities_are_plausible,
     sti_findings_are_consistent,

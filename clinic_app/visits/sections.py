@@ -104,6 +104,14 @@ class SelfTestInput:
 
 
 @dataclass
+class CervicalTreatmentInput:
+    """Treatment, at this visit, of a positive screen recorded at an earlier visit."""
+
+    screen_id: str | None
+    treatment: CervicalTreatment | None = None
+
+
+@dataclass
 class ViolenceInput:
     """Post-violence care at the visit: the kinds of violence the client reports (several may apply)."""
 
@@ -122,6 +130,7 @@ class ServicesInput:
     commodities: CommoditiesInput | None = None
     selftest: SelfTestInput | None = None
     violence: ViolenceInput | None = None
+    cervical_tx: CervicalTreatmentInput | None = None
 
     def given(self) -> list[str]:
         return [name for name in SECTION_INPUTS if getattr(self, name) is not None]
@@ -137,4 +146,5 @@ SECTION_INPUTS = {
     "commodities": CommoditiesInput,
     "selftest": SelfTestInput,
     "violence": ViolenceInput,
+    "cervical_tx": CervicalTreatmentInput,
 }

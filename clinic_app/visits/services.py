@@ -18,9 +18,9 @@ from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
 from clinic_app.outreach import referrals
 from clinic_app.screening import algorithms
-from clinic_app.screening.models import HivResult
+from clinic_app.screening.models import CervicalResult, HivResult
 from clinic_app.visits import clinical, rules
-from clinic_app.visits.facts import client_facts
+from clinic_app.visits.facts import client_facts, treatable_screens
 from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitRevision, VisitType
 from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections, plain, visit_revision
 from clinic_app.visits.rules import RuleContext, RuleSettings
@@ -126,9 +126,11 @@ def rule_settings(country=None) -> RuleSettings:
     )
 
 
-def _check_services(client: Client, values: dict, services: ServicesInput, today: date, exclude_id=None, country=None):
+def _check_services(
+    client: Client, values: dict, services: ServicesInput, today: date, exclude_id=None, country=None, clinic_id=None
+):
     """Run the clinical rules; returns the client's facts for the rows to be written."""
-    facts = client_facts(client, exclude_visit_id=exclude_id)
+    facts = client_facts(client, exclude_visit_id=exclude_id, clinic_id=clinic_id)
     ctx = RuleContext(
         facts=facts,
         service_date=values["service_date"],
@@ -142,7 +144,16 @@ def _check_services(client: Client, values: dict, services: ServicesInput, today
     return ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE
 
 
-def _checked(client: Client, data: VisitInput, services: ServicesInput, today: date, exclude_id=None, *, country=None):
+def _checked(
+    client: Client,
+    data: VisitInput,
+    services: ServicesInput,
+    today: date,
+    exclude_id=None,
+    *,
+    country=None,
+    clinic_id=None,
+):
     """Every check of a visit's entries and the clinical rules, all at once: one round shows every problem.
 
     Returns the cleaned values and whether the client is HIV positive (for the rows to be written).
@@ -157,7 +168,7 @@ def _checked(client: Client, data: VisitInput, services: ServicesInput, today: d
     if data.service_date is not None and "service_date" not in errors:
         try:
             day = {"service_date": data.service_date}
-            hiv_positive = _check_services(client, day, services, today, exclude_id, country)
+            hiv_positive = _check_services(client, day, services, today, exclude_id, country, clinic_id)
         except Invalid as error:
             for name, message in error.field_errors.items():
                 errors.setdefault(name, message)
@@ -184,6 +195,7 @@ def visit_problems(
             today,
             exclude_id=visit.id if visit is not None else None,
             country=actor.user.clinic.country,
+            clinic_id=actor.clinic_id,
         )
     except Invalid as error:
         return error.field_errors
@@ -226,7 +238,9 @@ def record_visit(
     existing = _same_day_visit(client, actor.clinic_id, data.service_date) if data.service_date else None
     if existing is not None:
         raise DuplicateVisit(existing)
-    values, hiv_positive = _checked(client, data, services, today, country=actor.user.clinic.country)
+    values, hiv_positive = _checked(
+        client, data, services, today, country=actor.user.clinic.country, clinic_id=actor.clinic_id
+    )
     referral = _referral(values, client)
     reasons = values.pop("reasons")
     visit = Visit(clinic_id=actor.clinic_id, client_id=client.id, recorded_by_id=actor.id, **values)
@@ -256,7 +270,13 @@ def update_visit(
     services = services if services is not None else load_sections(visit)
     today = today or local_today(actor.user.clinic.timezone)
     values, hiv_positive = _checked(
-        visit.client, data, services, today, exclude_id=visit.id, country=actor.user.clinic.country
+        visit.client,
+        data,
+        services,
+        today,
+        exclude_id=visit.id,
+        country=actor.user.clinic.country,
+        clinic_id=visit.clinic_id,
     )
     existing = _same_day_visit(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
     if existing is not None:
@@ -323,6 +343,15 @@ def visit_history(visit: Visit) -> list[tuple[VisitRevision, str]]:
     )
 
 
+def treatable_screen_choices(client: Client, clinic_id, visit_id=None) -> list[tuple[str, str]]:
+    """The positive screens a visit may record the treatment of, as choices (date, method, result)."""
+    screens = treatable_screens(client, clinic_id=clinic_id, visit_id=visit_id)
+    return [
+        (screen_id, f"{day.isoformat()} · {method.label} · {CervicalResult(outcome).label if outcome else ''}")
+        for screen_id, (day, method, outcome) in screens.items()
+    ]
+
+
 def client_timeline(client: Client) -> list[Visit]:
     """Every visit of the client at every clinic, newest first."""
     query = (
@@ -345,6 +374,7 @@ WITH_SECTIONS = tuple(
         "pep_course",
         "self_test_kit",
         "violence_care",
+        "later_treatment",
         "dispensed",
     )
 )

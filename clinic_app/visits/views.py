@@ -58,8 +58,19 @@ def _has_error(form, name: str) -> bool:
     return field is not None and bool(field.errors)
 
 
+def _later_treatment_choices(form, client, visit=None) -> dict:
+    """Offer the positive screens a visit may record the treatment of; the section shows only when there are."""
+    actor = current_actor()
+    choices = services.treatable_screen_choices(client, actor.clinic_id, visit.id if visit is not None else None)
+    form.cervical_tx.form.screen_id.choices = [("", _("Choose..."))] + choices
+    if choices or form.cervical_tx.form.screen_id.data:
+        return SECTION_TITLES
+    return {name: title for name, title in SECTION_TITLES.items() if name != "cervical_tx"}
+
+
 def _render_form(form, client, visit, duplicate=None):
     status = 422 if form.is_submitted() else 200
+    sections = _later_treatment_choices(form, client, visit)
     history = [v for v in services.client_timeline(client) if visit is None or v.id != visit.id]
     summary = services.clinical_summary(history)
     return render_template(
@@ -68,7 +79,7 @@ def _render_form(form, client, visit, duplicate=None):
         client=client,
         visit=visit,
         duplicate=duplicate,
-        sections=SECTION_TITLES,
+        sections=sections,
         summary=summary,
         suggestions=return_visit_suggestions(summary, history[0] if history else None) if visit is None else {},
         today=local_today(current_actor().user.clinic.timezone),
@@ -131,7 +142,7 @@ def detail(visit_id):
         "visits/detail.html",
         visit=visit,
         form=form,
-        sections=SECTION_TITLES,
+        sections=_later_treatment_choices(form, visit.client, visit),
         history=services.visit_history(visit),
         history_changes=history.changes,
         crisis_offer=offer_for_visit(actor=current_actor(), visit=visit),

@@ -67,6 +67,10 @@ before the code was run:
                                    the reason "test kits out of stock" (36; PrEP_CT result Other)
   P22  born 1997-12-12  2025-10-28 HIV reactive, non-reactive, tie-breaker non-reactive: negative (KP clinic)
                                    + 10 condoms (27)
+  P23  born 1983-08-08  2024-02-02 HIV positive, ART started here
+                        2025-09-15 VIA first screen positive, referred (42)
+                        2025-10-03 a later visit records her cryotherapy for that screen (CXCA_TX in FY2026Q1,
+                                   first screening; no other service, so not in KP_PREV)
 
 GEND_GBV by hand: FY2026Q1 sexual without PEP: P13 (sexual violence without PEP, issue 11 rule 2);
 sexual with PEP: P14 (sexual in the period wins over her physical visit, PEP at the second) and P15 (a
@@ -111,6 +115,7 @@ from clinic_app.visits.models import ViolenceType as Violence
 from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import (
     CervicalInput,
+    CervicalTreatmentInput,
     CommoditiesInput,
     HivTestInput,
     PepInput,
@@ -229,6 +234,7 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
         "P20": date(1993, 3, 13),
         "P21": date(1989, 9, 19),
         "P22": date(1997, 12, 12),
+        "P23": date(1983, 8, 8),
     }
     for n, (name, day) in enumerate(born.items()):
         man = name == "P10"
@@ -355,6 +361,13 @@ def build_awkward_history(make, clinic) -> AwkwardHistory:
     # T1, T2: trainings attended by clients, the peer educator and the nurse.
     h.training(date(2025, 11, 4), "rights_safety", ["P7", "P8"], staff=[peer, nurse], others=3)
     h.training(date(2025, 12, 9), "tot", ["P7"], staff=[peer])
+
+    # P23: screened positive in September, treated at a later visit in October.
+    h.visit("P23", date(2024, 2, 2), hiv=hiv("positive", art_started_on=date(2024, 2, 2), art_site=ArtSite.THIS_CLINIC))
+    first = h.visit("P23", date(2025, 9, 15), cervical=CervicalInput(
+        screening_type=CervicalVisitType.FIRST, method=CervicalMethod.VIA, result=CervicalResult.POSITIVE))  # fmt: skip
+    h.visit("P23", date(2025, 10, 3), cervical_tx=CervicalTreatmentInput(
+        screen_id=str(first.cervical_screening.id), treatment=CervicalTreatment.CRYOTHERAPY))  # fmt: skip
 
     # P20: a refill long after the supply ran out is a restart; P21: a refill without a recent test, with a reason.
     h.visit("P20", date(2025, 6, 2), hiv=hiv(), prep=PrepInput(PrepEventType.INITIATION, **ORAL))

@@ -70,8 +70,9 @@ MER_FY2026Q1 = {
     # P5, screened 12-29 (45), on ART since 2023; her treatment falls in FY2026Q2.
     "CXCA_SCRN: visit type and result by age": {("First screening / Positive", "45-49"): 1},
     "CXCA_TX denominator: screen positives by visit type": {("First screening", ""): 1},
-    "CXCA_TX: treatment by screening visit type": {},
-    "CXCA_TX: age": {},
+    # P23, screened in September, treated at a later visit on 10-03: counted on the treatment date.
+    "CXCA_TX: treatment by screening visit type": {("Cryotherapy", "First screening"): 1},
+    "CXCA_TX: age": {("40-44", ""): 1},
     "TX_NEW: age and sex (ART started at this clinic)": {("Female", "30-34"): 1, ("Male", "55-59"): 1},  # P4, P10
     "TX_NEW: key population type": {("FSW", ""): 1, ("MSM", ""): 1},
     # P13 (sexual, no PEP); P14 (physical then sexual with PEP: sexual) and P15 (PEP, no type recorded);
@@ -91,7 +92,8 @@ MER_FY2025Q4 = {  # Jul-Sep 2025
         ("KP clinic / Negative", "Female / 25-29"): 1,  # P12 on 08-05
     },
     "PrEP_NEW: PrEP type by distribution": {("Oral", "Facility"): 2, ("Injectable", "Community"): 1},  # P4, P21, P12
-    "CXCA_TX: treatment by screening visit type": {},
+    "CXCA_TX: treatment by screening visit type": {},  # P23's treatment came in October
+    "CXCA_SCRN: visit type and result by age": {("First screening / Positive", "40-44"): 1},  # P23 on 09-15 (42)
     "GEND_GBV: type of violence, with PEP given": {("Sexual violence", "No PEP"): 1},  # P16 on 09-29
 }
 MER_FY2026Q2 = {  # Jan-Mar 2026
@@ -109,10 +111,10 @@ MER_FY2026Q2 = {  # Jan-Mar 2026
 # --------------------------------------------------------------------------- programme 2025Q4
 PROGRAMME_2025Q4 = {
     # FSW visits in the quarter: P1 x2, P2 x2, P4, P5, P6, P6b, P8, P8b, P9, P11 x2, P12, P13, P14 x2, P15,
-    # P16, P17, P18, P20, P21 (P10 is MSM). New (their first visit anywhere): P2, P6, P6b, P8, P8b, P11,
-    # P13, P14, P15, P17, P18, P22.
-    "Sex-worker visits (total)": {("Female sex worker", "New"): 12, ("Female sex worker", "Return"): 12},
-    "Sex workers seen (unique people)": {("Female sex worker", ""): 20},
+    # P16, P17, P18, P20, P21, P22, P23 (P10 is MSM). New (their first visit anywhere): P2, P6, P6b, P8, P8b,
+    # P11, P13, P14, P15, P17, P18, P22.
+    "Sex-worker visits (total)": {("Female sex worker", "New"): 12, ("Female sex worker", "Return"): 13},
+    "Sex workers seen (unique people)": {("Female sex worker", ""): 21},
     "HIV tests with a result given (HTS_TST)": {("Negative", ""): 10, ("Positive", ""): 2},  # = HTS_TST, 12
     "HIV tests without a result given": {("Inconclusive", ""): 1, ("Result not given", ""): 1},  # P11 twice
     "PrEP: new": {("Female sex worker", ""): 1},  # P2

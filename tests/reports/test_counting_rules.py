@@ -40,6 +40,7 @@ from clinic_app.visits.models import (
 from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import (
     CervicalInput,
+    CervicalTreatmentInput,
     CommoditiesInput,
     HivTestInput,
     PepInput,
@@ -174,6 +175,47 @@ def test_rule_1_cxca_tx_counts_women_treated_in_the_period_on_the_treatment_date
     positives = "CXCA_TX denominator: screen positives by visit type"
     assert cells("mer", "FY2025Q4", positives) == {("First screening", ""): 1}
     assert cells("mer", "FY2025Q3", positives) == {("Rescreen after a negative", ""): 1}
+
+
+def test_rule_1_treatment_of_a_positive_screen_is_recordable_at_a_later_visit(staff, person):
+    nurse, _peer = staff
+    woman = person(born=date(1983, 8, 8))
+    on_art_since(nurse, woman, date(2024, 2, 2))
+    positive = CervicalInput(
+        screening_type=CervicalVisitType.RESCREEN, method=CervicalMethod.VIA, result=CervicalResult.POSITIVE
+    )
+    screen = visit(nurse, woman, date(2025, 9, 15), cervical=positive)
+    later = CervicalTreatmentInput(screen_id=str(screen.cervical_screening.id), treatment=CervicalTreatment.LEEP)
+    treated = visit(nurse, woman, date(2025, 10, 3), cervical_tx=later, commodities=condoms())
+    db.session.refresh(screen.cervical_screening)
+    assert (screen.cervical_screening.treatment, screen.cervical_screening.treated_on) == (
+        CervicalTreatment.LEEP,
+        date(2025, 10, 3),
+    )
+    assert [r.section for r in screen_history(screen)] == ["cervical"]  # the screen's record keeps the change
+    assert cells("mer", "FY2026Q1", "CXCA_TX: treatment by screening visit type") == {
+        ("LEEP", "Rescreen after a negative"): 1
+    }
+    assert cells("mer", "FY2025Q4", "CXCA_TX: treatment by screening visit type") == {}
+    # The same screen cannot be treated twice, nor a screen of another client.
+    with pytest.raises(Invalid) as caught:
+        visit(nurse, woman, date(2025, 10, 20), cervical_tx=later)
+    assert "not yet treated" in caught.value.field_errors["cervical_tx-screen_id"]
+    with pytest.raises(Invalid) as caught:
+        visit(nurse, person(), date(2025, 10, 20), cervical_tx=CervicalTreatmentInput(screen_id=later.screen_id))
+    assert set(caught.value.field_errors) >= {"cervical_tx-screen_id", "cervical_tx-treatment"}
+    # Removing the later treatment (a correction) leaves the screen untreated again.
+    data = VisitInput(service_date=treated.service_date, visit_type="return", reasons=["general"])
+    update_visit(actor=nurse, visit=treated, data=data, services=ServicesInput(commodities=condoms()), today=TODAY)
+    db.session.refresh(screen.cervical_screening)
+    assert screen.cervical_screening.treatment is None
+    assert cells("mer", "FY2026Q1", "CXCA_TX: treatment by screening visit type") == {}
+
+
+def screen_history(visit):
+    from clinic_app.visits.models import VisitRevision
+
+    return db.session.scalars(db.select(VisitRevision).where(VisitRevision.visit_id == visit.id)).all()
 
 
 def test_rule_1_a_referred_treatment_needs_its_date(staff, person):

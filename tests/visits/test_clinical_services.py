@@ -17,6 +17,7 @@ from clinic_app.screening.models import (
     CervicalMethod,
     CervicalResult,
     CervicalScreening,
+    CervicalTreatment,
     CervicalVisitType,
     HivResult,
     HivTest,
@@ -46,6 +47,7 @@ from clinic_app.visits.models import (
 from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import (
     CervicalInput,
+    CervicalTreatmentInput,
     CommoditiesInput,
     HivTestInput,
     PepInput,
@@ -265,6 +267,13 @@ REFUSALS = {
         {},
         "cervical-triage_result",
         "only after a positive HPV test",
+    ),
+    "later_treatment_is_for_an_earlier_positive_screen": (
+        [],
+        {"cervical_tx": CervicalTreatmentInput(screen_id=None, treatment=CervicalTreatment.CRYOTHERAPY)},
+        {},
+        "cervical_tx-screen_id",
+        "Choose the earlier positive screen",
     ),
     "results_not_before_visit": (
         [],

@@ -34,6 +34,7 @@ from clinic_app.visits.models import (
 from clinic_app.visits.rules import RULES, ClientFacts, RuleContext, RuleSettings, check
 from clinic_app.visits.sections import (
     CervicalInput,
+    CervicalTreatmentInput,
     CommoditiesInput,
     HivTestInput,
     PepInput,
@@ -145,6 +146,7 @@ COVERED = {
     rules.violence_care_names_the_violence,
     rules.cervical_screening_applies,
     rules.cervical_screening_is_consistent,
+    rules.later_treatment_is_for_an_earlier_positive_screen,
     rules.results_not_before_visit,
     rules.quantities_are_plausible,
     rules.sti_findings_are_consistent,
@@ -627,6 +629,19 @@ def test_a_tiebreaker_country_asks_for_the_third_assay_after_reactive_then_non_r
 def test_a_tiebreaker_only_follows_reactive_then_non_reactive():
     ctx = context(hiv=negative_test(tiebreaker_result=AssayResult.REACTIVE), settings=TIEBREAKER)
     refused(rules.tiebreaker_follows_the_national_algorithm, ctx, "hiv-tiebreaker_result", "done only after a reactive")
+
+
+def test_a_later_treatment_names_an_earlier_untreated_positive_screen_and_the_treatment():
+    open_screen = facts(treatable_screens={"s1": date(2026, 10, 1)})
+    ok = context(client=open_screen, cervical_tx=CervicalTreatmentInput("s1", CervicalTreatment.CRYOTHERAPY))
+    assert rules.later_treatment_is_for_an_earlier_positive_screen(ok) == {}
+    wrong = context(client=open_screen, cervical_tx=CervicalTreatmentInput("s2", CervicalTreatment.NONE))
+    errors = rules.later_treatment_is_for_an_earlier_positive_screen(wrong)
+    assert "not yet treated" in errors["cervical_tx-screen_id"]
+    assert "Choose the treatment given" in errors["cervical_tx-treatment"]
+    same_day = context(service_date=date(2026, 10, 1), client=open_screen,
+                       cervical_tx=CervicalTreatmentInput("s1", CervicalTreatment.LEEP))  # fmt: skip
+    refused(rules.later_treatment_is_for_an_earlier_positive_screen, same_day, "cervical_tx-screen_id", "earlier")
 
 
 LAST_SUPPLY = [(date(2026, 8, 10), PrepEventType.INITIATION, 2)]  # runs out on 2026-10-10

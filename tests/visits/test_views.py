@@ -254,3 +254,30 @@ def test_client_page_runs_a_fixed_number_of_queries_whatever_the_number_of_visit
     with count_queries() as many:
         assert "Visits (30)" in text(client.get(f"/clients/{person.id}"))
     assert many.count == few.count
+
+
+def test_treatment_of_an_earlier_positive_screen_is_offered_and_recorded_at_a_later_visit(
+    client, as_nurse, make, nurse, person, today
+):
+    from clinic_app.core.actor import Actor
+    from clinic_app.screening.models import CervicalMethod, CervicalResult, CervicalVisitType
+    from clinic_app.visits.sections import CervicalInput, ServicesInput
+    from clinic_app.visits.services import VisitInput, record_visit
+
+    screened_on = today - timedelta(days=20)
+    positive = CervicalInput(CervicalVisitType.FIRST, method=CervicalMethod.VIA, result=CervicalResult.POSITIVE)
+    data = VisitInput(service_date=screened_on, visit_type="new", reasons=["cervical"])
+    screen = record_visit(actor=Actor(nurse), client=person, data=data, services=ServicesInput(cervical=positive))
+    page = client.get(f"/visits/for/{person.id}/new").get_data(as_text=True)
+    assert "Treatment of an earlier positive cervical screen" in page
+    assert f"{screened_on.isoformat()} · VIA · Positive" in page
+    # Chosen without the treatment: the error is beside the field, nothing saved.
+    later = {"visit_type": "return", "cervical_tx-screen_id": str(screen.cervical_screening.id)}
+    response = _record(client, person, visit_form(today, **later))
+    assert response.status_code == 422
+    assert form_state(response).errors["cervical_tx-treatment"][0].startswith("Choose the treatment given")
+    response = _record(client, person, visit_form(today, **later, **{"cervical_tx-treatment": "cryotherapy"}))
+    assert response.status_code == 302
+    db.session.expire_all()
+    treated = db.session.get(type(screen.cervical_screening), screen.cervical_screening.id)
+    assert (treated.treatment.value, treated.treated_on) == ("cryotherapy", today)

@@ -112,9 +112,10 @@ CXCA_TX = Indicator(
         "Screen-positive women living with HIV and on ART (on the screening date) who received cryotherapy, "
         "thermal ablation or LEEP with the treatment date in the period, whenever they were screened: a woman "
         "screened on 30 September and treated on 1 October counts in October's quarter. Counted on the "
-        "treatment date (the same day as the screen, or the date recorded on the screen when she was "
-        "referred and treated later), once each, with the screening visit type of the screen that was "
-        "treated; age on the treatment date."
+        "treatment date: the same day as the screen, the date of the later visit at which the treatment "
+        "of that screen was recorded (referred, then treated), or a treatment date recorded on the screen "
+        "itself; once each, with the screening visit type of the screen that was treated; age on the "
+        "treatment date."
     ),
     "people",
     ("treatment", "screening_type", "age_band"),
