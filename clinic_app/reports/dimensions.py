@@ -9,11 +9,15 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from clinic_app.clients.models import KeyPopulation, Sex
+from clinic_app.crisis.fund_models import FundPurpose
+from clinic_app.crisis.models import ActionKind, ActionStatus, CaseOutcome, Perpetrator, Violation
 from clinic_app.outreach.models import ContactKind, ReferralService
 from clinic_app.screening.models import CervicalResult, CervicalTreatment, CervicalVisitType, HivResult, TestingModality
 from clinic_app.visits.models import Commodity, PepExposure, PrepDistribution, SelfTestDistribution, VisitType
 
 UNKNOWN = "unknown"
+# Response actions that are steps of the response, not services given to the survivor.
+NOT_SERVICES = ("crt_notified", "first_contact")
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,38 @@ DIMENSIONS = {
             ),
         ),
         Dimension("service", _l("Referred for"), _coded(ReferralService)),
+        # Crisis cases (the crisis report): sites and months are the labels the data holds.
+        Dimension("site", _l("Site"), ()),
+        Dimension("month", _l("Month"), ()),
+        Dimension("violation", _l("Violation"), _coded(Violation)),
+        Dimension("perpetrator", _l("Perpetrator"), _coded(Perpetrator)),
+        Dimension(
+            "contact_time",
+            _l("First contact"),
+            (
+                ("1h", _l("Within 1 hour")),
+                ("6h", _l("1 to 6 hours")),
+                ("24h", _l("6 to 24 hours")),
+                ("later", _l("After 24 hours")),
+                ("none", _l("No first contact recorded")),
+            ),
+        ),
+        Dimension(
+            "pep_timing",
+            _l("PEP"),
+            (
+                ("within_72h", _l("PEP within 72 hours")),
+                ("after_72h", _l("PEP after 72 hours")),
+                ("not_given", _l("No PEP recorded")),
+            ),
+        ),
+        Dimension(
+            "response", _l("Service"), tuple((k.value, k.label) for k in ActionKind if k.value not in NOT_SERVICES)
+        ),
+        Dimension("delivery", _l("Given"), _coded(ActionStatus)),
+        Dimension("case_outcome", _l("Outcome"), _coded(CaseOutcome) + (("open", _l("Still open")),)),
+        Dimension("fund_purpose", _l("Paid for"), _coded(FundPurpose)),
+        Dimension("currency", _l("Currency"), ()),
     )
 }
 

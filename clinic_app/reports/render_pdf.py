@@ -108,7 +108,14 @@ def _p(text, style: ParagraphStyle) -> Paragraph:
 
 
 def _unit(code: str) -> str:
-    units = {"people": _("people"), "events": _("events"), "kits": _("kits"), "pieces": _("pieces")}
+    units = {
+        "people": _("people"),
+        "events": _("events"),
+        "kits": _("kits"),
+        "pieces": _("pieces"),
+        "hours": _("hours"),
+        "currency units": _("currency units"),
+    }
     return units.get(code, code)
 
 

@@ -6,7 +6,17 @@ Donor formats (reports/formats/*.toml) choose indicators and lay out their grids
 they never change what an indicator counts.
 """
 
-from clinic_app.reports.indicators import cervical, community, prep, prevention, programme, testing, treatment, violence
+from clinic_app.reports.indicators import (
+    cervical,
+    community,
+    crisis,
+    prep,
+    prevention,
+    programme,
+    testing,
+    treatment,
+    violence,
+)
 from clinic_app.reports.indicators.base import Indicator
 
 __all__ = ["INDICATORS", "Indicator"]
@@ -38,5 +48,6 @@ INDICATORS: dict[str, Indicator] = {
         community.REFERRALS,
         community.REFERRALS_COMPLETED,
         community.PEOPLE_TRAINED,
+        *crisis.CRISIS_INDICATORS,
     )
 }
