@@ -293,7 +293,7 @@ def test_cli_and_the_service_agree_on_every_number(history, runner, tmp_path):
         ),
         (
             ["nosuch", "--period", "FY2026Q1", "--clinic", "BBR"],
-            "No report format 'nosuch'. Formats: clinic_monthly, mer, programme.",
+            "No report format 'nosuch'. Formats: clinic_monthly, crisis, mer, programme.",
         ),
         (["mer", "--period", "FY2026Q1", "--clinic", "XXX"], "Unknown clinic code: XXX"),
     ],
