@@ -3,14 +3,18 @@ worked out below before the report was run, checked in JSON, Excel and PDF.
 
 Quarter 2026Q4 (Oct-Dec 2026). Beitbridge (BBR) and Ngodwana (NGO), both UTC+2.
 
-| case | site | incident (local)     | violations       | perpetrator | advocacy | reported (UTC) | first contact  | PEP provided     | services                                  | outcome | fund paid                |
-|------|------|----------------------|------------------|-------------|----------|----------------|----------------|------------------|-------------------------------------------|---------|--------------------------|
-| A    | BBR  | 2026-10-05 21:00     | sexual, physical | client      | yes      | 10-05 20:00    | 10-05 20:30    | 10-06 08:00      | PEP provided, medical provided, police ref| resolved|                          |
-| B    | BBR  | 2026-10-20 (unknown) | sexual           | police      | yes      | 10-23 10:00    | 10-23 14:00    | 10-24 09:00      | PEP provided, legal aid provided          | open    |                          |
-| C    | BBR  | 2026-11-02 14:00     | arrest           | police      | yes      | 11-02 15:00    | 11-03 15:30    |                  | legal aid referred                        | partly  | legal 300.00 ZAR (11-10) |
-| D    | NGO  | 2026-11-15 10:00     | sexual           | partner     | yes      | 11-15 12:00    | none           | none (PEP to do) |                                           | open    | transport 80.50 (11-16)  |
-| E    | BBR  | 2026-11-10           | physical         | client      | NO       | 11-10 09:00    | 11-10 09:10    |                  | medical provided                          | open    | medical 150.00 (11-11)   |
-| F    | BBR  | 2026-11-12           | emotional        | community   | revoked  | 11-12 09:00    |                |                  |                                           | open    |                          |
+Cases (incident local; reported, first contact and PEP in UTC; advocacy = consent to use as evidence):
+- A BBR, incident 10-05 21:00, sexual + physical, client; advocacy yes; reported 10-05 20:00, first contact
+  10-05 20:30, PEP provided 10-06 08:00; medical provided, police report referred; closed resolved.
+- B BBR, incident 10-20 time unknown, sexual, police; advocacy yes; reported 10-23 10:00, first contact
+  10-23 14:00, PEP provided 10-24 09:00; legal aid provided; open.
+- C BBR, incident 11-02 14:00, arrest, police; advocacy yes; reported 11-02 15:00, first contact 11-03 15:30;
+  legal aid referred; fund paid legal 300.00 ZAR on 11-10; closed partly resolved.
+- D NGO, incident 11-15 10:00, sexual, partner; advocacy yes; reported 11-15 12:00, no first contact, the PEP
+  step still to do; fund paid transport 80.50 ZAR on 11-16; open.
+- E BBR, incident 11-10, physical, client; advocacy NEVER given; first contact 11-10 09:10, medical provided;
+  fund paid medical 150.00 ZAR on 11-11; open.
+- F BBR, incident 11-12, emotional, community; advocacy given then revoked; open.
 
 E (never consented) and F (consent revoked) count nowhere. By hand:
 - Cases by site and month: Beitbridge 2026-10 = 2 (A, B), 2026-11 = 1 (C); Ngodwana 2026-11 = 1 (D); total 4.
@@ -172,7 +176,12 @@ EXPECTED = {
         5,
     ),
     "Cases by perpetrator type and month": (
-        {("Client", "2026-10"): 1, ("Police", "2026-10"): 1, ("Police", "2026-11"): 1, ("Intimate partner", "2026-11"): 1},
+        {
+            ("Client", "2026-10"): 1,
+            ("Police", "2026-10"): 1,
+            ("Police", "2026-11"): 1,
+            ("Intimate partner", "2026-11"): 1,
+        },
         4,
     ),
     "Median hours from report to first contact": ({("", ""): 4}, 4),
