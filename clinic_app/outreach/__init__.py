@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach")
 
-from clinic_app.outreach import views  # noqa: E402,F401
+from clinic_app.outreach import offline_views, views  # noqa: E402,F401

@@ -134,6 +134,23 @@ class Referral(Record, Base):
         return self.completed_on is not None and self.completed_on > self.expires_on
 
 
+class ReservedCode(Record, Base):
+    """A referral code a peer educator's phone holds for slips issued without signal.
+
+    Reserved while online in a small block per peer educator (unique among slips and other reservations),
+    used by the slip that carries it once the phone sends it, released when it expires unused or when she
+    signs out (the phone forgets its codes then).
+    """
+
+    __tablename__ = "reserved_codes"
+
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"), index=True)
+    peer_educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    expires_on: Mapped[date]
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referrals.id"), unique=True)
+
+
 class TrainingTopic(CodedEnum):
     HIV_PREVENTION = "hiv_prevention", _l("HIV prevention")
     HEALTH_SEEKING = "health_seeking", _l("Health-seeking behaviour")

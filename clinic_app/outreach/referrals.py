@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from clinic_app.core.errors import Invalid
 from clinic_app.extensions import db
-from clinic_app.outreach.models import Referral
+from clinic_app.outreach.models import Referral, ReservedCode
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -37,9 +37,13 @@ def display_code(code: str) -> str:
 
 
 def unique_code() -> str:
+    """A code no slip has and no phone holds in reserve (outreach/offline.py)."""
     while True:
         code = new_code()
-        if db.session.scalar(select(Referral.id).where(Referral.code == code)) is None:
+        taken = db.session.scalar(select(Referral.id).where(Referral.code == code)) or db.session.scalar(
+            select(ReservedCode.id).where(ReservedCode.code == code)
+        )
+        if taken is None:
             return code
 
 

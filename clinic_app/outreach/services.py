@@ -245,6 +245,8 @@ def record_contact(
     actor.require("outreach.work")
     existing = already_submitted(OutreachContact, submission_key)
     if existing is not None:
+        if existing.peer_educator_id != actor.id:
+            raise Invalid(_("The contact was not saved."), {"hiv_info": _("This entry belongs to someone else.")})
         return existing, False
     values = _contact_values(actor, data, today or actor_today(actor), backdate_days)
     contact = OutreachContact(
@@ -289,13 +291,40 @@ def issue_referral(
     submission_key: uuid.UUID,
     valid_days: int = 30,
     today: date | None = None,
+    code: str | None = None,
+    issued_on: date | None = None,
+    backdate_days: int = 31,
 ) -> tuple[Referral, bool]:
-    """Issue a referral slip with a new random code; returns (referral, created)."""
+    """Issue a referral slip with a new random code; returns (referral, created).
+
+    A slip issued on a phone without signal comes with the day it was issued and a code the phone had
+    reserved (outreach/offline.py): the code must be the actor's, unused, and valid on that day.
+    """
     actor.require("outreach.work")
     existing = already_submitted(Referral, submission_key)
     if existing is not None:
+        if existing.peer_educator_id != actor.id:
+            raise Invalid(_("The referral was not issued."), {"service": _("This entry belongs to someone else.")})
         return existing, False
+    today = today or actor_today(actor)
     errors = {}
+    if issued_on is not None and issued_on > today:
+        errors["issued_on"] = _("The date is in the future.")
+    elif issued_on is not None and issued_on < today - timedelta(days=backdate_days):
+        errors["issued_on"] = _(
+            "Slips older than %(n)d days cannot be entered here; ask the data administrator.", n=backdate_days
+        )
+    issued_on = issued_on or today
+    reservation = None
+    if code is not None:
+        from clinic_app.outreach.offline import reserved_for
+
+        reservation = reserved_for(actor, code, issued_on)
+        if reservation is None:
+            errors["code"] = _(
+                "This slip code was not reserved on your phone, or it was used or has expired. "
+                "Give the client a new slip."
+            )
     if service not in {s.value for s in ReferralService}:
         errors["service"] = _("Choose the service the client is referred for.")
     client = None
@@ -305,15 +334,14 @@ def issue_referral(
             errors["client_number"] = _("No client has this number. Check the health card, or leave it empty.")
     if errors:
         raise Invalid(_("The referral was not issued."), errors)
-    today = today or actor_today(actor)
     referral = Referral(
         id=uuid.uuid4(),
         clinic_id=actor.clinic_id,
         peer_educator_id=actor.id,
-        code=referrals.unique_code(),
+        code=reservation.code if reservation else referrals.unique_code(),
         service=ReferralService(service),
-        issued_on=today,
-        expires_on=today + timedelta(days=valid_days),
+        issued_on=issued_on,
+        expires_on=issued_on + timedelta(days=valid_days),
         client_id=client.id if client else None,
         submission_key=submission_key,
     )
@@ -322,8 +350,10 @@ def issue_referral(
         action="referral.issue",
         object_type="referrals",
         object_id=referral.id,
-        detail=f"service={service}",
+        detail=f"service={service}" + (" offline=reserved-code" if reservation else ""),
     )
+    if reservation is not None:
+        reservation.referral_id = referral.id  # written in the same commit, after the slip (its foreign key)
     return save_once(Referral, referral, submission_key)
 
 
