@@ -1,7 +1,7 @@
 """peer educators offline: blocks of referral codes reserved per peer educator for slips issued without signal
 
 Revision ID: 7c1d2e3f4a5b
-Revises: 7c1f0e2a9b34
+Revises: d7a8e5f0b146
 Create Date: 2026-12-02 04:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import clinic_app.core.db
 
 revision = "7c1d2e3f4a5b"
-down_revision = "7c1f0e2a9b34"
+down_revision = "d7a8e5f0b146"
 branch_labels = None
 depends_on = None
 
