@@ -123,7 +123,7 @@ def offline_contact():
     form.hotspot_id.choices = choice_list([("", "")] + [(str(h.id), h.name) for h in services.hotspots_for(actor)])
     if not form.validate():
         return _refused(form, _("The contact was not saved. Please correct the fields marked below."), form.errors)
-    entry = ContactInput(**{name: form[name].data for name in ContactInput.__dataclass_fields__})
+    entry = ContactInput(**{name: form[name].data for name in ContactInput.__dataclass_fields__ if name in form})
     try:
         _contact, created = services.record_contact(
             actor=actor, data=entry, submission_key=key, backdate_days=current_app.config["OUTREACH_BACKDATE_DAYS"]
