@@ -6,6 +6,7 @@ from sqlalchemy import and_, case, func, literal, select, union_all
 from clinic_app.clients.models import Client
 from clinic_app.reports.facts import Window, person_columns
 from clinic_app.reports.indicators.base import Indicator
+from clinic_app.reports.indicators.violence_cases import care_in_cases
 from clinic_app.visits import clinical
 from clinic_app.visits.models import PepCourse, ViolenceCare, Visit
 
@@ -32,7 +33,7 @@ def care_at_visits(window: Window):
 
 # Where post-violence care is recorded, each a query of (client_id, on_date, sexual 0/1, pep 0/1) rows over
 # the window. Crisis cases join as a second source.
-GBV_SOURCES = [care_at_visits]
+GBV_SOURCES = [care_at_visits, care_in_cases]
 
 
 def gend_gbv(window: Window):
@@ -68,7 +69,10 @@ GEND_GBV = Indicator(
         "violence (ticked at the visit, or PEP after sexual violence, also when no kind was recorded), "
         "otherwise physical or emotional violence. PEP given (a sub-count of sexual violence): a PEP course "
         "at any of the person's post-violence care visits in the period. Age on the latest care date in the "
-        "period."
+        "period. Crisis cases of registered survivors are a second source: a case with a visit linked to it in "
+        "the period (on the visit's date) or a medical or PEP step provided by us in the period (on the "
+        "incident's date); sexual when the case holds sexual violence, with or without PEP; PEP given when a "
+        "PEP step was provided. A visit linked to a case is one person, not two."
     ),
     "people",
     ("violence_type", "pep_given", "sex", "age_band"),
