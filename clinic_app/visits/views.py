@@ -9,7 +9,6 @@ from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor, field_named, forget_draft, get_or_404, page_arg
-from clinic_app.crisis.care import linked_case, offer_for_client, offer_for_visit
 from clinic_app.visits import bp, history, services
 from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
@@ -83,7 +82,7 @@ def _render_form(form, client, visit, duplicate=None):
         summary=summary,
         suggestions=return_visit_suggestions(summary, history[0] if history else None) if visit is None else {},
         today=local_today(current_actor().user.clinic.timezone),
-        crisis_offer=offer_for_client(actor=current_actor(), client=client) if visit is None else [],
+        crisis_offer=_crisis_care().offer_for_client(actor=current_actor(), client=client) if visit is None else [],
     ), status
 
 
@@ -122,7 +121,7 @@ def new(client_id):
         else:
             flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
             forget_draft("visit-new")
-            if offer_for_visit(actor=current_actor(), visit=visit):  # the client has an open crisis case
+            if _crisis_care().offer_for_visit(actor=current_actor(), visit=visit):  # the client has an open crisis case
                 return redirect(url_for("visits.detail", visit_id=visit.id))
             return redirect(url_for("clients.detail", client_id=client.id))
     elif form.is_submitted():
@@ -145,8 +144,8 @@ def detail(visit_id):
         sections=_later_treatment_choices(form, visit.client, visit),
         history=services.visit_history(visit),
         history_changes=history.changes,
-        crisis_offer=offer_for_visit(actor=current_actor(), visit=visit),
-        crisis_case=linked_case(visit),
+        crisis_offer=_crisis_care().offer_for_visit(actor=current_actor(), visit=visit),
+        crisis_case=_crisis_care().linked_case(visit),
     )
 
 
@@ -184,3 +183,15 @@ def _visit_data(visit) -> dict:
     }
     data.update({name: section_data(getattr(recorded, name)) for name in SECTION_INPUTS})
     return {k: v for k, v in data.items() if v is not None}
+
+
+def _crisis_care():
+    """Crisis care (the client's open case on the visit screen), imported when a page needs it.
+
+    crisis builds on clients and outreach, whose packages import the visit views: importing it at the
+    top would make each of them importable only in one order (tests/core/test_smoke.py imports every
+    feature alone). Issue 12 step 2 (blueprints defined in views, no view imports in __init__) removes this.
+    """
+    from clinic_app.crisis import care
+
+    return care
