@@ -7,8 +7,7 @@ clinic's time zone matters (PEP within 72 hours) and handed to the engine as fac
 """
 
 import statistics
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, and_, case, cast, exists, extract, false, func, literal, select, union_all
@@ -30,8 +29,7 @@ from clinic_app.extensions import db
 from clinic_app.reports.dimensions import NOT_SERVICES
 from clinic_app.reports.facts import Window
 from clinic_app.reports.indicators.base import Indicator, nobody
-
-PEP_WINDOW = timedelta(hours=72)
+from clinic_app.visits.clinical import pep_given_in_window
 
 
 def advocacy_consent():
@@ -201,12 +199,6 @@ def crisis_first_contact_median(window: Window):
     return _given_rows({(): round(statistics.median(known))} if known else {}, ())
 
 
-def incident_latest_start(incident_on, incident_time, tz_name: str) -> datetime:
-    """The latest the incident can have happened (UTC): its time, or the end of its day when unknown."""
-    local = datetime.combine(incident_on, incident_time or time(23, 59, 59), ZoneInfo(tz_name))
-    return local.astimezone(UTC)
-
-
 def crisis_pep(window: Window):
     """Sexual-violence cases by when PEP was given (first PEP action provided) against the 72-hour window."""
     given = (
@@ -233,7 +225,7 @@ def crisis_pep(window: Window):
     for incident_on, incident_time, tz_name, given_at in db.session.execute(query):
         if given_at is None:
             key = ("not_given",)
-        elif _aware(given_at) <= incident_latest_start(incident_on, incident_time, tz_name) + PEP_WINDOW:
+        elif pep_given_in_window(incident_on, incident_time, tz_name, _aware(given_at)):
             key = ("within_72h",)
         else:
             key = ("after_72h",)
