@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
+    register_session_hooks(app)
     register_request_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -40,18 +41,21 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from clinic_app.audit import keys as audit_keys
     from clinic_app.core import spool, sqlite
     from clinic_app.core.i18n import select_locale
     from clinic_app.extensions import babel, csrf, db, login_manager, migrate
-    from clinic_app.vault.keyring import Vault
+    from clinic_app.vault.keyring import SealedSecret, Vault
 
     spool.use_for_openpyxl(app.instance_path)  # large exports spool inside instance/, not /tmp
     keys = Vault(app)
+    keys.sealed_secrets.append(SealedSecret(audit_keys.reseal, audit_keys.drop_other_seals))
     app.extensions["vault"] = keys
     if keys.enabled:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], **keys.engine_options()}
     db.init_app(app)
-    sqlite.configure_engines(app, keys)
+    sqlite.configure_engines(app)
+    keys.install(app)  # SQLCipher's key pragma, first on every new connection
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -62,23 +66,26 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from clinic_app import (
-        audit,
-        auth,
-        backups,
-        clients,
-        clinics,
-        crisis,
-        demo,
-        duelists,
-        main,
-        network,
-        outreach,
-        reports,
-        tls,
-        vault,
-        visits,
-    )
+    """Each feature's blueprint is defined in its views module; a feature with several views modules
+    registers all of them on that one blueprint, so each is imported here."""
+    from clinic_app.audit import views as audit
+    from clinic_app.auth import views as auth
+    from clinic_app.backups import cli as backups  # commands only
+    from clinic_app.clients import views as clients
+    from clinic_app.clinics import views as clinics
+    from clinic_app.crisis import fund_views, offline_views  # noqa: F401
+    from clinic_app.crisis import views as crisis
+    from clinic_app.demo import cli as demo  # commands only
+    from clinic_app.duelists import views as duelists
+    from clinic_app.main import views as main
+    from clinic_app.network import api  # noqa: F401
+    from clinic_app.network import views as network
+    from clinic_app.outreach import offline_views as outreach_offline  # noqa: F401
+    from clinic_app.outreach import views as outreach
+    from clinic_app.reports import views as reports
+    from clinic_app.tls import views as tls
+    from clinic_app.vault import views as vault
+    from clinic_app.visits import views as visits
 
     for feature in (
         main,
@@ -100,16 +107,27 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(feature.bp)
 
 
+def register_session_hooks(app: Flask) -> None:
+    """The session hooks that keep derived rows in step with the records register on import (SQLAlchemy
+    events on every Session): each client's status, the report facts, the network's outbox."""
+    from clinic_app.network import tracking  # noqa: F401
+    from clinic_app.reports import upkeep  # noqa: F401
+    from clinic_app.visits import status  # noqa: F401
+
+
 def register_request_hooks(app: Flask) -> None:
+    """The request guard, in order: the web layer's hygiene, then each feature's own check."""
+    from clinic_app.auth import guard as auth_guard
     from clinic_app.auth import sessions
     from clinic_app.core import guard
+    from clinic_app.vault import guard as vault_guard
 
     app.session_interface = sessions.SessionInterface()
     app.before_request(guard.refuse_plain_http_from_the_network)
     app.before_request(guard.refuse_nul_bytes)
-    app.before_request(guard.require_unlocked)
+    app.before_request(vault_guard.require_unlocked)
     app.before_request(sessions.expire_idle_sessions)
-    app.before_request(guard.enforce_permissions)
+    app.before_request(auth_guard.enforce_permissions)
     app.after_request(guard.security_headers)
 
 
@@ -126,4 +144,27 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """CLI commands live on their features' blueprints (``flask --app clinic_app ...``)."""
+    """Each feature's command line (``flask --app clinic_app ...``); backups and demo carry theirs on their
+    command-only blueprints."""
+    from clinic_app.audit.cli import audit_cli
+    from clinic_app.auth.cli import users_cli
+    from clinic_app.clinics.cli import clinics_cli
+    from clinic_app.network.cli import network_cli
+    from clinic_app.reports.cli import linelist_command, report_command, reports_cli
+    from clinic_app.tls.cli import tls_cli
+    from clinic_app.vault.cli import vault_cli
+    from clinic_app.visits.cli import visits_cli
+
+    for command in (
+        audit_cli,
+        users_cli,
+        clinics_cli,
+        visits_cli,
+        report_command,
+        linelist_command,
+        reports_cli,
+        vault_cli,
+        network_cli,
+        tls_cli,
+    ):
+        app.cli.add_command(command)

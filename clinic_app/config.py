@@ -72,10 +72,15 @@ class Config:
     MISSED_GRACE_DAYS = 7  # an appointment is missed this long after its date
     REFERRAL_VALID_DAYS = 30  # a referral slip can be redeemed this long after it is issued
     OUTREACH_BACKDATE_DAYS = 31  # how far back a contact may be entered (signal, paper)
+    # A browser left unused this long forgets everything typed or waiting on it (drafts, the outbox, slip
+    # codes, cached pages) the next time a page of the app opens or while one is open (static/js/app.js).
+    OFFLINE_KEEP_HOURS = 12
     # The clinic network (see network/protocol.py): "clinic" (a node) or "hub" (PostgreSQL).
     NETWORK_ROLE = "clinic"
     NETWORK_SYNC_MINUTES = 5  # automatic sync while the hub answers (back-off after failures)
     NETWORK_BATCH_SIZE = 500  # records per push request
+    NETWORK_PULL_PAGE_SIZE = 500  # items per pull answer at most (the hub's setting; a node may ask fewer)
+    NETWORK_PENDING_FACTS_SLICE = 2000  # a backlog's waiting derived rows recomputed per pull request (hub)
     NETWORK_TIMEOUT_SECONDS = 60
     NETWORK_LOOKUP_TIMEOUT_SECONDS = 4  # a search asks the hub this long, then uses the local index copy
     NETWORK_HUB_CA_FILE = None  # a certificate authority to trust for the hub (else the system's)

@@ -13,6 +13,7 @@ from sqlalchemy import event, text
 
 from clinic_app import create_app
 from clinic_app.core.actor import Actor
+from clinic_app.demo.seed import seed_demo
 from clinic_app.extensions import db
 from tests import factories
 
@@ -211,3 +212,47 @@ def in_request(app):
     """
     with app.test_request_context():
         yield
+
+
+# The demo network seeded once per test process and size, kept as a file (SQLite only).
+_DEMO_COPIES: dict[int, object] = {}
+
+
+@pytest.fixture
+def demo_data(app, tmp_path_factory):
+    """``demo_data(n_clients)``: the demo network, as ``seed_demo(n_clients=...)`` makes it.
+
+    For tests that read the demo data rather than test seeding it. On SQLite the first such test in
+    a test process seeds through the app's own services and keeps a copy of the file (sqlite's
+    backup API); later tests restore that copy into their own fresh database instead of seeding
+    again (each demo seed costs 10-50 s; the copy about 0.1 s). On PostgreSQL every test seeds.
+    Tests of the seed itself, or of rows kept while it writes, call ``seed_demo`` directly.
+    """
+
+    def seed(n_clients: int) -> None:
+        if PG_URL:
+            seed_demo(n_clients=n_clients)
+            return
+        db.session.commit()
+        dbapi = db.engine.dialect.dbapi
+        raw = db.engine.raw_connection()
+        try:
+            here = raw.driver_connection
+            kept = _DEMO_COPIES.get(n_clients)
+            if kept is None:
+                seed_demo(n_clients=n_clients)
+                db.session.commit()
+                kept = tmp_path_factory.mktemp("demo") / f"demo-{n_clients}.db"
+                target = dbapi.connect(str(kept))
+                here.backup(target)
+                target.close()
+                _DEMO_COPIES[n_clients] = kept
+            else:
+                source = dbapi.connect(str(kept))
+                source.backup(here)
+                source.close()
+        finally:
+            raw.close()
+        db.session.expire_all()
+
+    return seed

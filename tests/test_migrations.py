@@ -30,12 +30,14 @@ def test_every_record_has_a_global_id_its_clinic_and_utc_times(app):
     }
     # This installation's own bookkeeping (the audit chain's end and key, sign-in throttles) is never synced.
     local_state = {"audit_head", "audit_key_seals", "sign_in_throttles"}
-    # Derived tables (each client's status) are recomputed at every site from the synced records.
+    # Derived tables (each client's status, the report facts) are recomputed at every site from the synced records.
     derived = {table.name for table in db.metadata.sorted_tables if table.info.get("derived")}
-    assert derived == {"client_status"}
+    assert derived == {"client_status", "report_people", "report_visits", "report_prevention"}
     # The network's own state (network/models.py): this node's link and outbox, the hub's members and
-    # counter, the index keyed by client ids, and copies of what other clinics shared; never pushed.
+    # counter, the index keyed by client ids, copies of what other clinics shared and the derived rows a
+    # backlog left for the pull to recompute (hub); never pushed.
     network = {
+        "network_pending_facts",
         "network_node",
         "network_outbox",
         "network_hub",

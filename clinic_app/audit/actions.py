@@ -5,6 +5,8 @@ A test finds every action the code writes and checks that it is listed here and 
 
 from flask_babel import lazy_gettext as _l
 
+from clinic_app.core.actor import parse_system_source
+
 ACTIONS = {
     "access.denied": _l("Refused a page the role may not open"),
     "audit.checkpoint": _l("Exported a signed checkpoint of the audit trail"),
@@ -57,6 +59,7 @@ ACTIONS = {
     "network.leave": _l("Left the clinic network"),
     "network.register_clinic": _l("Registered a clinic on the hub"),
     "network.revoke_clinic": _l("Revoked a clinic on the hub"),
+    "network.renumber": _l("Gave a client a new number (another clinic had issued it first)"),
     "network.search": _l("Searched the network for a client"),
     "network.share_consent": _l("Recorded consent to share across clinics"),
     "network.sync": _l("Synchronised with the hub"),
@@ -92,3 +95,21 @@ FLAGGED = frozenset({"user.clinical_grant_unconfirmed"})
 
 def label(action: str) -> str:
     return str(ACTIONS.get(action, action))
+
+
+SYSTEM_WHO = {
+    "cli": _l("Command line (computer user %(user)s)"),
+    "scheduler": _l("Network scheduler (computer user %(user)s)"),
+}
+
+
+def who(event, username: str | None) -> str:
+    """Who wrote a line, in words: the account's username, or for a command or the scheduler (no
+    account: the source holds ``cli:osuser``) what ran it and the computer user who started it."""
+    if username:
+        return username
+    system = parse_system_source(event.source)
+    if system is not None:
+        kind, os_user = system
+        return str(SYSTEM_WHO[kind]) % {"user": os_user}
+    return ""

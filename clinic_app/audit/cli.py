@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from clinic_app.audit.services import make_checkpoint, verify_chain
+from clinic_app.core.actor import system_actor
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 
@@ -47,7 +48,7 @@ def verify(checkpoints):
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="File to write.")
 def checkpoint(out):
     """Write a signed checkpoint of the trail's end; keep it away from this computer."""
-    value = make_checkpoint(actor=None, clinic_code=current_app.config.get("CLINIC_CODE"))
+    value = make_checkpoint(actor=system_actor("cli"), clinic_code=current_app.config.get("CLINIC_CODE"))
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(value, handle, indent=2)
     click.echo(f"Checkpoint of row {value['seq']:,} written to {out}. Keep a copy away from this computer.")

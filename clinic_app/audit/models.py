@@ -11,12 +11,15 @@ only: never health values, names, passwords or search terms.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, Uuid, column, table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic_app.core.db import Base, utcnow
 
 GENESIS = "0" * 64
+# The users table the trail's actor_id points at, named as its foreign key names it: the trail pages
+# show each actor's username without importing auth, which writes into the trail (no import cycle).
+USERS = table("users", column("id", Uuid), column("username", String))
 
 
 class AuditEvent(Base):

@@ -4,13 +4,15 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clinic_app.audit import keys
-from clinic_app.audit.models import GENESIS, AuditEvent, AuditHead
+from clinic_app.audit.actions import FLAGGED
+from clinic_app.audit.models import GENESIS, USERS, AuditEvent, AuditHead
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.sqlite import reading_request
@@ -35,9 +37,16 @@ def _head(session) -> AuditHead:
     return head
 
 
+def _source(actor: Actor, source: str | None) -> str:
+    """Where the line came from: a person's address, or a system actor's ``cli:osuser``."""
+    if actor.is_system:
+        return actor.description[:64]
+    return (source if source is not None else actor.source)[:64]
+
+
 def record_event(
     *,
-    actor: Actor | None,
+    actor: Actor,
     action: str,
     target=None,
     object_type: str | None = None,
@@ -53,6 +62,8 @@ def record_event(
     ``object_ids`` are the records a list page showed (one line for the whole page).
     ``detail`` must be free of health values and names: field names, codes, counts.
     """
+    if not isinstance(actor, Actor):
+        raise TypeError("record_event needs an actor (a person, a Visitor or a system actor)")
     if target is not None:
         object_type = target.__tablename__
         object_id = target.id
@@ -62,13 +73,13 @@ def record_event(
         id=uuid.uuid4(),
         seq=head.seq + 1,
         occurred_at=utcnow(),
-        actor_id=actor.id if actor else None,
-        actor_role=str(actor.role) if actor else None,
-        clinic_id=actor.clinic_id if actor else None,
+        actor_id=actor.id,
+        actor_role=str(actor.role) if actor.role is not None else None,
+        clinic_id=actor.clinic_id,
         action=action,
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
-        source=(source if source is not None else (actor.source if actor else None)),
+        source=_source(actor, source),
         detail=detail,
         object_ids=" ".join(str(i) for i in object_ids) if object_ids else None,
         prev_hash=head.hash,
@@ -95,6 +106,54 @@ def record_and_commit(**kwargs) -> None:
         session.commit()
 
 
+@dataclass
+class TrailPage:
+    rows: list  # (AuditEvent, username or None), newest first
+    has_next: bool
+
+
+def trail_page(*, actor: Actor, action: str = "", page: int = 1, per_page: int = 50) -> TrailPage:
+    """One page of the trail, newest first, optionally of one action, with each actor's username."""
+    actor.require("audit.view")
+    query = select(AuditEvent, USERS.c.username).outerjoin(USERS, USERS.c.id == AuditEvent.actor_id)
+    if action:
+        query = query.where(AuditEvent.action == action[:64])
+    query = query.order_by(AuditEvent.seq.desc()).limit(per_page + 1).offset((page - 1) * per_page)
+    rows = db.session.execute(query).all()
+    return TrailPage(rows=rows[:per_page], has_next=len(rows) > per_page)
+
+
+def trail_actions(*, actor: Actor) -> list[str]:
+    """Every action the trail holds, to filter by."""
+    actor.require("audit.view")
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def export_trail(*, actor: Actor, batch: int = 2000) -> Iterator[tuple[AuditEvent, str | None]]:
+    """The whole trail in order, (line, username), read in batches; the export is recorded first.
+
+    The audit line is written when this is called, before the first row is read, so an export
+    that is cut off half-way is still in the trail.
+    """
+    actor.require("audit.view")
+    record_and_commit(actor=actor, action="audit.export")
+    query = (
+        select(AuditEvent, USERS.c.username)
+        .outerjoin(USERS, USERS.c.id == AuditEvent.actor_id)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=batch)
+    )
+
+    def rows():
+        result = db.session.execute(query)
+        try:
+            yield from result
+        finally:
+            result.close()  # a download cut off half-way closes its (PostgreSQL server-side) cursor too
+
+    return rows()
+
+
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(value) if value else None
@@ -102,17 +161,15 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def flagged_events() -> list[tuple[AuditEvent, str | None, uuid.UUID | None]]:
+def flagged_events(*, actor: Actor) -> list[tuple[AuditEvent, str | None, uuid.UUID | None]]:
     """Flagged lines (clinical access given by one administrator alone) that nobody has confirmed yet."""
-    from clinic_app.audit.actions import FLAGGED
-    from clinic_app.auth.models import User
-
+    actor.require("audit.view")
     confirmed = set(
         db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "user.clinical_grant_confirmed"))
     )
     query = (
-        select(AuditEvent, User.username)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
+        select(AuditEvent, USERS.c.username)
+        .outerjoin(USERS, USERS.c.id == AuditEvent.actor_id)
         .where(AuditEvent.action.in_(FLAGGED))
         .order_by(AuditEvent.seq.desc())
     )
@@ -209,8 +266,9 @@ def _checkpoint_problem(checkpoint: dict, key: bytes | None, keyed_from: int) ->
     return None
 
 
-def make_checkpoint(*, actor: Actor | None, clinic_code: str | None = None) -> dict:
+def make_checkpoint(*, actor: Actor, clinic_code: str | None = None) -> dict:
     """Record the checkpoint in the trail, then sign the chain's head (which now includes that line)."""
+    actor.require("audit.checkpoint")
     record_and_commit(actor=actor, action="audit.checkpoint")
     with Session(db.engine, expire_on_commit=False) as session:
         head = session.get(AuditHead, 1)

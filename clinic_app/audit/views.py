@@ -4,42 +4,35 @@ import csv
 import io
 import json
 
-from flask import Response, current_app, render_template, request, stream_with_context
-from sqlalchemy import select
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 
-from clinic_app.audit import bp
-from clinic_app.audit.actions import label
-from clinic_app.audit.models import AuditEvent
-from clinic_app.audit.services import flagged_events, make_checkpoint, record_and_commit
-from clinic_app.auth.models import User
+from clinic_app.audit.actions import label, who
+from clinic_app.audit.services import export_trail, flagged_events, make_checkpoint, trail_actions, trail_page
 from clinic_app.core.forms import EmptyForm
 from clinic_app.core.permissions import requires
 from clinic_app.core.safe_cells import safe_text
 from clinic_app.core.views import current_actor, page_arg
-from clinic_app.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/audit", cli_group=None)
 
 
 @bp.route("/")
 @requires("audit.view")
 def index():
-    query = select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
+    actor = current_actor()
     action = request.args.get("action", "").strip()
-    if action:
-        query = query.where(AuditEvent.action == action[:64])
-    query = query.order_by(AuditEvent.seq.desc())
-    per_page = current_app.config["PAGE_SIZE"]
     page = page_arg()
-    rows = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
-    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    found = trail_page(actor=actor, action=action, page=page, per_page=current_app.config["PAGE_SIZE"])
     return render_template(
         "audit/index.html",
-        rows=rows[:per_page],
-        has_next=len(rows) > per_page,
+        rows=found.rows,
+        has_next=found.has_next,
         page=page,
         action=action,
-        actions=actions,
-        flagged=flagged_events(),
+        actions=trail_actions(actor=actor),
+        flagged=flagged_events(actor=actor),
         label=label,
+        who=who,
         confirm_form=EmptyForm(),
     )
 
@@ -75,24 +68,18 @@ EXPORT_COLUMNS = (
 @requires("audit.view")
 def export():
     """The whole trail as CSV (streamed); the export is itself audited."""
-    record_and_commit(actor=current_actor(), action="audit.export")
+    trail = export_trail(actor=current_actor(), batch=2000)
 
     def lines():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(EXPORT_COLUMNS)
-        query = (
-            select(AuditEvent, User.username)
-            .outerjoin(User, User.id == AuditEvent.actor_id)
-            .order_by(AuditEvent.seq)
-            .execution_options(yield_per=2000)
-        )
-        for i, (event, username) in enumerate(db.session.execute(query), start=1):
+        for i, (event, username) in enumerate(trail, start=1):
             writer.writerow(
                 [
                     event.seq,
                     event.occurred_at.isoformat(),
-                    username or "",
+                    safe_text(who(event, username)),
                     event.actor_role or "",
                     event.action,
                     event.object_type or "",

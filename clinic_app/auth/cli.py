@@ -5,7 +5,8 @@ from flask.cli import AppGroup
 
 from clinic_app.auth import services
 from clinic_app.clinics import services as clinic_services
-from clinic_app.core.errors import Invalid
+from clinic_app.core.actor import system_actor
+from clinic_app.core.errors import Invalid, NotAllowed
 from clinic_app.core.permissions import Role
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
@@ -22,7 +23,7 @@ def create(username, display_name, role, clinic_code, language, password):
     """Create a staff account (the first administrator is made this way)."""
     try:
         user = services.create_user(
-            actor=None,
+            actor=system_actor("cli"),
             username=username,
             display_name=display_name,
             password=password,
@@ -30,6 +31,8 @@ def create(username, display_name, role, clinic_code, language, password):
             clinic=clinic_services.clinic_by_code(clinic_code),
             language=language,
         )
+    except NotAllowed as error:
+        raise click.ClickException(error.message) from None
     except Invalid as error:
         for field, message in error.field_errors.items():
             click.echo(f"{field}: {message}", err=True)

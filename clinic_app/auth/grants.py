@@ -49,7 +49,7 @@ def clinical_change(*, before: Role | None, after: Role, password_reset: bool) -
     return None
 
 
-def check_second_admin(*, actor: Actor | None, second: SecondAdmin) -> tuple[User | None, dict[str, str]]:
+def check_second_admin(*, actor: Actor, second: SecondAdmin) -> tuple[User | None, dict[str, str]]:
     """The confirming administrator, or the field errors to show (nothing is saved then)."""
     if not second.given:
         return None, {}
@@ -67,12 +67,12 @@ def check_second_admin(*, actor: Actor | None, second: SecondAdmin) -> tuple[Use
         record_event(actor=actor, action="auth.password_check_failed", target=user, detail="second_admin")
         db.session.commit()  # the failure counts although the change it was for is not saved
         return None, {"second_password": problem}
-    if actor is not None and user.id == actor.id:
+    if user.id == actor.id:
         return None, {"second_username": _("A second administrator, not yourself, must confirm.")}
     return user, {}
 
 
-def record_grant(*, actor: Actor | None, user: User, change: str, second: User | None) -> str:
+def record_grant(*, actor: Actor, user: User, change: str, second: User | None) -> str:
     """Flag the change when no second administrator confirmed it; returns the detail for the caller's line."""
     if second is not None:
         return f"confirmed_by={second.id}"

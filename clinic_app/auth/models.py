@@ -12,6 +12,11 @@ from clinic_app.core.coded import CodedEnum
 from clinic_app.core.db import Base, Record, coded
 from clinic_app.core.permissions import Role
 
+# The password hash of an account that stands for a process, not a person (the clinic network's
+# sync account): no password ever verifies against it, it never signs in, and the administrator's
+# account pages neither list nor edit it.
+NO_PASSWORD = "!"  # noqa: S105 (not a hash)
+
 
 class Language(CodedEnum):
     EN = "en", _l("English")
@@ -33,6 +38,10 @@ class User(Record, Base):
     session_version: Mapped[int] = mapped_column(default=1)
 
     clinic: Mapped[Clinic] = relationship(lazy="joined")
+
+    @property
+    def is_service_account(self) -> bool:
+        return self.password_hash == NO_PASSWORD
 
     # Flask-Login protocol.
     @property

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from clinic_app.audit.services import record_event
 from clinic_app.auth import grants, throttle
-from clinic_app.auth.models import Language, User
+from clinic_app.auth.models import NO_PASSWORD, Language, User
 from clinic_app.auth.passwords import (
     end_transaction,
     hash_password,
@@ -18,7 +18,7 @@ from clinic_app.auth.passwords import (
     verify_password,
 )
 from clinic_app.clinics.models import Clinic
-from clinic_app.core.actor import Actor
+from clinic_app.core.actor import Actor, Visitor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import DomainError, Invalid
 from clinic_app.core.permissions import Role, can_grant
@@ -51,7 +51,7 @@ def _check_new_account(username: str, password: str, clinic: Clinic | None) -> d
 
 def create_user(
     *,
-    actor: Actor | None,
+    actor: Actor,
     username: str,
     display_name: str,
     password: str,
@@ -60,17 +60,17 @@ def create_user(
     language: Language | str = Language.EN,
     second_admin: grants.SecondAdmin | None = None,
 ) -> User:
-    """Create a staff account. ``actor`` is None only for the command line.
+    """Create a staff account (the first administrator is made by ``flask users create``).
 
     An administrator cannot create a role they could not hold themselves; only
-    administrators create accounts at all. A clinical account needs a second
-    administrator, or its creation is flagged on the audit page (see auth/grants.py).
+    administrators (and the command line, whose system actor may manage accounts) create accounts
+    at all. A clinical account needs a second administrator, or its creation is flagged on the
+    audit page (see auth/grants.py).
     """
-    if actor is not None:
-        actor.require("users.manage")
+    actor.require("users.manage")
     username = normalise_username(username)
     errors = _check_new_account(username, password, clinic)
-    if actor is not None and not can_grant(actor.role, role):
+    if not actor.is_system and not can_grant(actor.role, role):
         errors["role"] = _("You cannot give a role you do not hold.")
     if not (display_name or "").strip():
         errors["display_name"] = _("Enter the person's name as staff know them.")
@@ -198,7 +198,7 @@ def sign_in(
 
 def _record_sign_in_event(action: str, user_id, source: str, detail: str | None = None) -> None:
     record_event(
-        actor=None,
+        actor=Visitor(source),
         action=action,
         object_type=User.__tablename__ if user_id else None,
         object_id=user_id,
@@ -264,6 +264,26 @@ def set_language(*, actor: Actor, language: Language | str) -> None:
     actor.user.language = Language(language)
     record_event(actor=actor, action="user.language", target=actor.user, detail=f"language={language}")
     db.session.commit()
+
+
+def list_users(*, actor: Actor) -> list[User]:
+    """Every staff account, by clinic then username, for the administrator's list.
+
+    Service accounts (the network's sync account) are not staff: they are neither listed nor editable.
+    """
+    actor.require("users.manage")
+    return list(
+        db.session.scalars(
+            select(User).join(User.clinic).where(User.password_hash != NO_PASSWORD).order_by(Clinic.code, User.username)
+        )
+    )
+
+
+def staff_account(*, actor: Actor, user_id) -> User | None:
+    """The staff account the administrator opens, or None (unknown, or a service account)."""
+    actor.require("users.manage")
+    user = db.session.get(User, user_id)
+    return None if user is None or user.is_service_account else user
 
 
 def update_user(

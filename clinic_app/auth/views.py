@@ -1,21 +1,31 @@
 """Sign-in, sign-out, own password and language, and the administrator's user pages."""
 
-from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
-from clinic_app.auth import bp, grants, known, services, sessions
+from clinic_app.auth import grants, known, services, sessions
 from clinic_app.auth.forms import ChangePasswordForm, EditUserForm, LanguageForm, LoginForm, NewUserForm
-from clinic_app.auth.models import User
 from clinic_app.auth.throttle import Policy
 from clinic_app.clinics import services as clinic_services
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.errors import Invalid, NotAllowed
 from clinic_app.core.forms import EmptyForm, choice_list
 from clinic_app.core.permissions import public, requires
-from clinic_app.core.views import apply_errors, current_actor, forget_all_drafts, get_or_404, safe_next
-from clinic_app.extensions import db
+from clinic_app.core.views import apply_errors, current_actor, forget_all_drafts, safe_next
+
+bp = Blueprint("auth", __name__, url_prefix="/auth", cli_group=None)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -112,8 +122,7 @@ def set_language():
 @bp.route("/users")
 @requires("users.manage")
 def users():
-    rows = db.session.scalars(select(User).join(User.clinic).order_by(Clinic.code, User.username)).all()
-    return render_template("auth/users.html", users=rows)
+    return render_template("auth/users.html", users=services.list_users(actor=current_actor()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -148,7 +157,9 @@ def new_user():
 @bp.route("/users/<uuid:user_id>", methods=["GET", "POST"])
 @requires("users.manage")
 def edit_user(user_id):
-    user = get_or_404(User, user_id)
+    user = services.staff_account(actor=current_actor(), user_id=user_id)
+    if user is None:
+        abort(404)
     form = EditUserForm(obj=None if request.method == "POST" else user)
     form.clinic_id.choices = choice_list(clinic_services.clinic_choices())
     if request.method == "GET":
@@ -182,7 +193,9 @@ def edit_user(user_id):
 @requires("users.manage")
 def lift_lock(user_id):
     """The administrator lifts the sign-in lock many wrong passwords put on an account."""
-    user = get_or_404(User, user_id)
+    user = services.staff_account(actor=current_actor(), user_id=user_id)
+    if user is None:
+        abort(404)
     if EmptyForm().validate_on_submit():
         services.lift_sign_in_lock(actor=current_actor(), user=user)
         flash(_("Sign-in to account %(name)s is open again.", name=user.username), "success")

@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import click
+from flask import Blueprint
 from flask.cli import AppGroup
 
 from clinic_app.backups import services
+
+bp = Blueprint("backups", __name__, cli_group=None)
 
 backup_cli = AppGroup("backup", help="Encrypted backups of the clinic database.")
 
@@ -37,3 +40,6 @@ def restore(path):
     except services.BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Restored {path.name}. The database it replaced is kept as {kept}.")
+
+
+bp.cli.add_command(backup_cli)

@@ -228,10 +228,18 @@ def probable_duplicates(
     return list(db.session.scalars(query.order_by(Client.enrolled_on).limit(10)))
 
 
-def _new_unique_number() -> str:
+def new_unique_number() -> str:
+    """A client number no record here holds, nor any client in this clinic's copy of the network index.
+
+    Two clinics can then draw the same number only while both are offline; the hub refuses the
+    second (see ``network.hub_sync``) and that clinic gives its client a new one.
+    """
+    index = Base.metadata.tables.get("network_index_numbers")  # the network builds on clients, not the reverse
     while True:
         number = identifiers.new_client_number()
-        if db.session.scalar(select(Client.id).where(Client.client_number == number)) is None:
+        if db.session.scalar(select(Client.id).where(Client.client_number == number)) is not None:
+            continue
+        if index is None or db.session.scalar(select(index.c.client_id).where(index.c.number == number)) is None:
             return number
 
 
@@ -285,7 +293,7 @@ def register_client(
             raise ProbableDuplicate(matches)
     client = Client(
         clinic_id=actor.clinic_id,
-        client_number=_new_unique_number(),
+        client_number=new_unique_number(),
         consent_given=True,
         consent_recorded_at=utcnow(),
         registered_by_id=actor.id,
@@ -435,11 +443,14 @@ def _drop_clashing_links(table, column, keep: Client, duplicate: Client) -> None
 
 
 def _recompute_derived(keep: Client, duplicate: Client) -> None:
-    """The visits moved by bulk statements, which the status hook does not see: recompute both."""
+    """The visits, contacts and slips moved by bulk statements, which the hooks do not see: recompute both
+    records' status and report facts."""
+    from clinic_app.reports import upkeep
     from clinic_app.visits import status
 
     db.session.flush()
     status.refresh(db.session.connection(), [keep.id, duplicate.id])
+    upkeep.refresh(db.session.connection(), [keep.id, duplicate.id])
 
 
 def _refuse_same_day_visits(keep: Client, duplicate: Client) -> None:

@@ -1,9 +1,9 @@
 """Client pages: search, register, view (with the visit timeline), edit, merge."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from clinic_app.clients import bp, services
+from clinic_app.clients import services
 from clinic_app.clients.forms import HealthCardForm, MergeForm, RegisterClientForm, SearchForm
 from clinic_app.clients.models import Client
 from clinic_app.clients.services import ClientDetails, ProbableDuplicate, SafeguardingNeeded
@@ -13,6 +13,8 @@ from clinic_app.core.permissions import requires
 from clinic_app.core.qr import qr_image
 from clinic_app.core.views import apply_errors, current_actor, forget_draft, get_or_404
 from clinic_app.visits.services import client_timeline, clinical_summary, next_appointment
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
 
 DETAIL_FIELDS = tuple(ClientDetails.__dataclass_fields__)
 

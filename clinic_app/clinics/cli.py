@@ -4,7 +4,8 @@ import click
 from flask.cli import AppGroup
 
 from clinic_app.clinics import services
-from clinic_app.core.errors import Invalid
+from clinic_app.core.actor import system_actor
+from clinic_app.core.errors import Invalid, NotAllowed
 
 clinics_cli = AppGroup("clinics", help="Manage clinics (Blue Box sites).")
 
@@ -17,7 +18,11 @@ clinics_cli = AppGroup("clinics", help="Manage clinics (Blue Box sites).")
 def create(code, name, country, timezone):
     """Add a clinic."""
     try:
-        clinic = services.create_clinic(actor=None, code=code, name=name, country=country.upper(), timezone=timezone)
+        clinic = services.create_clinic(
+            actor=system_actor("cli"), code=code, name=name, country=country.upper(), timezone=timezone
+        )
+    except NotAllowed as error:
+        raise click.ClickException(error.message) from None
     except Invalid as error:
         for field, message in error.field_errors.items():
             click.echo(f"{field}: {message}", err=True)

@@ -63,10 +63,9 @@ def _validate(code: str, name: str, country: str, timezone: str, existing: Clini
     return errors
 
 
-def create_clinic(*, actor: Actor | None, code: str, name: str, country: str, timezone: str) -> Clinic:
-    """Add a Blue Box site. ``actor`` is None only for the command line and demo set-up."""
-    if actor is not None:
-        actor.require("clinics.manage")
+def create_clinic(*, actor: Actor, code: str, name: str, country: str, timezone: str) -> Clinic:
+    """Add a Blue Box site (an administrator, or ``flask clinics create``)."""
+    actor.require("clinics.manage")
     code = (code or "").strip().upper()
     errors = _validate(code, name or "", str(country), timezone, None)
     if errors:

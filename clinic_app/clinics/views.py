@@ -1,14 +1,16 @@
 """Clinic pages: list for managers and M&E, create and edit for administrators."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from clinic_app.clinics import bp, services
+from clinic_app.clinics import services
 from clinic_app.clinics.forms import ClinicForm, NewClinicForm
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.errors import Invalid
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor, get_or_404
+
+bp = Blueprint("clinics", __name__, url_prefix="/clinics", cli_group=None)
 
 
 @bp.route("/")

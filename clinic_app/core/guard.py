@@ -1,13 +1,13 @@
-"""The request guard: sign-in and the permission table on every route, plus headers."""
+"""Request hygiene every route shares: no NUL bytes, no plain HTTP from the network, security headers.
+
+The checks that belong to a feature live with it and the factory orders them: sign-in and the
+permission table in auth/guard.py, the locked database in vault/guard.py.
+"""
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from clinic_app.audit.services import record_and_commit
-from clinic_app.core.permissions import PUBLIC, required_action, role_can
-from clinic_app.core.views import current_actor
-from clinic_app.vault.keyring import vault
+from clinic_app.core.permissions import PUBLIC, required_action
 
 
 def refuse_nul_bytes():
@@ -26,43 +26,6 @@ def refuse_plain_http_from_the_network():
     if request.is_secure or request.remote_addr in LOOPBACK or not current_app.config["REQUIRE_TLS_FROM_NETWORK"]:
         return None
     abort(403, description="plain_http")
-
-
-def require_unlocked():
-    """While the encrypted database is locked, only the unlock page (and static files) answer."""
-    if not vault().locked or request.endpoint in (
-        "static",
-        "vault.unlock",
-        "vault.set_up",
-        "tls.index",
-        "tls.ca_certificate",
-    ):
-        return None
-    if request.method in ("GET", "HEAD"):
-        return redirect(url_for("vault.unlock"))
-    abort(503)
-
-
-def enforce_permissions():
-    """Deny by default: a route must declare its action, and the role must hold it."""
-    if request.endpoint is None:
-        return None  # no route matched: the 404/405 handlers answer
-    if request.endpoint == "static":
-        return None
-    view = current_app.view_functions.get(request.endpoint)
-    action = required_action(view)
-    if action == PUBLIC:
-        return None
-    if not current_user.is_authenticated:
-        if request.method in ("GET", "HEAD"):
-            return redirect(url_for("auth.login", next=request.path))
-        if sent_from_a_page_form():
-            return back_to_the_form_after_sign_in()
-        abort(401)
-    if action is None or not role_can(current_user.role, action):
-        record_and_commit(actor=current_actor(), action="access.denied", detail=request.endpoint)
-        abort(403)
-    return None
 
 
 def is_public_page() -> bool:

@@ -79,6 +79,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # The clinic network: the sync state and "sync now" for data administrators (members on the hub).
     "network.status": frozenset({Role.DATA_ADMIN, Role.ADMIN}),
     "network.sync": frozenset({Role.DATA_ADMIN}),
+    # Set-up done on the computer itself (commands only: no role holds them).
+    "network.hub": frozenset(),
+    "network.enrol": frozenset(),
+    "network.renumber": frozenset(),
+    "audit.checkpoint": frozenset({Role.ADMIN}),
     # The emergency fund. Asking for money on a case: those who work cases (peer educators, nurses, the
     # coordinator; each only on a case they may read). Deciding (four eyes: never one's own application),
     # opening funds, top-ups and payments: the coordinator alone; an administrator manages accounts, not
@@ -89,6 +94,32 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "crisis.fund_manage": frozenset({Role.CRT_COORDINATOR}),
     "crisis.fund_statement": frozenset({Role.CRT_COORDINATOR, Role.DATA_ADMIN}),
 }
+
+# What a command run on this computer (``flask ...``, by whoever holds the machine's shell) and the
+# server's network scheduler may do: set-up and upkeep, exports that leave aggregate or de-identified,
+# the sync. Never a client record or a clinical list (clients.*, visits.*, crisis.*, duelists.*,
+# outreach.*, audit.view): a signed-in member of staff does those, and a service asked for one by a
+# command refuses it in words. What each command needs: ``clinics create`` clinics.manage; ``users
+# create`` (the first administrator) users.manage; ``report`` reports.view + reports.export (exact
+# small numbers with a reason: reports.export_exact); ``linelist`` reports.linelist (k-anonymous);
+# ``audit checkpoint`` audit.checkpoint; ``network init-hub|register-clinic|revoke`` network.hub,
+# ``network enrol|leave`` network.enrol, ``network sync`` and the scheduler network.sync, ``network
+# renumber`` network.renumber (a new number for a client the hub refused, no health data).
+SYSTEM_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        "clinics.manage",
+        "users.manage",
+        "reports.view",
+        "reports.export",
+        "reports.export_exact",
+        "reports.linelist",
+        "audit.checkpoint",
+        "network.hub",
+        "network.enrol",
+        "network.sync",
+        "network.renumber",
+    }
+)
 
 # Who may give which role to an account: nobody grants a role they do not hold
 # (only administrators manage accounts, and they hold every power to do so).
@@ -109,6 +140,11 @@ def role_can(role: Role | str | None, action: str) -> bool:
     if role is None:
         return False
     return Role(role) in PERMISSIONS.get(action, frozenset())
+
+
+def system_can(action: str) -> bool:
+    """True when a system actor (a command, the scheduler) may do ``action``."""
+    return action in SYSTEM_PERMISSIONS
 
 
 def requires(action: str):

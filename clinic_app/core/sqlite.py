@@ -1,5 +1,9 @@
-"""SQLite settings for a desktop that loses power (WAL, full sync, foreign keys), and its encryption key."""
+"""SQLite settings for a desktop that loses power (WAL, full sync, foreign keys).
 
+The encryption key is the vault's: it installs its own connect hook, run before these (vault/keyring.py).
+"""
+
+import contextlib
 import os
 
 from flask import Flask, has_request_context, request
@@ -7,17 +11,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from clinic_app.extensions import db
-from clinic_app.vault.keyring import Vault, quote
 
 
-def _pragmas(keys: Vault | None):
+def _pragmas():
     def on_connect(dbapi_connection, _record) -> None:
         # The driver's own transaction handling is replaced by BEGIN IMMEDIATE below,
         # so a writer takes the lock at the start and never fails half-way.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if keys is not None and keys.enabled:
-            cursor.execute(f"PRAGMA key = {quote(keys.passphrase())}")  # first, before anything is read
         _durable(cursor)
         _planner_statistics(cursor)
         cursor.close()
@@ -72,14 +73,26 @@ def reading_request() -> bool:
     return has_request_context() and request.method in ("GET", "HEAD")
 
 
-def configure_engines(app: Flask, keys: Vault | None = None) -> None:
-    """Attach the SQLite pragmas (and the encryption key) to the app's engine(s) when they are SQLite."""
+def sqlite_engines(app: Flask) -> list[Engine]:
+    """The app's engines that are SQLite (none on PostgreSQL)."""
     with app.app_context():
-        for engine in db.engines.values():
-            if engine.dialect.name == "sqlite":
-                _attach(engine, keys)
+        return [engine for engine in db.engines.values() if engine.dialect.name == "sqlite"]
 
 
-def _attach(engine: Engine, keys: Vault | None) -> None:
-    event.listen(engine, "connect", _pragmas(keys))
+def configure_engines(app: Flask) -> None:
+    """Attach the SQLite pragmas to the app's engine(s) when they are SQLite."""
+    for engine in sqlite_engines(app):
+        _attach(engine)
+
+
+def _optimize_on_close(dbapi_connection, _record) -> None:
+    """SQLite recommends PRAGMA optimize before closing a connection: it analyses what the connection's
+    queries showed would profit (cheap; nothing when the statistics are fresh)."""
+    with contextlib.suppress(Exception):  # a connection that cannot run it (locked, broken) is closing anyway
+        dbapi_connection.execute("PRAGMA optimize")
+
+
+def _attach(engine: Engine) -> None:
+    event.listen(engine, "connect", _pragmas())
+    event.listen(engine, "close", _optimize_on_close)
     event.listen(engine, "begin", _on_begin)

@@ -17,6 +17,7 @@ def current_actor() -> Actor | None:
 
 
 def get_or_404(model, object_id):
+    """The one database read a view makes itself: a record by primary key, or 404 (access is the service's)."""
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)

@@ -2,7 +2,7 @@
 
 import uuid
 
-from flask import abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
 from clinic_app.clients.services import peer_educator_choices
@@ -11,8 +11,10 @@ from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import current_actor, page_arg
-from clinic_app.duelists import bp, services
+from clinic_app.duelists import services
 from clinic_app.duelists.forms import DueFilterForm
+
+bp = Blueprint("duelists", __name__, url_prefix="/duelists")
 
 
 def due_settings(actor) -> services.DueSettings:

@@ -1,13 +1,15 @@
 """The home page."""
 
-from flask import current_app, render_template
+from flask import Blueprint, current_app, render_template
 
 from clinic_app.clients.forms import SearchForm
 from clinic_app.core.permissions import requires, role_can
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import current_actor
 from clinic_app.duelists.services import DUE_LISTS, DueFilters, DueSettings, due_counts
-from clinic_app.main import bp, services
+from clinic_app.main import services
+
+bp = Blueprint("main", __name__)
 
 
 @bp.route("/")

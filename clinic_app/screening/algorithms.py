@@ -5,7 +5,18 @@ from datetime import date, timedelta
 
 from clinic_app.core.timeutil import add_months
 from clinic_app.screening.models import AssayResult, CervicalMethod, CervicalResult, CervicalTreatment, HivResult
-from clinic_app.visits.clinical import cervical_outcome
+
+
+def cervical_outcome(
+    method: CervicalMethod | None, result: CervicalResult | None, triage: CervicalResult | None
+) -> CervicalResult | None:
+    """The screen's result for counting: an HPV-positive screen takes its triage result."""
+    if result is None:
+        return None
+    if method == CervicalMethod.HPV and result == CervicalResult.POSITIVE:
+        return triage
+    return result
+
 
 # Months to the next cervical screen after a negative result, by method; women
 # living with HIV are rescreened sooner (WHO 2021 guidance).

@@ -1,11 +1,12 @@
 """How a phone trusts the clinic's HTTPS: a page with the steps and the CA's fingerprint, and the CA
 certificate to install once (it is public, not secret)."""
 
-from flask import current_app, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_file, url_for
 
 from clinic_app.core.permissions import public
-from clinic_app.tls import bp
 from clinic_app.tls.certificates import fingerprint, tls_files
+
+bp = Blueprint("tls", __name__, url_prefix="/tls", cli_group=None)
 
 
 @bp.route("/")

@@ -11,10 +11,15 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from flask import Flask, current_app, has_request_context
+from sqlalchemy import event
+
+from clinic_app.core.sqlite import sqlite_engines
 
 MIN_PASSPHRASE = 12
 ENV_PASSPHRASE = "CLINIC_DB_PASSPHRASE"  # noqa: S105 (the name of a variable, not a secret)
@@ -41,8 +46,18 @@ def quote(passphrase: str) -> str:
     return "'" + passphrase.replace("'", "''") + "'"
 
 
+@dataclass(frozen=True)
+class SealedSecret:
+    """A secret another feature keeps sealed under the passphrase (the audit chain's key), given to the vault
+    at app creation so a passphrase change reseals it without the vault importing that feature."""
+
+    reseal: Callable  # (session, old_passphrase, new_passphrase): add a seal for the new passphrase
+    drop_other_seals: Callable  # (session, passphrase): keep only the seal that opens with it
+
+
 class Vault:
     def __init__(self, app: Flask):
+        self.sealed_secrets: list[SealedSecret] = []
         self.enabled = app.config.get("DATABASE_ENCRYPTION") == "sqlcipher"
         self.path = database_path(app) if self.enabled else None
         self._passphrase: str | None = None
@@ -67,6 +82,18 @@ class Vault:
     @property
     def exists(self) -> bool:
         return bool(self.path) and self.path.exists()
+
+    def install(self, app: Flask) -> None:
+        """Give each new SQLite connection the key first, before anything (the other pragmas) reads it."""
+        if not self.enabled:
+            return
+        for engine in sqlite_engines(app):
+            event.listen(engine, "connect", self._key_connection, insert=True)
+
+    def _key_connection(self, dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA key = {quote(self.passphrase())}")
+        cursor.close()
 
     def engine_options(self) -> dict:
         """SQLCipher as the driver; connections open the file but never create it (only set-up does)."""

@@ -54,15 +54,14 @@ def passphrase_problem(passphrase: str, confirm: str) -> str | None:
 
 def rekey(new_passphrase: str, confirm: str) -> None:
     """Re-encrypt the database under a new passphrase (the app must hold the current one)."""
-    from clinic_app.audit import keys as audit_keys
-
     problem = passphrase_problem(new_passphrase, confirm)
     if problem:
         raise Invalid(problem, {"passphrase": problem})
     keys = vault()
     # The audit chain's key gets a seal for the new passphrase first: a power cut at any point
     # leaves a seal that opens with whichever passphrase the file then has.
-    audit_keys.reseal(db.session, keys.passphrase(), new_passphrase)
+    for secret in keys.sealed_secrets:
+        secret.reseal(db.session, keys.passphrase(), new_passphrase)
     db.session.commit()
     db.engine.dispose()
     with db.engine.connect() as connection:
@@ -70,6 +69,7 @@ def rekey(new_passphrase: str, confirm: str) -> None:
     keys.forget()
     keys.unlock(new_passphrase)
     db.engine.dispose()
-    audit_keys.drop_other_seals(db.session, new_passphrase)
+    for secret in keys.sealed_secrets:
+        secret.drop_other_seals(db.session, new_passphrase)
     db.session.commit()
     current_app.logger.info("database passphrase changed")

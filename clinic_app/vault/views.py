@@ -6,14 +6,16 @@ a loop of guesses from the network can neither delay nor queue the data administ
 ``VAULT_UNLOCK_FROM_NETWORK = False`` leaves only the local path.
 """
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from clinic_app.core.errors import Invalid
 from clinic_app.core.permissions import public
 from clinic_app.core.views import apply_errors
-from clinic_app.vault import bp, services
+from clinic_app.vault import services
 from clinic_app.vault.forms import SetUpForm, UnlockForm
 from clinic_app.vault.keyring import LOCAL, vault
+
+bp = Blueprint("vault", __name__, url_prefix="/vault", cli_group=None)
 
 
 @bp.route("/unlock", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, exists, or_, select
 from sqlalchemy.orm import aliased
 
+from clinic_app.screening.algorithms import cervical_outcome
 from clinic_app.screening.models import (
     CervicalMethod,
     CervicalResult,
@@ -153,17 +154,6 @@ def test_result_given_sql(test=HivTest):
 
 
 # --- "complete cervical screen" and its outcome ---------------------------------------------------------------
-
-
-def cervical_outcome(
-    method: CervicalMethod | None, result: CervicalResult | None, triage: CervicalResult | None
-) -> CervicalResult | None:
-    """The screen's result for counting: an HPV-positive screen takes its triage result."""
-    if result is None:
-        return None
-    if method == CervicalMethod.HPV and result == CervicalResult.POSITIVE:
-        return triage
-    return result
 
 
 def cervical_outcome_sql(cx=CervicalScreening):

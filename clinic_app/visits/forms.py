@@ -160,20 +160,6 @@ class ViolenceSection(Form):
     )
 
 
-# The service sections of the visit screen, in screen order.
-SECTION_TITLES = {
-    "hiv": _l("HIV test"),
-    "prep": _l("PrEP"),
-    "commodities": _l("Condoms and lubricant"),
-    "sti": _l("STI screening"),
-    "cervical": _l("Cervical cancer screening"),
-    "pep": _l("PEP"),
-    "violence": _l("Post-violence care"),
-    "cervical_tx": _l("Treatment of an earlier positive cervical screen"),
-    "selftest": _l("HIV self-test kits"),
-}
-
-
 class VisitForm(Form):
     service_date = DateField(
         _l("Date of service"),
@@ -192,15 +178,16 @@ class VisitForm(Form):
     )
     next_appointment_on = DateField(_l("Next appointment"), validators=OPTIONAL)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+    # One sub-form per registered section (visits.sections), named like it, in the order the screen shows them.
     hiv = FormField(HivSection)
     prep = FormField(PrepSection)
     commodities = FormField(CommoditiesSection)
     sti = FormField(StiSection)
     cervical = FormField(CervicalSection)
     pep = FormField(PepSection)
-    selftest = FormField(SelfTestSection)
     violence = FormField(ViolenceSection)
     cervical_tx = FormField(LaterTreatmentSection)
+    selftest = FormField(SelfTestSection)
 
 
 class VisitFilterForm(Form):

@@ -9,9 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum as SAEnum
 
 from clinic_app.core.coded import CodedEnum
-from clinic_app.screening.models import StiSyndrome, StiTreatment
 from clinic_app.visits.models import Commodity, ViolenceType, Visit, VisitReason, VisitType
-from clinic_app.visits.recording import SECTIONS
+from clinic_app.visits.sections import BY_NAME
 
 VISIT_SECTION = "visit"  # a correction of the visit itself (date, type, reasons, notes...)
 
@@ -22,7 +21,6 @@ DERIVED_LABELS = {
     "next_due_on": _l("Next screen due"),
 }
 VISIT_FIELD_CODES = {"visit_type": VisitType, "reasons": VisitReason}
-LIST_CODES = {"sti": {"syndromes": StiSyndrome, "treatments": StiTreatment}}  # JSON lists of codes
 
 
 @dataclass
@@ -35,9 +33,7 @@ class Change:
 def _section_enums(section: str) -> dict[str, type[CodedEnum]]:
     if section == VISIT_SECTION:
         return dict(VISIT_FIELD_CODES)
-    if section == "commodities":
-        return {}
-    attribute = SECTIONS[section][0]
+    attribute = BY_NAME[section].attribute
     model = Visit.__mapper__.relationships[attribute].mapper.class_
     return {
         **{
@@ -45,7 +41,7 @@ def _section_enums(section: str) -> dict[str, type[CodedEnum]]:
             for c in model.__table__.columns
             if isinstance(c.type, SAEnum) and c.type.enum_class is not None
         },
-        **LIST_CODES.get(section, {}),
+        **BY_NAME[section].list_codes,
     }
 
 

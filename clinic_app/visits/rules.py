@@ -2,12 +2,16 @@
 
 Each rule is a pure function of a RuleContext (what the registry already knows
 about the client, and what this visit records) and returns the problems it
-finds as {form field: message}. visits.services runs them all before anything
-is saved; tests exercise them one by one.
+finds as {form field: message}. The section registry (visits.sections) names each
+section's rules and runs them all, with ``ACROSS_SECTIONS``, before visits.services
+saves anything; tests exercise them one by one.
 """
+
+from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 
@@ -26,7 +30,9 @@ from clinic_app.screening.models import (
 from clinic_app.visits import clinical
 from clinic_app.visits.clinical import HivRecord
 from clinic_app.visits.models import PepExposure, PrepEventType, PrepRegimen, ViolenceType
-from clinic_app.visits.sections import ServicesInput
+
+if TYPE_CHECKING:  # the registry names these rules, so it imports this module
+    from clinic_app.visits.sections import ServicesInput
 
 PEP_MAX_HOURS = clinical.PEP_WINDOW_HOURS
 PREP_REFILL_GRACE_DAYS = 30  # a refill this long after the last supply ran out is a restart (setting)
@@ -505,35 +511,5 @@ def sti_findings_are_consistent(ctx: RuleContext) -> dict:
     return {}
 
 
-RULES = (
-    hiv_test_is_complete,
-    known_positive_not_retested,
-    index_testing_halted_for_key_populations,
-    confirmatory_only_after_reactive,
-    tiebreaker_follows_the_national_algorithm,
-    art_linkage_only_for_positives,
-    no_prep_for_positive,
-    seroconversion_stop_needs_the_positive_result,
-    prep_new_means_never_before,
-    prep_refill_long_after_the_supply_is_a_restart,
-    prep_refill_needs_a_recent_hiv_test,
-    prep_start_needs_negative_test,
-    prep_dispensing_is_complete,
-    pep_within_72_hours,
-    violence_care_names_the_violence,
-    cervical_screening_applies,
-    cervical_screening_is_consistent,
-    later_treatment_is_for_an_earlier_positive_screen,
-    results_not_before_visit,
-    quantities_are_plausible,
-    sti_findings_are_consistent,
-)
-
-
-def check(ctx: RuleContext) -> dict[str, str]:
-    """Every problem found by every rule; the first message per field wins."""
-    errors: dict[str, str] = {}
-    for rule in RULES:
-        for name, message in rule(ctx).items():
-            errors.setdefault(name, message)
-    return errors
+# Rules that read the fields of several sections; they run after every section's own.
+ACROSS_SECTIONS = (results_not_before_visit, quantities_are_plausible)

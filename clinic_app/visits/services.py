@@ -19,12 +19,13 @@ from clinic_app.extensions import db
 from clinic_app.outreach import referrals
 from clinic_app.screening import algorithms
 from clinic_app.screening.models import CervicalResult, HivResult
-from clinic_app.visits import clinical, rules
+from clinic_app.visits import clinical
 from clinic_app.visits.facts import client_facts, treatable_screens
 from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitRevision, VisitType
-from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections, plain, visit_revision
+from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections
+from clinic_app.visits.rows import plain, visit_revision
 from clinic_app.visits.rules import RuleContext, RuleSettings
-from clinic_app.visits.sections import ServicesInput
+from clinic_app.visits.sections import SECTIONS, ServicesInput, check
 
 EARLIEST_SERVICE_DATE = date(2000, 1, 1)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -138,7 +139,7 @@ def _check_services(
         services=services,
         settings=rule_settings(country),
     )
-    errors = rules.check(ctx)
+    errors = check(ctx)
     if errors:
         raise Invalid(_("Nothing was saved. Please correct the fields marked below."), errors)
     return ctx.known_positive or ctx.hiv_result_today == HivResult.POSITIVE
@@ -246,11 +247,7 @@ def record_visit(
     visit = Visit(clinic_id=actor.clinic_id, client_id=client.id, recorded_by_id=actor.id, **values)
     visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
     db.session.add(visit)
-    algorithm = algorithms.testing_algorithm(actor.user.clinic.country)
-    apply_sections(visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=False, algorithm=algorithm)
-    _flush_or_duplicate(client, actor.clinic_id, values["service_date"])
-    if referral is not None:
-        referrals.complete(referral, visit=visit)
+    _write(actor, client, visit, services, hiv_positive=hiv_positive, referral=referral, correction=False)
     # Which services were given is health information: it stays out of the audit trail.
     record_event(actor=actor, action="visit.create", target=visit)
     db.session.commit()
@@ -282,6 +279,20 @@ def update_visit(
     if existing is not None:
         raise DuplicateVisit(existing)
     referral = _referral(values, visit.client, visit_id=visit.id)
+    changed = _correct_visit_fields(actor, visit, values, services)
+    changed += _write(
+        actor, visit.client, visit, services, hiv_positive=hiv_positive, referral=referral, correction=True
+    )
+    record_event(
+        actor=actor, action="visit.update", target=visit, detail=("fields=" + ",".join(changed)) if changed else None
+    )
+    db.session.commit()
+    return visit
+
+
+def _correct_visit_fields(actor: Actor, visit: Visit, values: dict, services: ServicesInput) -> list[str]:
+    """Set the visit's own fields (date, type, reasons, notes...), keeping what they were in its history;
+    returns the names of those that changed."""
     reasons = values.pop("reasons")
     changed = [name for name, value in values.items() if getattr(visit, name) != value]
     before = {name: plain(getattr(visit, name)) for name in changed}
@@ -293,23 +304,40 @@ def update_visit(
         if (set(reasons) ^ set(visit.reasons)) - implied:
             before["reasons"], after["reasons"] = sorted(plain(list(visit.reasons))), sorted(plain(reasons))
         visit.reason_rows = [VisitReasonRow(reason=r) for r in reasons]
-    if after:  # the visit's own fields (date, type, reasons, notes...) keep their history too
+    if after:
         visit_revision(visit, actor, "visit", before, after)
     for name, value in values.items():
         setattr(visit, name, value)
+    return changed
+
+
+def _write(
+    actor: Actor,
+    client: Client,
+    visit: Visit,
+    services: ServicesInput,
+    *,
+    hiv_positive: bool,
+    referral,
+    correction: bool,
+) -> list[str]:
+    """What recording and correcting a visit share once its entries passed every check: write the sections
+    (a correction keeps each changed one's history), flush, redeem the referral the visit brought.
+    Returns the names of the sections that changed.
+
+    The flush also brings the client's status row (visits.status) and report facts (reports.upkeep) in
+    step, in the same transaction: visits.status says why that is a session hook.
+    """
     algorithm = algorithms.testing_algorithm(actor.user.clinic.country)
-    changed += apply_sections(
-        visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=True, algorithm=algorithm
+    changed = apply_sections(
+        visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=correction, algorithm=algorithm
     )
-    _flush_or_duplicate(visit.client, visit.clinic_id, values["service_date"], exclude_id=visit.id)
-    referrals.release(visit)
+    _flush_or_duplicate(client, visit.clinic_id, visit.service_date, exclude_id=visit.id if correction else None)
+    if correction:
+        referrals.release(visit)  # the code it redeemed may have been corrected away
     if referral is not None:
         referrals.complete(referral, visit=visit)
-    record_event(
-        actor=actor, action="visit.update", target=visit, detail=("fields=" + ",".join(changed)) if changed else None
-    )
-    db.session.commit()
-    return visit
+    return changed
 
 
 def _check_own_clinic(actor: Actor, visit: Visit) -> None:
@@ -364,20 +392,7 @@ def client_timeline(client: Client) -> list[Visit]:
 
 
 # Load every section of many visits in a fixed number of queries.
-WITH_SECTIONS = tuple(
-    selectinload(getattr(Visit, attribute))
-    for attribute in (
-        "hiv_test",
-        "sti_screening",
-        "cervical_screening",
-        "prep_event",
-        "pep_course",
-        "self_test_kit",
-        "violence_care",
-        "later_treatment",
-        "dispensed",
-    )
-)
+WITH_SECTIONS = tuple(selectinload(getattr(Visit, section.attribute)) for section in SECTIONS)
 
 
 @dataclass

@@ -4,10 +4,19 @@ A status row is a function of the client's visits and services alone, so it is
 recomputed whole rather than patched: ``refresh(connection, client_ids)`` derives the
 rows of those clients from their history (latest date of service, then latest entered)
 and replaces them. A session hook calls it after every flush that wrote a visit, HIV
-test, PrEP event or cervical screen, so every path that writes through the ORM (the
-visit service, corrections, the demo, tests) keeps the rows right in the same
-transaction. Writes that bypass the ORM call ``refresh`` or ``rebuild`` themselves:
-a merge's bulk moves, the benchmark loader, ``flask visits rebuild-status``.
+test, PrEP event or cervical screen, in the same transaction. Writes that bypass the ORM
+call ``refresh`` or ``rebuild`` themselves: a merge's bulk moves, a network sync's Core
+statements (network.derived), the benchmark loader, ``flask visits rebuild-status``.
+
+Why a hook, not a call in record_visit and update_visit: those are not the only writers of
+a client's history. The demo loaders (``flask demo seed``: demo.synthetic, demo.crisis) write visits
+and their sections through visits.recording without the services, a merge re-points a
+client's records, and tests write rows directly; each would have to remember the call, and
+one that forgot would leave a status row that quietly disagrees with the history. Hooked to
+the flush, the rows cannot fall behind any ORM write; the services name the hook where they
+flush (visits.services._write). What the hook cannot see (Core statements: a merge's bulk
+moves, a network sync) calls ``refresh`` itself, as above. The report facts
+(reports.upkeep) are kept the same way by their own after-flush hook, for the same reasons.
 """
 
 import uuid

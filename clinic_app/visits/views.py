@@ -1,6 +1,6 @@
 """Visit pages: the clinic's visit list, record a visit, view and correct one."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clinic_app.clients.models import Client
@@ -9,12 +9,14 @@ from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor, field_named, forget_draft, get_or_404, page_arg
-from clinic_app.visits import bp, history, services
-from clinic_app.visits.forms import SECTION_TITLES, VisitFilterForm, VisitForm
+from clinic_app.visits import history, services
+from clinic_app.visits.forms import VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
-from clinic_app.visits.sections import SECTION_INPUTS, ServicesInput
+from clinic_app.visits.sections import BY_NAME, SECTIONS, ServicesInput
 from clinic_app.visits.services import DuplicateVisit, VisitFilters, VisitInput
 from clinic_app.visits.suggestions import return_visit_suggestions
+
+bp = Blueprint("visits", __name__, url_prefix="/visits", cli_group=None)
 
 
 def _input(form: VisitForm) -> VisitInput:
@@ -29,17 +31,18 @@ def _input(form: VisitForm) -> VisitInput:
 
 
 def _services(form: VisitForm) -> ServicesInput:
-    return ServicesInput(**{name: section_input(form[name], cls) for name, cls in SECTION_INPUTS.items()})
+    return ServicesInput(**{section.name: section_input(form[section.name], section.input) for section in SECTIONS})
 
 
 def _parsed_services(form: VisitForm) -> ServicesInput:
     """The sections that parsed; a section with a format error waits until it is fixed."""
     parsed = {}
-    for name, cls in SECTION_INPUTS.items():
+    for section in SECTIONS:
+        subform = form[section.name]
         try:
-            parsed[name] = None if form[name].errors else section_input(form[name], cls)
+            parsed[section.name] = None if subform.errors else section_input(subform, section.input)
         except (TypeError, ValueError):  # a value no choice list holds
-            parsed[name] = None
+            parsed[section.name] = None
     return ServicesInput(**parsed)
 
 
@@ -62,9 +65,12 @@ def _later_treatment_choices(form, client, visit=None) -> dict:
     actor = current_actor()
     choices = services.treatable_screen_choices(client, actor.clinic_id, visit.id if visit is not None else None)
     form.cervical_tx.form.screen_id.choices = [("", _("Choose..."))] + choices
-    if choices or form.cervical_tx.form.screen_id.data:
-        return SECTION_TITLES
-    return {name: title for name, title in SECTION_TITLES.items() if name != "cervical_tx"}
+    offered = bool(choices or form.cervical_tx.form.screen_id.data)
+    return {
+        field.name: BY_NAME[field.name].label
+        for field in form  # the sections in the form's order, the screen's
+        if field.name in BY_NAME and (offered or field.name != "cervical_tx")
+    }
 
 
 def _render_form(form, client, visit, duplicate=None):
@@ -181,7 +187,7 @@ def _visit_data(visit) -> dict:
         "next_appointment_on": visit.next_appointment_on,
         "notes": visit.notes,
     }
-    data.update({name: section_data(getattr(recorded, name)) for name in SECTION_INPUTS})
+    data.update({section.name: section_data(getattr(recorded, section.name)) for section in SECTIONS})
     return {k: v for k, v in data.items() if v is not None}
 
 

@@ -14,7 +14,7 @@ from clinic_app.audit import keys
 from clinic_app.audit.actions import ACTIONS
 from clinic_app.audit.models import AuditEvent, AuditHead
 from clinic_app.audit.services import record_event, verify_chain
-from clinic_app.core.actor import Actor
+from clinic_app.core.actor import Actor, system_actor
 from clinic_app.extensions import db
 from tests.conftest import PG_URL
 from tests.helpers import text as page_text
@@ -182,7 +182,7 @@ def test_the_audit_page_shows_every_kind_of_line(app, client, sign_in_as, admin,
     actor = Actor(nurse, "10.0.0.9")
     for action in sorted(ACTIONS):
         record_event(actor=actor, action=action, object_type="report", detail="d=1")
-        record_event(actor=None, action=action, object_type="clients", object_id="0f0e0d0c-aaaa")
+        record_event(actor=system_actor(), action=action, object_type="clients", object_id="0f0e0d0c-aaaa")
         record_event(actor=actor, action=action, object_type="clients", object_ids=["a1b2c3d4-1", "e5f6a7b8-2"])
     db.session.commit()
     sign_in_as(admin)

@@ -1,5 +1,7 @@
 """``flask --app clinic_app users create``: how the first administrator is made."""
 
+import getpass
+
 from sqlalchemy import select
 
 from clinic_app.auth.models import User
@@ -33,7 +35,8 @@ def test_users_create_makes_an_account_with_an_argon2id_hash(runner, clinic):
     assert user.password_hash.startswith("$argon2id$")
     assert verify_password(user.password_hash, "a long passphrase")
     [event] = audit_events("user.create")
-    assert event.actor_id is None  # made from the command line
+    assert event.actor_id is None  # made from the command line: no account, the OS user and "cli"
+    assert event.source == f"cli:{getpass.getuser()}"
 
 
 def test_users_create_account_can_sign_in(runner, clinic, client):

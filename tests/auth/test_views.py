@@ -7,6 +7,7 @@ from clinic_app.auth.models import User
 from clinic_app.auth.passwords import verify_password
 from clinic_app.core.permissions import Role
 from clinic_app.extensions import db
+from clinic_app.network import node
 from tests.factories import PASSWORD
 from tests.helpers import audit_events, count, form_state, text
 
@@ -296,3 +297,17 @@ def test_sign_out_tells_the_browser_to_forget_every_draft(client, login, nurse):
     page = text(client.get("/auth/login"))
     assert 'data-clear-draft="*"' in page
     assert 'data-clear-draft="*"' not in text(client.get("/auth/login"))  # said once
+
+
+def test_the_network_sync_account_is_neither_listed_nor_editable(client, sign_in_as, admin, clinic):
+    sync = node.system_user(clinic.id)
+    db.session.commit()
+    sign_in_as(admin)
+    listing = text(client.get("/auth/users"))
+    assert "Clinic network" not in listing
+    assert node.SYSTEM_USERNAME not in listing
+    assert admin.username in listing
+    assert client.get(f"/auth/users/{sync.id}").status_code == 404
+    opened = client.post(f"/auth/users/{sync.id}", data={"display_name": "x", "role": "data_admin", "active": "y"})
+    assert opened.status_code == 404
+    assert db.session.get(User, sync.id).active is False

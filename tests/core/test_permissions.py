@@ -40,6 +40,12 @@ EXPECTED_TABLE = {
     "audit.view": {ADMIN},
     "network.status": {ADMIN, DATA_ADMIN},
     "network.sync": {DATA_ADMIN},
+    # Done on the computer itself, by a command's system actor (no role holds them); the checkpoint
+    # also from the audit page.
+    "network.hub": set(),
+    "network.enrol": set(),
+    "network.renumber": set(),
+    "audit.checkpoint": {ADMIN},
     "duelists.view": {NURSE, DATA_ADMIN},
     # Peer mobilisation: peer educators see their own contacts, referrals and tracing.
     "outreach.work": {PEER},

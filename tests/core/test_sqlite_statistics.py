@@ -16,7 +16,7 @@ def test_a_new_connection_gives_the_planner_statistics_for_an_indexed_table(tmp_
     setup.close()
 
     connection = sqlcipher.connect(str(path))
-    _pragmas(None)(connection, None)  # what the app's engine does on every new connection
+    _pragmas()(connection, None)  # what the app's engine does on every new connection
     stats = dict(connection.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'visits'").fetchall())
     assert stats["ix_visits_client"].split()[0] == "5000"  # rows, then rows per distinct client: 100
     assert stats["ix_visits_client"].split()[1] == "100"

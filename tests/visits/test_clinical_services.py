@@ -300,7 +300,7 @@ REFUSALS = {
 
 
 def test_every_rule_has_a_service_level_refusal():
-    from clinic_app.visits.rules import RULES
+    from clinic_app.visits.sections import RULES
 
     assert set(REFUSALS) == {rule.__name__ for rule in RULES}
 

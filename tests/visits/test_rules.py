@@ -31,8 +31,9 @@ from clinic_app.visits.models import (
     SelfTestDistribution,
     ViolenceType,
 )
-from clinic_app.visits.rules import RULES, ClientFacts, RuleContext, RuleSettings, check
+from clinic_app.visits.rules import ClientFacts, RuleContext, RuleSettings
 from clinic_app.visits.sections import (
+    RULES,
     CervicalInput,
     CervicalTreatmentInput,
     CommoditiesInput,
@@ -43,6 +44,7 @@ from clinic_app.visits.sections import (
     ServicesInput,
     StiInput,
     ViolenceInput,
+    check,
 )
 
 VISIT_DAY = date(2026, 11, 10)
