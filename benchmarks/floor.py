@@ -11,6 +11,10 @@ from datetime import timedelta
 
 from clinic_app.reports.periods import Period
 
+# MER 2.7 PrEP type from the regimen kept in the facts (clinical.PREP_TYPE).
+PREP_TYPE = ("CASE v.prep_regimen WHEN 'tdf_ftc' THEN 'oral' WHEN 'tdf_3tc' THEN 'oral' "
+             "WHEN 'cab_la' THEN 'injectable' WHEN 'ring' THEN 'other' END")  # fmt: skip
+
 
 def age(dob: str, on: str) -> str:
     """Completed years, as the engine's age_at: a birthday not yet reached this year counts one less."""
@@ -96,19 +100,22 @@ FACTS = {
         UNION ALL SELECT 'unassisted', 'not_recorded', self_test_kits FROM outreach_contacts
         WHERE contact_date BETWEEN :start AND :end AND self_test_kits > 0""",
     "PrEP_NEW": f"""
-        SELECT c.sex, {age("c.date_of_birth", "x.d")} AS age, c.key_population AS kp_type, 1 AS w
-        FROM (SELECT v.client_id, min(v.service_date) AS d FROM prep_events p JOIN visits v ON v.id = p.visit_id
-              WHERE {IN_WINDOW} AND p.event = 'initiation' GROUP BY v.client_id) x
-        JOIN clients c ON c.id = x.client_id""",
+        SELECT v.sex, {age("v.dob", "v.service_date")} AS age, v.kp AS kp_type, {PREP_TYPE} AS prep_type,
+               v.prep_distribution, 1 AS w
+        FROM report_visits v JOIN report_people p ON p.client_id = v.client_id
+        WHERE v.service_date BETWEEN :start AND :end AND v.prep_event = 'initiation'
+          AND v.service_date = p.prep_first_on
+        GROUP BY v.client_id""",
     "PrEP_CT": f"""
-        SELECT coalesce(t.final_result, 'not_tested') AS result, c.sex, {age("c.date_of_birth", "x.d")} AS age, 1 AS w
-        FROM (SELECT v.client_id, v.id AS visit_id, v.service_date AS d, {LATEST}
-              FROM prep_events p JOIN visits v ON v.id = p.visit_id
-              WHERE {IN_WINDOW} AND p.event IN ('follow_up', 'restart')
-                AND v.client_id NOT IN (SELECT v.client_id FROM prep_events p JOIN visits v ON v.id = p.visit_id
-                                        WHERE {IN_WINDOW} AND p.event = 'initiation')
-              GROUP BY v.client_id) x
-        JOIN clients c ON c.id = x.client_id LEFT JOIN hiv_tests t ON t.visit_id = x.visit_id""",
+        SELECT coalesce(x.hiv_final_result, 'not_tested') AS result, x.sex, {age("x.dob", "x.d")} AS age,
+               x.kp AS kp_type, {PREP_TYPE.replace("v.", "x.")} AS prep_type, x.prep_distribution, 1 AS w
+        FROM (SELECT v.*, max(v.service_date) AS d FROM report_visits v
+              WHERE v.service_date BETWEEN :start AND :end AND v.prep_event IS NOT NULL
+                AND (v.prep_event IN ('follow_up', 'restart')
+                     OR (v.prep_seroconverted AND v.hiv_final_result = 'positive'))
+                AND v.client_id NOT IN (SELECT client_id FROM report_visits WHERE prep_event = 'initiation'
+                                        AND service_date BETWEEN :start AND :end)
+              GROUP BY v.client_id) x""",
     "CXCA_SCRN": f"""
         SELECT s.screening_type, {CX_RESULT} AS cx_result, {age("c.date_of_birth", "v.service_date")} AS age,
                1 AS w, {LATEST}
@@ -122,11 +129,15 @@ FACTS = {
           AND {living_with_hiv_on_art(f"s.complete AND {CX_RESULT} IN ('positive', 'suspected_cancer')")}
         GROUP BY v.client_id""",
     "CXCA_TX": f"""
-        SELECT s.treatment, s.screening_type, 1 AS w
-        FROM cervical_screenings s JOIN visits v ON v.id = s.visit_id
-        WHERE {IN_WINDOW} AND {living_with_hiv_on_art("s.complete AND s.treatment <> 'none'")}""",
+        SELECT v.cx_treatment AS treatment, v.cx_type AS screening_type, {age("v.dob", "v.cx_treated_on")} AS age,
+               1 AS w
+        FROM report_visits v JOIN report_people p ON p.client_id = v.client_id
+        WHERE v.cx_treated_on BETWEEN :start AND :end AND v.cx_result IN ('positive', 'suspected_cancer')
+          AND v.cx_in_cxca AND (p.positive_on <= v.service_date OR p.stated_positive_on <= v.service_date)
+          AND p.art_started_on <= v.service_date
+        GROUP BY v.client_id""",
     "TX_NEW": f"""
-        SELECT c.sex, {age("c.date_of_birth", "x.d")} AS age, 1 AS w
+        SELECT c.sex, {age("c.date_of_birth", "x.d")} AS age, c.key_population AS kp_type, 1 AS w
         FROM (SELECT v.client_id, min(t.art_started_on) AS d FROM hiv_tests t CROSS JOIN visits v ON v.id = t.visit_id
               WHERE t.art_started_on BETWEEN :start AND :end AND t.art_site = 'this_clinic' GROUP BY v.client_id) x
         JOIN clients c ON c.id = x.client_id""",

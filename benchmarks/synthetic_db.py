@@ -18,6 +18,7 @@ from pathlib import Path
 from clinic_app import create_app
 from clinic_app.clients.identifiers import format_client_number, luhn_check_digit
 from clinic_app.extensions import db
+from clinic_app.reports import upkeep
 from clinic_app.visits import status
 
 START, END = date(2021, 11, 16), date(2026, 11, 15)  # five years of service
@@ -251,8 +252,9 @@ class Generator:
             for peer in self.peers[cid]:
                 for hid in rng.sample(self.hotspots[cid], 2):
                     self.rows["peer_hotspots"].append((peer, hid))
+        biggest = self.clinics[self.clinic_weights.index(max(self.clinic_weights))]  # Beitbridge of the eight
         self.rows["users"].append(
-            (uuid.uuid4(), made, made, "admin", "Admin", "!", "admin", self.clinics[2], "en", True, None, 1)
+            (uuid.uuid4(), made, made, "admin", "Admin", "!", "admin", biggest, "en", True, None, 1)
         )
 
     # --- clients and their visits ---------------------------------------------------------------------
@@ -747,8 +749,101 @@ def build(path: Path, n_visits: int, seed: int = 2024, log=print, visits_mean: f
             with conn.begin():
                 written = status.rebuild(conn)
             log(f"  {'client_status':<20} {written:>10,} rows  {time.perf_counter() - table_started:6.1f} s")
+            table_started = time.perf_counter()
+            with conn.begin():
+                counts = upkeep.rebuild(conn)
+            elapsed = time.perf_counter() - table_started
+            log(f"  {'report facts':<20} {sum(counts.values()):>10,} rows  {elapsed:6.1f} s")
         db.engine.dispose()
     os.replace(building, path)
     for leftover in _files(building)[1:]:
         leftover.unlink(missing_ok=True)
     log(f"  built {path.name} in {time.perf_counter() - started:.0f} s")
+
+
+# --- encrypted copies -----------------------------------------------------------------------------------------
+
+PASSPHRASE = "benchmark passphrase - synthetic data"  # noqa: S105 (synthetic data only)
+
+
+def encrypted_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}-sqlcipher{path.suffix}")
+
+
+def connect(path: Path, *, encrypted: bool = False, read_only: bool = False):
+    """A DB-API connection to a benchmark file, keyed with PASSPHRASE when it is an SQLCipher copy."""
+    uri = f"file:{path}?mode={'ro' if read_only else 'rw'}"
+    if not encrypted:
+        return sqlite3.connect(uri, uri=True)
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    connection = sqlcipher.connect(uri, uri=True)
+    connection.execute(f"PRAGMA key = '{PASSPHRASE}'")
+    return connection
+
+
+def _revision_and_visits(connection) -> tuple:
+    return (
+        connection.execute("SELECT version_num FROM alembic_version").fetchone()[0],
+        connection.execute("SELECT count(*) FROM visits").fetchone()[0],
+    )
+
+
+def _same_contents(plain: Path, target: Path) -> bool:
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    if not target.exists():
+        return False
+    connections = []
+    try:
+        connections = [connect(plain, read_only=True), connect(target, encrypted=True, read_only=True)]
+        return _revision_and_visits(connections[0]) == _revision_and_visits(connections[1])
+    except (sqlite3.Error, sqlcipher.Error):  # a half-made copy, or another key
+        return False
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def encrypted_copy(path: Path, log=print) -> Path:
+    """An SQLCipher copy of the benchmark database ``path``, as a clinic's own file is (kept beside it,
+    made once with sqlcipher_export; made again when the plain file moved to another schema or size)."""
+    target = encrypted_path(path)
+    if _same_contents(path, target):
+        return target
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    started, building = time.perf_counter(), target.with_name(target.name + ".building")
+    for stale in _files(building):
+        stale.unlink(missing_ok=True)
+    plain = sqlcipher.connect(str(path))  # no key: SQLCipher reads a plain file as SQLite does
+    try:
+        plain.execute(f"ATTACH DATABASE '{building}' AS secret KEY '{PASSPHRASE}'")
+        plain.execute("SELECT sqlcipher_export('secret')")  # tables, indexes and planner statistics
+        plain.execute("PRAGMA secret.journal_mode=WAL")
+        plain.execute("DETACH DATABASE secret")
+    finally:
+        plain.close()
+    os.replace(building, target)
+    for leftover in (*_files(building)[1:], *_files(target)[1:]):
+        leftover.unlink(missing_ok=True)
+    log(f"  encrypted {path.name} into {target.name} in {time.perf_counter() - started:.0f} s")
+    return target
+
+
+def app_for(path: Path, *, encrypted: bool = False):
+    """The app on a benchmark file, opened as a clinic's is: an SQLCipher copy through the vault, unlocked
+    with its passphrase (as the unlock page does), every connection keyed first, then the app's pragmas."""
+    from clinic_app.vault.keyring import vault
+
+    app = create_app(
+        {
+            "SECRET_KEY": "benchmark",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path.resolve()}",
+            "DATABASE_ENCRYPTION": "sqlcipher" if encrypted else "none",
+            "AUDIT_KEY": "benchmark",  # the audit chain's key of a plain file (an encrypted one seals its own)
+        }
+    )
+    if encrypted and not vault(app).unlock(PASSPHRASE):
+        raise SystemExit(f"{path} does not open with the benchmark passphrase")
+    return app

@@ -112,25 +112,49 @@ def aggregate(indicator: Indicator, dims: tuple[str, ...], window: Window, fmt: 
     return cells
 
 
+def trend_in_one_pass(indicator: Indicator, windows: tuple[Window, ...]) -> list[int]:
+    """The indicator's total in each window, from one query over them all (each window counted alone)."""
+    facts = indicator.trend_facts(windows).subquery()
+    query = select(facts.c.period, func.coalesce(func.sum(facts.c.weight), 0)).group_by(facts.c.period)
+    totals = {period: int(value) for period, value in db.session.execute(query)}
+    return [totals.get(i, 0) for i in range(len(windows))]
+
+
 # --- grids ----------------------------------------------------------------------------------------------------
 
 
-def _axis(fmt: ReportFormat, code: str, dims: tuple[str, ...], cells: dict, positions: list[int]) -> list[tuple]:
-    """Every combination of the dimensions' categories, plus any label the data holds beyond them."""
+def months_of(window: Window) -> list[str]:
+    """Every month of the window as the crisis indicators label it ('2026-11'), oldest first."""
+    months, year, month = [], window.start.year, window.start.month
+    while (year, month) <= (window.end.year, window.end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _axis(
+    fmt: ReportFormat, code: str, dims: tuple[str, ...], cells: dict, positions: list[int], months: list[str]
+) -> list[tuple]:
+    """Every combination of the dimensions' categories, plus any label the data holds beyond them.
+
+    A month dimension has every month of the indicator's window, so a month without cases shows as 0."""
     per_dim = []
     for dim, position in zip(dims, positions, strict=True):
-        labels = categories(fmt, dim, code)
+        labels = months if dim == "month" else categories(fmt, dim, code)
         extra = sorted({key[position] for key, value in cells.items() if value and key[position] not in labels})
         per_dim.append(labels + extra)
     return list(itertools.product(*per_dim)) if dims else [()]
 
 
-def build_table(fmt: ReportFormat, table: TableSpec, dims: tuple[str, ...], cells: dict) -> TableData:
+def build_table(
+    fmt: ReportFormat, table: TableSpec, dims: tuple[str, ...], cells: dict, months: list[str] | None = None
+) -> TableData:
     indicator = INDICATORS[table.indicator]
     row_pos = [dims.index(d) for d in table.rows]
     col_pos = [dims.index(d) for d in table.columns]
-    rows = _axis(fmt, table.indicator, table.rows, cells, row_pos)
-    columns = _axis(fmt, table.indicator, table.columns, cells, col_pos)
+    months = months or []
+    rows = _axis(fmt, table.indicator, table.rows, cells, row_pos, months)
+    columns = _axis(fmt, table.indicator, table.columns, cells, col_pos, months)
     grid = {(r, c): 0 for r in rows for c in columns}
     for key, value in cells.items():
         spot = (tuple(key[p] for p in row_pos), tuple(key[p] for p in col_pos))
@@ -158,15 +182,13 @@ def compute(spec: ReportSpec) -> Dataset:
     cells = {}
     for code in fmt.indicators:
         dims = fmt.dimensions_of(code)
-        cells[code] = (
-            dims,
-            aggregate(INDICATORS[code], dims, window_for(INDICATORS[code], spec.period, spec.clinic_ids), fmt),
-        )
+        window = window_for(INDICATORS[code], spec.period, spec.clinic_ids)
+        cells[code] = (dims, aggregate(INDICATORS[code], dims, window, fmt), months_of(window))
     groups = [
         GroupData(
             title=_(g.title),
             sheet=g.sheet,
-            tables=[build_table(fmt, t, cells[t.indicator][0], cells[t.indicator][1]) for t in g.tables],
+            tables=[build_table(fmt, t, *cells[t.indicator]) for t in g.tables],
         )
         for g in fmt.groups
     ]
@@ -215,13 +237,14 @@ def _add_trend(dataset: Dataset, spec: ReportSpec) -> None:
     to date that the Q4 tables report for KP_PREV, so the line compares like with like."""
     periods = spec.period.previous(TREND_PERIODS - 1) + [spec.period]
     dataset.trend_periods = [p.code for p in periods]
+    windows = tuple(Window(p.start, p.end, spec.clinic_ids) for p in periods)
     for code in spec.format.trend:
         indicator = INDICATORS[code]
         dataset.trend_titles[code] = str(indicator.title)
-        dataset.trend[code] = [
-            sum(aggregate(indicator, (), Window(p.start, p.end, spec.clinic_ids), spec.format).values())
-            for p in periods
-        ]
+        if indicator.trend_facts is not None:
+            dataset.trend[code] = trend_in_one_pass(indicator, windows)
+        else:
+            dataset.trend[code] = [sum(aggregate(indicator, (), w, spec.format).values()) for w in windows]
     dataset.trend_note = _("Each point counts its own period only (people once per period).")
     closes = spec.period.closes_fiscal_year and spec.period.kind != "fiscal_year"
     if closes and any(INDICATORS[c].fiscal_year_at_q4 for c in spec.format.trend):

@@ -32,7 +32,7 @@ from sqlalchemy import String, case, cast, distinct, extract, func, literal, sel
 
 from clinic_app.clients.models import Client, KeyPopulation, Sex
 from clinic_app.clinics.models import Clinic
-from clinic_app.core.safe_cells import safe_row, safe_text
+from clinic_app.core.safe_cells import safe_text
 from clinic_app.extensions import db
 from clinic_app.reports.facts import Window
 from clinic_app.screening.models import (
@@ -147,7 +147,7 @@ def _age_at_month_start(dob, on):
 def _base(model, service: str, result, detail):
     return (
         select(
-            Client.id.label("client_id"),
+            cast(Client.id, String).label("client_id"),  # only keys the pseudonym: no UUID object per row
             Clinic.code.label("clinic"),
             _month_key(Visit.service_date).label("month"),
             _age_at_month_start(Client.date_of_birth, Visit.service_date).label("age"),
@@ -208,8 +208,12 @@ def _band(age) -> str:
     return UNKNOWN_AGE
 
 
+_BAND_OF_AGE = {age: _band(age) for age in range(0, 201)}
+
+
 def _fine_group(row) -> tuple:
-    return (row.clinic, int(row.month), _band(row.age), _plain(row.sex), _plain(row.kp))
+    band = _BAND_OF_AGE.get(row.age) or _band(row.age)
+    return (row.clinic, int(row.month), band, _plain(row.sex), _plain(row.kp))
 
 
 def plan(options: LineListOptions) -> Disclosure:
@@ -272,17 +276,30 @@ def decide(people: dict[tuple, int], row_counts: dict[tuple, int], k: int) -> Di
 
 
 def _label(mapping: dict, code: str) -> str:
-    return str(mapping.get(code, code))
+    return mapping.get(code, code)
+
+
+def _in_words(mapping: dict) -> dict[str, str]:
+    """A code -> label mapping with every label translated once (a lazy label costs a lookup per use)."""
+    return {code: str(label) for code, label in mapping.items()}
 
 
 def rows(options: LineListOptions, disclosure: Disclosure | None = None) -> Iterator[list]:
-    """The published rows (without the header), fetched in batches; memory stays flat."""
+    """The published rows (without the header), fetched in batches; memory stays flat.
+
+    Every cell is already safe for a spreadsheet: what comes from the records goes through
+    safe_text, the rest is the app's own labels, months and pseudonyms."""
     disclosure = disclosure or plan(options)
     key = secrets.token_bytes(32)  # this export's pseudonym key; never stored
     pseudonyms: dict = {}
     query = _rows_query(options.window)
     ordered = select(query).order_by(query.c.service_date, query.c.clinic, query.c.service)
-    sexes, kps, visit_types = _labels(Sex), _labels(KeyPopulation), _labels(VisitType)
+    # Labels in the export's language, translated once per export rather than once per cell.
+    sexes, kps, visit_types = _in_words(_labels(Sex)), _in_words(_labels(KeyPopulation)), _in_words(_labels(VisitType))
+    services = {name: (str(label), _in_words(results)) for name, (label, results) in SERVICES.items()}
+    details = {name: _in_words(mapping) for name, mapping in DETAILS.items()}
+    ages, unknown = _in_words(AGE_WORDS), _("Unknown")
+    months: dict[int, str] = {}
     # Its own read-only connection: a long export never holds the lock nurses need to write.
     with db.engine.connect().execution_options(read_only=True) as connection:
         for row in connection.execute(ordered.execution_options(yield_per=BATCH)):
@@ -295,18 +312,21 @@ def rows(options: LineListOptions, disclosure: Disclosure | None = None) -> Iter
             if person is None:
                 digest = hmac.new(key, repr(person_key).encode(), hashlib.sha256).hexdigest()[:12]
                 person = pseudonyms[person_key] = f"P-{digest}"
-            service_label, results = SERVICES[row.service]
+            month_text = months.get(month)
+            if month_text is None:
+                month_text = months[month] = f"{month // 100:04d}-{month % 100:02d}"
+            service_label, results = services[row.service]
             yield [
                 person,
                 safe_text(_plain(clinic)),
-                f"{month // 100:04d}-{month % 100:02d}",
-                str(AGE_WORDS.get(band, band)),
-                _label(sexes, sex) if sex else _("Unknown"),
-                _label(kps, kp) if kp else _("Unknown"),
+                month_text,
+                ages.get(band, band),
+                _label(sexes, sex) if sex else unknown,
+                _label(kps, kp) if kp else unknown,
                 _label(visit_types, _plain(row.visit_type)),
-                str(service_label),
+                service_label,
                 safe_text(_label(results, _plain(row.result))),
-                safe_text(_label(DETAILS[row.service], _plain(row.detail))),
+                safe_text(_label(details[row.service], _plain(row.detail))),
             ]
 
 
@@ -349,7 +369,7 @@ def write_xlsx(options: LineListOptions, path) -> Disclosure:
     sheet.freeze_panes = "A2"
     sheet.append(list(COLUMNS))
     for row in rows(options, disclosure):
-        sheet.append(safe_row(row))
+        sheet.append(row)  # safe cells already (see rows)
     codes = book.create_sheet(_("codebook"))
     codes.append([_("Column"), _("Meaning"), _("Values")])
     for line in codebook():

@@ -52,6 +52,16 @@ def _clinics(codes: list[str]) -> list[Clinic]:
     return found
 
 
+def clinic_options() -> list[tuple[str, str]]:
+    """(code, name) of every clinic a report can cover, by name, for the forms' clinic lists."""
+    return [(c.code, c.name) for c in _clinics([])]
+
+
+def preview_plan(dataset: Dataset, threshold: int) -> tuple[list, str]:
+    """What an export will hide in each table (to mark on the preview), and how a hidden cell reads."""
+    return disclosure.plan(dataset, threshold), disclosure.small_label(threshold)
+
+
 def resolve(request: ReportRequest) -> tuple:
     """The format, period and clinics named by a request; Invalid names what is wrong."""
     errors = {}
@@ -99,10 +109,9 @@ def _period_problem(fmt, period: Period, today: date) -> str | None:
     return None
 
 
-def build(*, actor: Actor | None, request: ReportRequest, now: datetime | None = None) -> Dataset:
+def build(*, actor: Actor, request: ReportRequest, now: datetime | None = None) -> Dataset:
     """Compute the report (no audit: previews are cheap; exports are audited in export())."""
-    if actor is not None:
-        actor.require("reports.view")
+    actor.require("reports.view")
     fmt, period, clinics = resolve(request)
     all_clinics = not request.clinic_codes
     spec = engine.ReportSpec(
@@ -110,7 +119,7 @@ def build(*, actor: Actor | None, request: ReportRequest, now: datetime | None =
         period=period,
         clinic_ids=None if all_clinics else tuple(c.id for c in clinics),
         clinic_names=[_("All clinics")] if all_clinics else [f"{c.name} ({c.code})" for c in clinics],
-        prepared_by=actor.user.display_name if actor else _("command line"),
+        prepared_by=_("command line (%(user)s)", user=actor.os_user) if actor.is_system else actor.display_name,
         generated_at=now or utcnow(),
     )
     return engine.compute(spec)
@@ -142,7 +151,7 @@ class ExactExport:
 
 def export(
     *,
-    actor: Actor | None,
+    actor: Actor,
     request: ReportRequest,
     output: str,
     threshold: int = 5,
@@ -153,8 +162,7 @@ def export(
     Counts from 1 to threshold-1 leave as "<5" with complementary suppression (reports/disclosure.py),
     unless the exact export is chosen with a reason by someone allowed to.
     """
-    if actor is not None:
-        actor.require("reports.export_exact" if exact else "reports.export")
+    actor.require("reports.export_exact" if exact else "reports.export")
     if output not in OUTPUTS:
         raise Invalid(_("Choose PDF, Excel or JSON."), {"output": _("Choose PDF, Excel or JSON.")})
     if exact is not None and exact.reason not in EXACT_REASONS:
@@ -183,10 +191,9 @@ def file_name(report: str, clinic_codes: list[str], period: str, output: str, *,
     return f"{report}-{clinics}-{period}{'-exact' if exact else ''}.{output}"
 
 
-def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[str], k: int = 5):
+def linelist_options(*, actor: Actor, period: Period, clinic_codes: list[str], k: int = 5):
     """Check the request and record the export before a single row is read."""
-    if actor is not None:
-        actor.require("reports.linelist")
+    actor.require("reports.linelist")
     clinics = _clinics(clinic_codes)
     window = Window(period.start, period.end, None if not clinic_codes else tuple(c.id for c in clinics))
     record_and_commit(
@@ -196,6 +203,18 @@ def linelist_options(*, actor: Actor | None, period: Period, clinic_codes: list[
         detail=f"period={period.code} k={k} clinics={','.join(clinic_codes) or 'all'}"[:255],
     )
     return linelist.LineListOptions(window=window, k=k)
+
+
+LINELIST_FILES = {"zip": "application/zip", "xlsx": OUTPUTS["xlsx"]}
+
+
+def write_line_list(options: linelist.LineListOptions, output: str, target) -> str:
+    """Write the line list (a zip of CSV files, or Excel for any other ``output``) to ``target``; its type."""
+    if output == "zip":
+        linelist.write_csv_zip(options, target)
+        return "zip"
+    linelist.write_xlsx(options, target)
+    return "xlsx"
 
 
 @dataclass
@@ -229,6 +248,11 @@ def quality_records(*, actor: Actor, code: str, period: Period, clinic_codes: li
         detail=f"check={code} period={period.code} clinics={','.join(clinic_codes or []) or 'all'}"[:255],
     )
     return QualityFound(clinic=own, rows=rows, elsewhere=elsewhere)
+
+
+def quality_check(code: str) -> quality.Check | None:
+    """The data-quality check with this code, if there is one."""
+    return quality.CHECKS_BY_CODE.get(code)
 
 
 def period_choices(fmt_code: str | None, today: date) -> list[str]:

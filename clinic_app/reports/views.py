@@ -1,25 +1,26 @@
 """Report pages: choose, preview, download; the data-quality lists; the line list."""
 
-from flask import abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 
-from clinic_app.clinics.services import all_clinics
 from clinic_app.core import spool
 from clinic_app.core.errors import Invalid
 from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor
-from clinic_app.reports import bp, disclosure, linelist, quality, services
+from clinic_app.reports import services
 from clinic_app.reports.formats import all_formats
 from clinic_app.reports.forms import ExactExportForm, LineListForm, ReportForm
 from clinic_app.reports.periods import BadPeriod, is_future, parse_period
+
+bp = Blueprint("reports", __name__, url_prefix="/reports", cli_group=None)
 
 
 def _report_form() -> ReportForm:
     form = ReportForm(request.args)
     form.format_code.choices = choice_list((f.code, _(f.title)) for f in all_formats().values())
-    form.clinics.choices = choice_list((c.code, c.name) for c in all_clinics())
+    form.clinics.choices = choice_list(services.clinic_options())
     return form
 
 
@@ -147,12 +148,12 @@ def preview_with(form: ReportForm, exact: ExactExportForm):
 
 def _preview_page(form: ReportForm, dataset, exact: ExactExportForm):
     """Exact numbers inside the clinic, with the cells an export will hide marked."""
-    threshold = current_app.config["SMALL_CELL_THRESHOLD"]
+    plans, small = services.preview_plan(dataset, current_app.config["SMALL_CELL_THRESHOLD"])
     return render_template(
         "reports/preview.html",
         dataset=dataset,
-        plans=disclosure.plan(dataset, threshold),
-        small=disclosure.small_label(threshold),
+        plans=plans,
+        small=small,
         args=_report_args(form),
         exact_form=exact,
         **_context(form),
@@ -163,7 +164,8 @@ def _preview_page(form: ReportForm, dataset, exact: ExactExportForm):
 @requires("reports.quality_records")
 def quality_list(code):
     """The records a check finds at every clinic the report covered (ticked, or all), by clinic."""
-    if code not in quality.CHECKS_BY_CODE:
+    check = services.quality_check(code)
+    if check is None:
         abort(404)
     try:
         period = parse_period(request.args.get("period_code", ""))
@@ -172,14 +174,14 @@ def quality_list(code):
         )
     except (BadPeriod, Invalid):
         abort(404)
-    return render_template("reports/quality.html", check=quality.CHECKS_BY_CODE[code], found=found, period=period)
+    return render_template("reports/quality.html", check=check, found=found, period=period)
 
 
 @bp.route("/linelist", methods=["GET", "POST"])
 @requires("reports.linelist")
 def line_list():
     form = LineListForm()
-    form.clinics.choices = choice_list((c.code, c.name) for c in all_clinics())
+    form.clinics.choices = choice_list(services.clinic_options())
     if not form.is_submitted():
         form.period_code.data = services.default_period("programme", _today())
     if form.validate_on_submit():
@@ -210,13 +212,9 @@ LINELIST_KINDS = ("month", "quarter", "fiscal_quarter", "fiscal_half", "fiscal_y
 def _line_list_file(options, output: str, period_code: str, clinic_codes: list[str]):
     """Written to an anonymous spool file inside instance/ (0600), then sent."""
     target = spool.spool_file()
-    if output == "zip":
-        linelist.write_csv_zip(options, target)
-        mimetype = "application/zip"
-    else:
-        output = "xlsx"
-        linelist.write_xlsx(options, target)
-        mimetype = services.OUTPUTS["xlsx"]
+    output = services.write_line_list(options, output, target)
     target.seek(0)
     name = services.file_name("linelist", clinic_codes, period_code, output)
-    return send_file(target, as_attachment=True, download_name=name, max_age=0, mimetype=mimetype)
+    return send_file(
+        target, as_attachment=True, download_name=name, max_age=0, mimetype=services.LINELIST_FILES[output]
+    )

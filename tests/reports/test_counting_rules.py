@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from clinic_app.clients.models import KeyPopulation, Sex
-from clinic_app.core.actor import Actor
+from clinic_app.core.actor import Actor, system_actor
 from clinic_app.core.errors import Invalid
 from clinic_app.extensions import db
 from clinic_app.outreach import services as outreach
@@ -59,7 +59,7 @@ TODAY = date(2026, 4, 20)
 
 def report(format_code: str, period: str):
     request = services.ReportRequest(format_code=format_code, period_code=period, clinic_codes=["BBR"])
-    return services.build(actor=None, request=request, now=NOW)
+    return services.build(actor=system_actor(), request=request, now=NOW)
 
 
 def cells(format_code: str, period: str, title: str) -> dict:

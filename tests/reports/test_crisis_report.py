@@ -42,7 +42,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from clinic_app.core.actor import Actor
+from clinic_app.core.actor import Actor, system_actor
 from clinic_app.crisis import fund_applications, services
 from clinic_app.crisis.fund_applications import ApplicationInput, PaymentInput
 from clinic_app.crisis.services import ActionInput, CaseInput, CloseInput
@@ -138,7 +138,7 @@ def crisis_quarter(make, clinic, other_clinic):
     _paid(ngo, ngo2, d, ngo_fund, "transport", 8_050, date(2026, 11, 16))
     _paid(bbr, bbr2, e, bbr_fund, "medical", 15_000, date(2026, 11, 11))
     services.close_case(actor=bbr, case_id=c.id, data=CloseInput(outcome="partly"), now=_at(11, 20, 9))
-    return reports.build(actor=None, request=reports.ReportRequest("crisis", QUARTER, []))
+    return reports.build(actor=system_actor(), request=reports.ReportRequest("crisis", QUARTER, []))
 
 
 def _grid(dataset, title) -> dict:
@@ -217,6 +217,17 @@ EXPECTED = {
 def test_every_cell_of_the_crisis_report_is_the_hand_count(crisis_quarter):
     for title, (cells, total) in EXPECTED.items():
         assert _grid(crisis_quarter, title) == {"cells": cells, "total": total}, title
+
+
+def test_every_month_of_the_quarter_has_its_column_even_without_cases(crisis_quarter):
+    for title in (
+        "Cases by site and month",
+        "Cases by violation type and month",
+        "Cases by perpetrator type and month",
+    ):
+        [table] = [t for g in crisis_quarter.groups for t in g.tables if t.title == title]
+        assert table.columns == [["2026-10"], ["2026-11"], ["2026-12"]], title
+        assert table.column_totals[2] == 0  # no case in December: a zero, not a missing month
 
 
 def test_the_json_export_holds_the_hand_counts_and_no_case_detail(crisis_quarter):

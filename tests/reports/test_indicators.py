@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from clinic_app.clients.models import KeyPopulation, Sex
+from clinic_app.core.actor import system_actor
 from clinic_app.reports import services
 from clinic_app.reports.dataset import Dataset, TableData
 from clinic_app.screening.models import ArtSite
@@ -26,7 +27,7 @@ def history(make, clinic, other_clinic):
 
 def report(format_code: str, period: str, clinics=("BBR",)) -> Dataset:
     request = services.ReportRequest(format_code=format_code, period_code=period, clinic_codes=list(clinics))
-    return services.build(actor=None, request=request, now=NOW)
+    return services.build(actor=system_actor(), request=request, now=NOW)
 
 
 def table(dataset: Dataset, title: str) -> TableData:

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import String, literal, update
 
+from clinic_app.core.actor import system_actor
 from clinic_app.core.safe_cells import safe_text
 from clinic_app.extensions import db
 from clinic_app.reports import linelist, services
@@ -29,7 +30,7 @@ def history(make, clinic, other_clinic):
 
 def options(period="FY2026Q1", clinics=("BBR",), k=1):
     """k=1 shows every row (the content tests); the disclosure tests use the clinic's k."""
-    return services.linelist_options(actor=None, period=parse_period(period), clinic_codes=list(clinics), k=k)
+    return services.linelist_options(actor=system_actor(), period=parse_period(period), clinic_codes=list(clinics), k=k)
 
 
 def csv_rows(opts) -> list[dict]:

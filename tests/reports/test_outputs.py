@@ -1,5 +1,6 @@
 """JSON, Excel and PDF exports and the command line show the same numbers, and every export is audited."""
 
+import getpass
 import importlib.util
 import io
 import json
@@ -11,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from clinic_app.audit.models import AuditEvent
+from clinic_app.core.actor import system_actor
 from clinic_app.reports import services
 from clinic_app.reports.render_xlsx import HEADER_TOP, sheet_name
 from tests.helpers import audit_events, audit_text, count
@@ -35,7 +37,7 @@ def export(output: str, format_code="mer", period="FY2026Q1", clinics=("BBR",)) 
     What leaves the clinic by default, with small numbers hidden, is tested in test_disclosure.py."""
     request = services.ReportRequest(format_code=format_code, period_code=period, clinic_codes=list(clinics))
     data, name = services.export(
-        actor=None, request=request, output=output, exact=services.ExactExport(reason="donor_entry")
+        actor=system_actor(), request=request, output=output, exact=services.ExactExport(reason="donor_entry")
     )
     assert name == f"{format_code}-{'+'.join(clinics) or 'all-clinics'}-{period}-exact.{output}"
     return data
@@ -281,7 +283,7 @@ def test_cli_and_the_service_agree_on_every_number(history, runner, tmp_path):
     from_service = json.loads(export("json"))
     assert [t["values"] for t in tables_of(from_cli)] == [t["values"] for t in tables_of(from_service)]
     assert from_cli["trend"] == from_service["trend"]
-    assert from_cli["prepared_by"] == "command line"
+    assert from_cli["prepared_by"] == f"command line ({getpass.getuser()})"
 
 
 @pytest.mark.parametrize(

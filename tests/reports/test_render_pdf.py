@@ -10,7 +10,6 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from sqlalchemy import select
 
 from clinic_app.clinics.models import Clinic
-from clinic_app.demo.seed import seed_demo
 from clinic_app.extensions import db
 from clinic_app.reports import render_pdf as module
 from clinic_app.reports.dataset import Dataset, Definition, Finding, GroupData, TableData
@@ -213,8 +212,8 @@ def test_fixed_words_go_through_gettext(app, monkeypatch):
 
 
 @pytest.fixture
-def mer_dataset(app):
-    seed_demo(n_clients=60)
+def mer_dataset(app, demo_data):
+    demo_data(60)
     names = list(db.session.scalars(select(Clinic.name).order_by(Clinic.name)))
     spec = ReportSpec(
         format=get_format("mer"),

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, select
+from sqlalchemy import case, func, literal, select
 
 from clinic_app.clients.models import Client, KeyPopulation
 from clinic_app.outreach.models import OutreachContact
+from clinic_app.reports import upkeep
 from clinic_app.reports.facts import Window, person_columns
 from clinic_app.visits.models import Visit
 
@@ -37,6 +38,9 @@ class Indicator:
     dimensions: tuple[str, ...]
     facts: Callable[[Window], object]
     fiscal_year_at_q4: bool = False  # MER: unique people over the fiscal year when the period closes it
+    # The trend in one pass: fact rows of several windows at once, each with the ``period`` (index of
+    # its window) it counts in. None: the trend computes each period on its own.
+    trend_facts: Callable[[tuple[Window, ...]], object] | None = None
 
     def full_definition(self) -> str:
         """The definition text, with the age rule when the indicator is disaggregated by age."""
@@ -71,10 +75,16 @@ def contacts_in(window: Window):
 
 
 def client_by_uic():
-    """The registered client an outreach contact's UIC names, if any (so a person counts once)."""
-    return (
-        select(Client.id)
-        .where(Client.uic == OutreachContact.contact_uic, Client.merged_into_id.is_(None))
-        .limit(1)
-        .scalar_subquery()
-    )
+    """The registered client an outreach contact's UIC names, if any (so a person counts once): the
+    earliest registered when several share it, as the report facts resolve it (reports.upkeep)."""
+    return upkeep.client_by_uic()
+
+
+def span(windows) -> Window:
+    """One window over several (a trend's periods, all of the same clinics)."""
+    return Window(min(w.start for w in windows), max(w.end for w in windows), windows[0].clinic_ids)
+
+
+def period_of(windows, column):
+    """The index of the window a fact's date falls in (None: in none of them), for a trend in one pass."""
+    return case(*[(column.between(w.start, w.end), i) for i, w in enumerate(windows)], else_=None)

@@ -1,43 +1,55 @@
-"""Cervical cancer: CXCA_SCRN, its screen positives, CXCA_TX, and the programme's screenings of all clients."""
+"""Cervical cancer: CXCA_SCRN, its screen positives, CXCA_TX, and the programme's screenings of all clients.
+
+Read from the report facts (reports.models): one visit row per complete screen, with its visit type,
+outcome, whether it is within the CXCA ages and its treatment; the person row says from which day a
+woman is living with HIV and on ART.
+"""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, select
+from sqlalchemy import and_, func, literal, or_, select
 
-from clinic_app.clients.models import Client
-from clinic_app.reports.facts import Window, person_columns
-from clinic_app.reports.indicators.base import Indicator, latest_per_person, visit_facts
-from clinic_app.screening.models import CervicalScreening
+from clinic_app.reports.facts import Window
+from clinic_app.reports.indicators.base import Indicator
+from clinic_app.reports.models import ReportPerson, ReportVisit
 from clinic_app.visits import clinical
-from clinic_app.visits.models import Visit
+
+V, P = ReportVisit, ReportPerson
 
 
-def _in_cxca():
-    """CXCA counts screens within the screening ages: one recorded outside them (with its reason) does not."""
-    return CervicalScreening.outside_age_reason.is_(None)
+def _living_with_hiv_on_art(on):
+    """Known positive (a confirmed result or her own statement) and an ART start, on or before ``on``."""
+    return and_(or_(P.positive_on <= on, P.stated_positive_on <= on), P.art_started_on <= on)
 
 
-def _screens(window: Window, *extra):
-    return (
-        visit_facts(
-            CervicalScreening.screening_type.label("screening_type"),
-            clinical.cervical_outcome_sql().label("cx_result"),
-            *extra,
-            window=window,
+def _person(on_date):
+    return (V.sex.label("sex"), V.dob.label("dob"), V.kp.label("kp"), on_date.label("on_date"))
+
+
+def _latest(query, order_by):
+    """Keep one fact row per person: the first by ``order_by``."""
+    ranked = query.add_columns(func.row_number().over(partition_by=V.client_id, order_by=order_by).label("rank"))
+    ranked = ranked.subquery()
+    return select(*[c for c in ranked.c if c.name != "rank"]).where(ranked.c.rank == 1)
+
+
+def _screens(window: Window, *conditions, cxca: bool = True):
+    """Complete screens dated in the window, once per woman by her latest (CXCA: of women living with HIV on
+    ART on the screening date, within the screening ages)."""
+    query = select(
+        *_person(V.service_date),
+        V.cx_type.label("screening_type"),
+        V.cx_result.label("cx_result"),
+        literal(1).label("weight"),
+    ).where(V.cx_result.is_not(None), window.dates(V.service_date), window.clinics(V.clinic_id), *conditions)
+    if cxca:
+        query = query.join(P, P.client_id == V.client_id).where(
+            V.cx_in_cxca.is_(True), _living_with_hiv_on_art(V.service_date)
         )
-        .join(CervicalScreening, CervicalScreening.visit_id == Visit.id)
-        .where(clinical.cervical_complete_sql())
-    )
-
-
-def _latest(query):
-    return latest_per_person(query, (Visit.service_date.desc(), Visit.created_at.desc()))
+    return _latest(query, (V.service_date.desc(), V.created_at.desc()))
 
 
 def cxca_scrn(window: Window):
-    query = _screens(window, literal(1).label("weight")).where(
-        clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date), _in_cxca()
-    )
-    return _latest(query)
+    return _screens(window)
 
 
 CXCA_SCRN = Indicator(
@@ -57,10 +69,7 @@ CXCA_SCRN = Indicator(
 
 
 def cxca_screen_positive(window: Window):
-    query = _screens(window, literal(1).label("weight")).where(
-        clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date), clinical.screen_positive_sql(), _in_cxca()
-    )
-    return _latest(query)
+    return _screens(window, V.cx_result.in_(clinical.SCREEN_POSITIVE))
 
 
 CXCA_SCRN_POS = Indicator(
@@ -76,33 +85,26 @@ CXCA_SCRN_POS = Indicator(
 )
 
 
-def treated_on():
-    """The treatment date: as recorded, else (same-day treatment recorded before dates were kept) the screen's."""
-    return func.coalesce(CervicalScreening.treated_on, Visit.service_date)
-
-
 def cxca_tx(window: Window):
+    """Screen-positive women treated in the window (the treatment date), by the screen that was treated."""
     query = (
         select(
-            *person_columns(),
-            treated_on().label("on_date"),
-            CervicalScreening.treatment.label("treatment"),
-            CervicalScreening.screening_type.label("screening_type"),
+            *_person(V.cx_treated_on),
+            V.cx_treatment.label("treatment"),
+            V.cx_type.label("screening_type"),
             literal(1).label("weight"),
         )
-        .select_from(CervicalScreening)
-        .join(Visit, Visit.id == CervicalScreening.visit_id)
-        .join(Client, Client.id == Visit.client_id)
+        .join(P, P.client_id == V.client_id)
         .where(
-            clinical.precancer_treated_sql(),
-            clinical.screen_positive_sql(),
-            window.dates(treated_on()),
-            window.clinics(Visit.clinic_id),
-            clinical.living_with_hiv_on_art_sql(Client.id, Visit.service_date),
-            _in_cxca(),
+            V.cx_treated_on.is_not(None),
+            window.dates(V.cx_treated_on),
+            window.clinics(V.clinic_id),
+            V.cx_result.in_(clinical.SCREEN_POSITIVE),
+            V.cx_in_cxca.is_(True),
+            _living_with_hiv_on_art(V.service_date),
         )
     )
-    return latest_per_person(query, (treated_on().desc(), Visit.created_at.desc()))
+    return _latest(query, (V.cx_treated_on.desc(), V.created_at.desc()))
 
 
 CXCA_TX = Indicator(
@@ -124,7 +126,7 @@ CXCA_TX = Indicator(
 
 
 def cervical_all(window: Window):
-    return _latest(_screens(window, literal(1).label("weight")))
+    return _screens(window, cxca=False)
 
 
 CERVICAL_ALL = Indicator(

@@ -1,40 +1,66 @@
-"""PrEP: PrEP_NEW and PrEP_CT, with the MER 2.7 PrEP type and distribution."""
+"""PrEP: PrEP_NEW and PrEP_CT, with the MER 2.7 PrEP type and distribution.
+
+Read from the report facts (reports.models): one visit row per PrEP event with its regimen (or the one
+last given before it), distribution, HIV result and whether it was a stop for seroconversion; the person
+row says when the client's first PrEP record of any kind was.
+"""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from clinic_app.clients.models import Client
 from clinic_app.reports.facts import Window
-from clinic_app.reports.indicators.base import Indicator, latest_per_person, visit_facts
-from clinic_app.screening.models import HivResult, HivTest
+from clinic_app.reports.indicators.base import Indicator, period_of, span
+from clinic_app.reports.models import ReportPerson, ReportVisit
+from clinic_app.screening.models import HivResult
 from clinic_app.visits import clinical
-from clinic_app.visits.models import PrepEvent, PrepEventType, Visit
+from clinic_app.visits.models import PrepEventType
+
+V, P = ReportVisit, ReportPerson
 
 
-def _kind_and_place(regimen):
-    return (
-        clinical.prep_type_sql(regimen).label("prep_type"),
-        PrepEvent.distribution.label("prep_distribution"),
+def _facts(windows, on_date, *extra, order_by):
+    """One fact row per person and window (the first by ``order_by``) of the visits the conditions keep."""
+    period = period_of(windows, V.service_date).label("period")
+    return select(
+        period,
+        V.sex.label("sex"),
+        V.dob.label("dob"),
+        V.kp.label("kp"),
+        on_date.label("on_date"),
+        *extra,
+        clinical.prep_type_sql(V.prep_regimen).label("prep_type"),
+        V.prep_distribution.label("prep_distribution"),
+        literal(1).label("weight"),
+        func.row_number().over(partition_by=(period, V.client_id), order_by=order_by).label("rank"),
     )
+
+
+def _first(query):
+    ranked = query.subquery()
+    return select(*[c for c in ranked.c if c.name != "rank"]).where(ranked.c.rank == 1, ranked.c.period.is_not(None))
+
+
+def _prep_new(windows: tuple[Window, ...]):
+    # The hub holds every clinic's records: an initiation recorded where an earlier PrEP record at another
+    # clinic was not known (the client had not agreed to share it) is no new start either. An initiation
+    # with no earlier PrEP record is dated on the client's first PrEP record of any kind.
+    window = span(windows)
+    query = (
+        _facts(windows, V.service_date, order_by=(V.created_at, V.visit_id))
+        .join(P, P.client_id == V.client_id)
+        .where(
+            V.prep_event == PrepEventType.INITIATION,
+            V.service_date == P.prep_first_on,
+            window.dates(V.service_date),
+            window.clinics(V.clinic_id),
+        )
+    )
+    return _first(query)
 
 
 def prep_new(window: Window):
-    # The hub holds every clinic's records: an initiation recorded where an earlier PrEP record at another
-    # clinic was not known (the client had not agreed to share it) is no new start either.
-    earlier_visit, earlier_prep = aliased(Visit), aliased(PrepEvent)
-    on_prep_before = (
-        select(earlier_prep.id)
-        .join(earlier_visit, earlier_visit.id == earlier_prep.visit_id)
-        .where(earlier_visit.client_id == Visit.client_id, earlier_visit.service_date < Visit.service_date)
-        .exists()
-    )
-    query = (
-        visit_facts(*_kind_and_place(PrepEvent.regimen), literal(1).label("weight"), window=window)
-        .join(PrepEvent, PrepEvent.visit_id == Visit.id)
-        .where(PrepEvent.event == PrepEventType.INITIATION, ~on_prep_before)
-    )
-    return latest_per_person(query, (Visit.service_date.asc(),))
+    return _prep_new((window,))
 
 
 PREP_NEW = Indicator(
@@ -50,49 +76,41 @@ PREP_NEW = Indicator(
     "people",
     ("sex", "age_band", "kp_type", "prep_type", "prep_distribution"),
     prep_new,
+    trend_facts=_prep_new,
 )
 
 
-def _last_regimen():
-    """The regimen last dispensed before this visit (a seroconversion stop dispenses none)."""
-    earlier_visit, earlier = aliased(Visit), aliased(PrepEvent)
-    return (
-        select(earlier.regimen)
-        .join(earlier_visit, earlier_visit.id == earlier.visit_id)
-        .where(
-            earlier_visit.client_id == Visit.client_id,
-            earlier_visit.service_date < Visit.service_date,
-            earlier.regimen.is_not(None),
-        )
-        .order_by(earlier_visit.service_date.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def prep_ct(window: Window):
-    started_here = (
-        select(Visit.client_id)
-        .join(PrepEvent, PrepEvent.visit_id == Visit.id)
-        .where(
-            PrepEvent.event == PrepEventType.INITIATION,
-            window.dates(Visit.service_date),
-            window.clinics(Visit.clinic_id),
+def _prep_ct(windows: tuple[Window, ...]):
+    window = span(windows)
+    started = aliased(ReportVisit)
+    started_in_window = exists(
+        select(started.visit_id).where(
+            started.client_id == V.client_id,
+            started.prep_event == PrepEventType.INITIATION,
+            window.dates(started.service_date),
+            window.clinics(started.clinic_id),
+            period_of(windows, started.service_date) == period_of(windows, V.service_date),
         )
     )
     returned = or_(
-        PrepEvent.event.in_((PrepEventType.FOLLOW_UP, PrepEventType.RESTART)),
-        and_(clinical.seroconversion_stop_sql(), HivTest.final_result == HivResult.POSITIVE),
+        V.prep_event.in_((PrepEventType.FOLLOW_UP, PrepEventType.RESTART)),
+        and_(V.prep_seroconverted.is_(True), V.hiv_final_result == HivResult.POSITIVE),
     )
-    result = case((HivTest.final_result.is_(None), "not_tested"), else_=HivTest.final_result)
-    regimen = func.coalesce(PrepEvent.regimen, _last_regimen())
-    query = (
-        visit_facts(result.label("result"), *_kind_and_place(regimen), literal(1).label("weight"), window=window)
-        .join(PrepEvent, PrepEvent.visit_id == Visit.id)
-        .outerjoin(HivTest, HivTest.visit_id == Visit.id)
-        .where(returned, Client.id.not_in(started_here))
+    result = case((V.hiv_final_result.is_(None), "not_tested"), else_=V.hiv_final_result)
+    query = _facts(
+        windows, V.service_date, result.label("result"), order_by=(V.service_date.desc(), V.created_at.desc())
+    ).where(
+        V.prep_event.is_not(None),
+        returned,
+        window.dates(V.service_date),
+        window.clinics(V.clinic_id),
+        ~started_in_window,
     )
-    return latest_per_person(query, (Visit.service_date.desc(), Visit.created_at.desc()))
+    return _first(query)
+
+
+def prep_ct(window: Window):
+    return _prep_ct((window,))
 
 
 PREP_CT = Indicator(
@@ -109,4 +127,5 @@ PREP_CT = Indicator(
     "people",
     ("result", "sex", "age_band", "kp_type", "prep_type", "prep_distribution"),
     prep_ct,
+    trend_facts=_prep_ct,
 )

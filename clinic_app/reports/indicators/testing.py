@@ -6,23 +6,30 @@ from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from clinic_app.clients.models import Client
 from clinic_app.outreach.models import OutreachContact
 from clinic_app.reports.facts import Window
-from clinic_app.reports.indicators.base import Indicator, visit_facts
+from clinic_app.reports.indicators.base import Indicator, period_of, span, visit_facts
+from clinic_app.reports.models import ReportVisit
 from clinic_app.screening.models import HivResult, HivTest, PreviousHivStatus
-from clinic_app.visits import clinical
 from clinic_app.visits.models import SelfTestKit, Visit
 
 
+def _hts_tst(windows: tuple[Window, ...]):
+    """Tests with a result given, from the report facts (one visit row each; the result is set only then)."""
+    visit = ReportVisit
+    window = span(windows)
+    return select(
+        period_of(windows, visit.service_date).label("period"),
+        visit.sex.label("sex"),
+        visit.dob.label("dob"),
+        visit.kp.label("kp"),
+        visit.service_date.label("on_date"),
+        visit.hts_modality.label("modality"),
+        visit.hts_result.label("result"),
+        literal(1).label("weight"),
+    ).where(visit.hts_result.is_not(None), window.dates(visit.service_date), window.clinics(visit.clinic_id))
+
+
 def hts_tst(window: Window):
-    return (
-        visit_facts(
-            HivTest.modality.label("modality"),
-            HivTest.final_result.label("result"),
-            literal(1).label("weight"),
-            window=window,
-        )
-        .join(HivTest, HivTest.visit_id == Visit.id)
-        .where(clinical.test_result_given_sql())
-    )
+    return _hts_tst((window,))
 
 
 HTS_TST = Indicator(
@@ -44,6 +51,7 @@ HTS_TST = Indicator(
     "events",
     ("modality", "result", "sex", "age_band", "kp_type"),
     hts_tst,
+    trend_facts=_hts_tst,
 )
 
 
@@ -58,6 +66,7 @@ HIV_TESTS = Indicator(
     "events",
     ("result", "sex", "kp_type"),
     hts_tst,
+    trend_facts=_hts_tst,
 )
 
 

@@ -1,38 +1,28 @@
-"""Violence: GEND_GBV."""
+"""Violence: GEND_GBV, its clinic visits from the report facts (reports.models: a visit row says whether it
+gave post-violence care, for sexual violence, with PEP), its crisis cases from the cases themselves."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, literal, select, union_all
 
-from clinic_app.clients.models import Client
-from clinic_app.reports.facts import Window, person_columns
+from clinic_app.reports.facts import Window
 from clinic_app.reports.indicators.base import Indicator
 from clinic_app.reports.indicators.violence_cases import care_in_cases
-from clinic_app.visits import clinical
-from clinic_app.visits.models import PepCourse, ViolenceCare, Visit
+from clinic_app.reports.models import ReportPerson, ReportVisit
 
 
 def care_at_visits(window: Window):
     """Each visit of the period that gave post-violence care: whether it was for sexual violence, and PEP."""
-    sexual = clinical.sexual_violence_sql(ViolenceCare, PepCourse)
-    return (
-        select(
-            Visit.client_id.label("client_id"),
-            Visit.service_date.label("on_date"),
-            case((sexual, 1), else_=0).label("sexual"),
-            case((PepCourse.id.is_not(None), 1), else_=0).label("pep"),
-        )
-        .outerjoin(ViolenceCare, ViolenceCare.visit_id == Visit.id)
-        .outerjoin(PepCourse, PepCourse.visit_id == Visit.id)
-        .where(
-            window.dates(Visit.service_date),
-            window.clinics(Visit.clinic_id),
-            clinical.post_violence_care_sql(Visit, ViolenceCare, PepCourse),
-        )
-    )
+    visit = ReportVisit
+    return select(
+        visit.client_id.label("client_id"),
+        visit.service_date.label("on_date"),
+        case((visit.gbv_sexual.is_(True), 1), else_=0).label("sexual"),
+        case((visit.gbv_pep.is_(True), 1), else_=0).label("pep"),
+    ).where(visit.gbv_sexual.is_not(None), window.dates(visit.service_date), window.clinics(visit.clinic_id))
 
 
 # Where post-violence care is recorded, each a query of (client_id, on_date, sexual 0/1, pep 0/1) rows over
-# the window. Crisis cases join as a second source.
+# the window. Crisis cases join as a second source (few rows; they stay on the crisis tables).
 GBV_SOURCES = [care_at_visits, care_in_cases]
 
 
@@ -50,13 +40,16 @@ def gend_gbv(window: Window):
         .subquery()
     )
     sexual = people.c.sexual == 1
+    person = ReportPerson
     return select(
-        *person_columns(),
+        person.sex.label("sex"),
+        person.dob.label("dob"),
+        person.kp.label("kp"),
         people.c.on_date,
         case((sexual, "sexual"), else_="physical_emotional").label("violence_type"),
         case((and_(sexual, people.c.pep == 1), "yes"), else_="no").label("pep_given"),
         literal(1).label("weight"),
-    ).join(Client, Client.id == people.c.client_id)
+    ).join(person, person.client_id == people.c.client_id)
 
 
 GEND_GBV = Indicator(
