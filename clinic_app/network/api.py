@@ -2,9 +2,11 @@
 
 from flask import Response, current_app, request
 
+from clinic_app.core.actor import Visitor
 from clinic_app.core.permissions import public
 from clinic_app.extensions import csrf, db
-from clinic_app.network import bp, hub, hub_sync, protocol
+from clinic_app.network import hub, hub_sync, protocol
+from clinic_app.network.views import bp
 
 
 def _answer(payload: dict, status: int = 200) -> Response:
@@ -47,7 +49,7 @@ def _signed(work):
 @csrf.exempt
 def api_enrol():
     try:
-        return _answer(hub.enrol(protocol.decode(_body())))
+        return _answer(hub.enrol(protocol.decode(_body()), actor=Visitor(request.remote_addr or "unknown")))
     except hub.Refused as refusal:
         db.session.rollback()
         return _answer({"error": refusal.reason}, refusal.status)
@@ -66,7 +68,7 @@ def api_push():
 @public
 @csrf.exempt
 def api_pull():
-    return _signed(lambda member, payload: hub_sync.build_pull(member, int(payload.get("cursor", 0))))
+    return _signed(hub_sync.build_pull)
 
 
 @bp.route("/api/lookup", methods=["POST"])

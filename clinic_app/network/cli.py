@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from clinic_app.core.actor import system_actor
 from clinic_app.core.errors import DomainError
 from clinic_app.network import hub, node, transport
 
@@ -17,7 +18,10 @@ def _fail(message: str):
 @network_cli.command("init-hub")
 def init_hub():
     """Make this installation the hub's database (its identity and the network key)."""
-    state = hub.init_hub()
+    try:
+        state = hub.init_hub(actor=system_actor("cli"))
+    except DomainError as error:
+        _fail(error.message)
     click.echo(f"Hub {state.hub_id} ready.")
 
 
@@ -29,7 +33,9 @@ def init_hub():
 def register_clinic(code, name, country, timezone):
     """Register a clinic at the hub and print its one-time enrolment code."""
     try:
-        member, one_time = hub.register_clinic(code=code, name=name, country=country, timezone=timezone)
+        member, one_time = hub.register_clinic(
+            actor=system_actor("cli"), code=code, name=name, country=country, timezone=timezone
+        )
     except DomainError as error:
         _fail(error.message)
     click.echo(f"Enrolment code for {member.code}: {one_time}")
@@ -41,7 +47,7 @@ def register_clinic(code, name, country, timezone):
 def revoke(code):
     """Refuse a clinic's requests from now on (a lost or stolen computer)."""
     try:
-        member = hub.revoke_clinic(code=code)
+        member = hub.revoke_clinic(actor=system_actor("cli"), code=code)
     except DomainError as error:
         _fail(error.message)
     click.echo(f"Clinic {member.code} is revoked.")
@@ -61,7 +67,7 @@ def list_members():
 def enrol(hub_url, code):
     """Join this clinic to the network; every record it holds is queued for the first sync."""
     try:
-        link = node.enrol(hub_url=hub_url, code=code)
+        link = node.enrol(actor=system_actor("cli"), hub_url=hub_url, code=code)
     except DomainError as error:
         _fail(error.message)
     except transport.HubUnavailable as error:
@@ -73,9 +79,14 @@ def enrol(hub_url, code):
 @click.option("--batches", type=int, default=None, help="Stop after this many batches (the rest waits).")
 def sync(batches):
     """Send what waits and fetch what is new now (the server also does this every few minutes)."""
+    actor = system_actor("cli")
     link = node.link()
     if link is None:
         _fail("This clinic is not enrolled (see 'flask network enrol').")
+    try:
+        actor.require("network.sync")
+    except DomainError as error:
+        _fail(error.message)
     if batches is not None:
         try:
             sent = node.push_all(link, limit_batches=batches)
@@ -83,10 +94,21 @@ def sync(batches):
             _fail(error.words)
         click.echo(f"Sent {sent} records; {node.backlog()} wait.")
         return
-    result = node.sync()
+    result = node.sync(actor=actor)
     if result.error:
         _fail(f"{result.error} ({node.backlog()} records wait.)")
     click.echo(f"Sent {result.pushed} records, received {result.pulled} items; {node.backlog()} wait.")
+
+
+@network_cli.command("renumber")
+@click.option("--number", required=True, help="The client number the hub refused as issued elsewhere.")
+def renumber(number):
+    """Give a client registered here a new number when the hub says another clinic issued it first."""
+    try:
+        client, old = node.renumber_unsent(number, actor=system_actor("cli"))
+    except DomainError as error:
+        _fail(error.message)
+    click.echo(f"Client {old} is now {client.client_number}: give the client a new card with this number.")
 
 
 @network_cli.command("status")
@@ -105,5 +127,8 @@ def status():
 @click.confirmation_option(prompt="Forget this clinic's enrolment? Unsent records will not be sent.")
 def leave():
     """Forget the enrolment (after a revocation, before enrolling again)."""
-    node.leave()
+    try:
+        node.leave(actor=system_actor("cli"))
+    except DomainError as error:
+        _fail(error.message)
     click.echo("Enrolment forgotten.")

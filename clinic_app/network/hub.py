@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from clinic_app.audit.services import record_event
 from clinic_app.clinics.models import Clinic
+from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.places import Country
@@ -43,8 +44,9 @@ def hub_state(*, create: bool = False) -> HubState:
     return state
 
 
-def init_hub() -> HubState:
+def init_hub(*, actor: Actor) -> HubState:
     """Give the hub its identity and the network key (once; later calls return the same)."""
+    actor.require("network.hub")
     state = hub_state(create=True)
     db.session.commit()
     return state
@@ -54,8 +56,9 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.replace("-", "").strip().upper().encode()).hexdigest()
 
 
-def register_clinic(*, code: str, name: str, country: str, timezone: str) -> tuple[Member, str]:
+def register_clinic(*, actor: Actor, code: str, name: str, country: str, timezone: str) -> tuple[Member, str]:
     """Register a clinic (or give a revoked or unenrolled one a new code); returns the one-time code."""
+    actor.require("network.hub")
     hub_state(create=True)
     code = (code or "").strip().upper()
     if not code or not name:
@@ -71,19 +74,20 @@ def register_clinic(*, code: str, name: str, country: str, timezone: str) -> tup
     hours = current_app.config["NETWORK_ENROLMENT_HOURS"]
     member.enrolment_code_hash = _code_hash(one_time)
     member.enrolment_expires_at = utcnow() + timedelta(hours=hours)
-    record_event(actor=None, action="network.register_clinic", target=member)
+    record_event(actor=actor, action="network.register_clinic", target=member)
     db.session.commit()
     return member, one_time
 
 
-def revoke_clinic(*, code: str) -> Member:
+def revoke_clinic(*, actor: Actor, code: str) -> Member:
+    actor.require("network.hub")
     member = db.session.scalar(select(Member).where(Member.code == (code or "").strip().upper()))
     if member is None:
         raise NotFound(f"No clinic {code} is registered at this hub.")
     member.revoked_at = utcnow()
     member.public_key = None
     member.enrolment_code_hash = None
-    record_event(actor=None, action="network.revoke_clinic", target=member)
+    record_event(actor=actor, action="network.revoke_clinic", target=member)
     db.session.commit()
     return member
 
@@ -92,8 +96,11 @@ def members() -> list[Member]:
     return list(db.session.scalars(select(Member).order_by(Member.code)))
 
 
-def enrol(payload: dict) -> dict:
-    """A clinic presents its one-time code and public key; the hub answers with its id and the network key."""
+def enrol(payload: dict, *, actor: Actor) -> dict:
+    """A clinic presents its one-time code and public key; the hub answers with its id and the network key.
+
+    ``actor`` is the enrolling clinic's request (a Visitor known by its address): the code is its proof.
+    """
     state = hub_state()
     code = str(payload.get("clinic_code", "")).strip().upper()
     member = db.session.scalar(select(Member).where(Member.code == code).with_for_update())
@@ -122,14 +129,14 @@ def enrol(payload: dict) -> dict:
         )
         db.session.add(clinic)
         db.session.flush()
-        record_event(actor=None, action="clinic.create", target=clinic)
+        record_event(actor=actor, action="clinic.create", target=clinic)
     member.clinic_id = clinic_id
     member.public_key = public_key
     member.enrolled_at = utcnow()
     member.revoked_at = None
     member.last_counter = 0
     member.enrolment_code_hash = None  # the code works once
-    record_event(actor=None, action="network.enrol", target=member)
+    record_event(actor=actor, action="network.enrol", target=member)
     db.session.commit()
     return {"hub_id": state.hub_id, "network_key": state.network_key, "clinic_id": str(clinic_id)}
 

@@ -5,7 +5,8 @@ import hmac
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import delete, insert, select, update
+from flask import current_app
+from sqlalchemy import String, and_, cast, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from clinic_app.clients.models import Client
@@ -14,7 +15,7 @@ from clinic_app.clinics.models import Clinic
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Conflict
 from clinic_app.extensions import db
-from clinic_app.network import continuity
+from clinic_app.network import continuity, derived
 from clinic_app.network.hub import Refused, hub_state
 from clinic_app.network.models import (
     ClientCorrection,
@@ -25,11 +26,11 @@ from clinic_app.network.models import (
     IndexEntry,
     IndexNumber,
     Member,
+    PendingFacts,
     ShareConsent,
 )
 from clinic_app.network.tables import BY_NAME, ORDER, REGISTRATION_FIELDS, from_json, row_values, to_json
 from clinic_app.outreach.models import Hotspot
-from clinic_app.visits import status
 from clinic_app.visits.models import Visit
 
 SEQUENCED = (ClientCorrection, ClientMerge, ShareConsent, CrossClinicView)
@@ -46,6 +47,8 @@ class _Touched:
         self.index, self.registration, self.continuity = set(), set(), set()
         self.sequenced: dict[type, list] = defaultdict(list)
         self.visits: set = set()
+        self.contacts: set = set()
+        self.slips: set = set()
 
 
 # ---- push ----------------------------------------------------------------------------------------
@@ -66,7 +69,7 @@ def apply_push(member: Member, payload: dict) -> dict:
     try:
         for name in sorted(grouped, key=ORDER.get):
             _apply_table(member, BY_NAME[name], grouped[name], touched)
-        _stamp(member, touched)
+        _stamp(member, touched, defer=payload.get("more") is True)
         db.session.flush()
     except (ValueError, TypeError, KeyError) as error:
         raise Refused(400, f"The batch is malformed ({error}).") from None
@@ -146,23 +149,43 @@ def _merged_clients(records: list) -> dict:
 
 
 def _check_numbers(inserts: list) -> None:
+    """Two clinics cannot issue one client number: the second to reach the hub is refused, in words."""
     numbers = [values["client_number"] for values in inserts]
-    taken = db.session.scalars(select(Client.client_number).where(Client.client_number.in_(numbers))).all()
-    if taken:
-        raise Refused(409, f"Client number {taken[0]} is already used by another clinic's client.")
+    if not numbers:
+        return
+    taken = db.session.execute(
+        select(Client.client_number, Clinic.name, Clinic.code)
+        .join(Clinic, Clinic.id == Client.clinic_id)
+        .where(Client.client_number.in_(numbers))
+        .order_by(Client.client_number)
+        .limit(1)
+    ).first()
+    if taken is not None:
+        number, name, code = taken
+        raise Refused(
+            409,
+            f"Client number {number} was issued already to another client, registered at {name} ({code}). "
+            f"Give the client registered here a new number ('flask network renumber --number {number}') "
+            "and a new card; the sync carries on after that.",
+            clash=number,
+        )
 
 
 def _after_table(member: Member, spec, inserts: list, updates: list, touched: _Touched) -> None:
     rows = inserts + updates
     if spec.name == "clients":
-        for values in inserts:
-            _hold(values["id"], member.clinic_id)
-            touched.index.add(values["id"])
-            touched.registration.add(values["id"])
+        new = [values["id"] for values in inserts]
+        _hold_all(new, member.clinic_id)
+        touched.index.update(new)
+        touched.registration.update(new)
     elif spec.model in SEQUENCED:
         touched.sequenced[spec.model].extend(values["id"] for values in inserts)
         for values in inserts:
             _apply_sequenced(member, spec.model, values, touched)
+    elif spec.name == "outreach_contacts":
+        touched.contacts.update(values["id"] for values in rows)
+    elif spec.name == "referrals":
+        touched.slips.update(values["id"] for values in rows)
     elif "visit_id" in spec.table.columns:
         touched.visits.update(values["visit_id"] for values in rows)
     elif spec.name == "visits":
@@ -170,10 +193,19 @@ def _after_table(member: Member, spec, inserts: list, updates: list, touched: _T
 
 
 def _hold(client_id, clinic_id) -> None:
-    exists = db.session.get(Holding, (client_id, clinic_id))
-    if exists is None:
-        db.session.add(Holding(client_id=client_id, clinic_id=clinic_id))
-        db.session.flush()
+    _hold_all([client_id], clinic_id)
+
+
+def _hold_all(client_ids, clinic_id) -> None:
+    """The clinic holds these clients from now on (two statements, however many clients)."""
+    ids = set(client_ids)
+    if not ids:
+        return
+    db.session.flush()
+    held = select(Holding.client_id).where(Holding.clinic_id == clinic_id, Holding.client_id.in_(ids))
+    new = ids - set(db.session.scalars(held))
+    if new:
+        db.session.execute(insert(Holding), [{"client_id": i, "clinic_id": clinic_id} for i in sorted(new)])
 
 
 def _holds(client_id, clinic_id) -> bool:
@@ -235,24 +267,30 @@ def _next_seq() -> int:
     ).scalar_one()
 
 
-def _stamp(member: Member, touched: _Touched) -> None:
+def _stamp(member: Member, touched: _Touched, *, defer: bool) -> None:
     if touched.visits:
         ids = list(touched.visits)
         clients = set(db.session.scalars(select(Visit.client_id).where(Visit.id.in_(ids))).all())
-        for client_id in clients:
-            _hold(client_id, member.clinic_id)
+        _hold_all(clients, member.clinic_id)
         touched.continuity.update(clients)
-        db.session.flush()
-        status.refresh(db.session.connection(), clients)
-    if touched.registration:
-        db.session.flush()
-        status.refresh(db.session.connection(), touched.registration)
+    else:
+        clients = set()
+    db.session.flush()
+    facts = {"client": clients | touched.registration, "contact": touched.contacts, "slip": touched.slips}
+    if defer:  # more batches follow: the pull after the push recomputes them once (refresh_pending)
+        _pend(member.clinic_id, facts)
+    else:
+        derived.refresh(
+            db.session.connection(),
+            facts["client"],
+            contact_ids=sorted(facts["contact"]),
+            referral_ids=sorted(facts["slip"]),
+        )
     if not (touched.index or touched.registration or touched.continuity or touched.sequenced):
         return
     seq = _next_seq()
     key = hub_state().network_key
-    for client_id in touched.index:
-        index_client(client_id, key, seq)
+    index_clients(touched.index, key, seq)
     for column, ids in (("registration_seq", touched.registration), ("continuity_seq", touched.continuity)):
         if ids:
             db.session.execute(update(IndexEntry).where(IndexEntry.client_id.in_(ids)).values({column: seq}))
@@ -260,31 +298,87 @@ def _stamp(member: Member, touched: _Touched) -> None:
         db.session.execute(update(model).where(model.id.in_(ids)).values(hub_seq=seq))
 
 
-def index_client(client_id, network_key: str, seq: int) -> None:
-    """Rewrite one client's index entry and numbers from the hub's records."""
-    client = db.session.get(Client, client_id)
-    kept = client
-    while kept.merged_into is not None:
-        kept = kept.merged_into
-    entry = db.session.get(IndexEntry, client.id)
-    values = dict(
-        uic_hash=uic_hash(network_key, client.uic),
-        home_clinic_id=client.clinic_id,
-        merged_into_id=kept.id if kept is not client else None,
-        seq=seq,
+def _pend(clinic_id, facts: dict) -> None:
+    wanted = {(kind, record_id) for kind, ids in facts.items() for record_id in ids}
+    if not wanted:
+        return
+    ids = sorted({record_id for _kind, record_id in wanted})
+    waiting = select(PendingFacts.kind, PendingFacts.record_id).where(
+        PendingFacts.clinic_id == clinic_id, PendingFacts.record_id.in_(ids)
     )
-    if entry is None:
-        db.session.add(IndexEntry(client_id=client.id, registration_seq=seq, continuity_seq=seq, **values))
-    else:
-        for name, value in values.items():
-            setattr(entry, name, value)
-    db.session.execute(
-        delete(IndexNumber).where(IndexNumber.client_id == client.id, IndexNumber.number == client.client_number)
-    )
-    db.session.add(IndexNumber(number=client.client_number, client_id=kept.id))
-    if kept is not client:
-        db.session.execute(update(IndexNumber).where(IndexNumber.client_id == client.id).values(client_id=kept.id))
-        db.session.execute(update(IndexEntry).where(IndexEntry.client_id == kept.id).values(seq=seq))
+    new = wanted - {(kind, record_id) for kind, record_id in db.session.execute(waiting)}
+    if new:
+        rows = [{"clinic_id": clinic_id, "kind": kind, "record_id": record_id} for kind, record_id in sorted(new)]
+        db.session.execute(insert(PendingFacts), rows)
+
+
+def refresh_pending(clinic_id, limit: int) -> int:
+    """Recompute the derived rows of up to ``limit`` records this clinic's backlog left waiting;
+    returns how many still wait."""
+    waiting = db.session.execute(
+        select(PendingFacts.kind, PendingFacts.record_id)
+        .where(PendingFacts.clinic_id == clinic_id)
+        .order_by(PendingFacts.kind, PendingFacts.record_id)
+        .limit(limit + 1)
+    ).all()
+    now, left = waiting[:limit], len(waiting) > limit
+    if not now:
+        return 0
+    ids = defaultdict(list)
+    for kind, record_id in now:
+        ids[kind].append(record_id)
+    derived.refresh(db.session.connection(), ids["client"], contact_ids=ids["contact"], referral_ids=ids["slip"])
+    for kind, chosen in ids.items():
+        db.session.execute(
+            delete(PendingFacts).where(
+                PendingFacts.clinic_id == clinic_id, PendingFacts.kind == kind, PendingFacts.record_id.in_(chosen)
+            )
+        )
+    if not left:
+        return 0
+    return db.session.scalar(select(func.count()).where(PendingFacts.clinic_id == clinic_id))
+
+
+def index_clients(client_ids, network_key: str, seq: int) -> None:
+    """Rewrite these clients' index entries and numbers from the hub's records.
+
+    A fixed number of statements for any number of clients (a first sync brings thousands in a
+    batch), plus a few for each client merged into another (rare).
+    """
+    ids = sorted(set(client_ids))
+    if not ids:
+        return
+    db.session.flush()
+    clients = list(db.session.scalars(select(Client).where(Client.id.in_(ids))))
+    entries = {e.client_id: e for e in db.session.scalars(select(IndexEntry).where(IndexEntry.client_id.in_(ids)))}
+    kept = {}
+    for client in clients:
+        kept[client.id] = client
+        while kept[client.id].merged_into is not None:
+            kept[client.id] = kept[client.id].merged_into
+    for client in clients:
+        merged_into = kept[client.id].id if kept[client.id] is not client else None
+        values = dict(
+            uic_hash=uic_hash(network_key, client.uic), home_clinic_id=client.clinic_id, merged_into_id=merged_into
+        )
+        entry = entries.get(client.id)
+        if entry is None:
+            db.session.add(IndexEntry(client_id=client.id, seq=seq, registration_seq=seq, continuity_seq=seq, **values))
+        else:
+            for name, value in values.items():
+                setattr(entry, name, value)
+            entry.seq = seq
+    db.session.flush()
+    # Each client's own number points at the record kept (the client itself unless merged).
+    pairs = {(client.client_number, owner) for client in clients for owner in (client.id, kept[client.id].id)}
+    db.session.execute(delete(IndexNumber).where(tuple_(IndexNumber.number, IndexNumber.client_id).in_(sorted(pairs))))
+    db.session.execute(insert(IndexNumber), [{"number": c.client_number, "client_id": kept[c.id].id} for c in clients])
+    for client in clients:
+        if kept[client.id] is not client:
+            db.session.execute(
+                update(IndexNumber).where(IndexNumber.client_id == client.id).values(client_id=kept[client.id].id)
+            )
+            db.session.execute(update(IndexEntry).where(IndexEntry.client_id == kept[client.id].id).values(seq=seq))
     db.session.flush()
 
 
@@ -333,35 +427,102 @@ def _sequenced_payload(model, row) -> dict:
     return {column.name: to_json(getattr(row, column.name)) for column in model.__table__.columns}
 
 
-def build_pull(member: Member, cursor: int) -> dict:
-    """Everything that changed since ``cursor`` that this clinic may have."""
-    new_cursor = db.session.execute(select(HubState.change_seq).where(HubState.id == 1)).scalar_one()
+# A pull is a stream of items, each stamped with the change that made it, read in pages in the order
+# (change number, kind, id). A page ends at an item; its position is the token the node sends back for
+# the next page, so a pull cut off after any page carries on where it stopped.
+KINDS = ("index", "registrations", "merges", "continuity", "views")
+
+
+def _position(payload: dict) -> tuple[int, int, str]:
+    """Where the node's last page ended: (change number, kind, id). A bare cursor: after that change."""
+    after = payload.get("after")
+    if after:
+        seq, kind, last = str(after).split(":", 2)
+        if not (seq.isdigit() and kind.isdigit() and int(kind) < len(KINDS)):
+            raise ValueError("not a pull position")
+        return int(seq), int(kind), last
+    return int(payload.get("cursor", 0)), len(KINDS), ""
+
+
+def _after(seq_column, id_column, kind: int, position, upto: int):
+    """Rows of one kind after the position and at most change ``upto``."""
+    seq, at_kind, last = position
+    if kind < at_kind:
+        later = seq_column > seq
+    elif kind > at_kind:
+        later = seq_column >= seq
+    else:
+        later = or_(seq_column > seq, and_(seq_column == seq, cast(id_column, String) > last))
+    return and_(later, seq_column <= upto)
+
+
+def _page_keys(member: Member, position, upto: int, limit: int) -> tuple[list, bool]:
+    """The next ``limit`` items (seq, kind, id) of the stream, and whether more follow."""
     held = select(Holding.client_id).where(Holding.clinic_id == member.clinic_id)
-    registered = db.session.scalars(
-        select(IndexEntry.client_id).where(IndexEntry.registration_seq > cursor, IndexEntry.client_id.in_(held))
-    ).all()
-    shared = db.session.scalars(
-        select(IndexEntry.client_id).where(IndexEntry.continuity_seq > cursor, IndexEntry.client_id.in_(held))
-    ).all()
-    merges = db.session.scalars(select(ClientMerge).where(ClientMerge.hub_seq > cursor).order_by(ClientMerge.hub_seq))
-    views = db.session.scalars(
-        select(CrossClinicView).where(
-            CrossClinicView.hub_seq > cursor,
-            CrossClinicView.client_id.in_(held),
-            CrossClinicView.clinic_id != member.clinic_id,
-        )
+    sources = (
+        (IndexEntry.seq, IndexEntry.client_id, ()),
+        (IndexEntry.registration_seq, IndexEntry.client_id, (IndexEntry.client_id.in_(held),)),
+        (ClientMerge.hub_seq, ClientMerge.id, ()),
+        (IndexEntry.continuity_seq, IndexEntry.client_id, (IndexEntry.client_id.in_(held),)),
+        (
+            CrossClinicView.hub_seq,
+            CrossClinicView.id,
+            (CrossClinicView.client_id.in_(held), CrossClinicView.clinic_id != member.clinic_id),
+        ),
     )
+    found = []
+    for kind, (seq_column, id_column, where) in enumerate(sources):
+        query = (
+            select(seq_column, cast(id_column, String))
+            .where(_after(seq_column, id_column, kind, position, upto), *where)
+            .order_by(seq_column, cast(id_column, String))
+            .limit(limit + 1)
+        )
+        found.extend((seq, kind, key) for seq, key in db.session.execute(query))
+    found.sort()
+    return found[:limit], len(found) > limit
+
+
+def build_pull(member: Member, payload: dict) -> dict:
+    """The next page of what changed since the node's position that this clinic may have.
+
+    ``cursor`` is the change number the node has everything up to; ``after`` (when a pull was cut
+    short) the token of the last item it received. The answer says ``more`` while items remain.
+    """
+    # What the clinic's last push left waiting is recomputed first, a slice per page.
+    pending = refresh_pending(member.clinic_id, current_app.config["NETWORK_PENDING_FACTS_SLICE"])
+    upto = db.session.execute(select(HubState.change_seq).where(HubState.id == 1)).scalar_one()
+    largest = current_app.config["NETWORK_PULL_PAGE_SIZE"]
+    limit = max(1, min(largest, int(payload.get("limit") or largest)))
+    keys, more = _page_keys(member, _position(payload), upto, limit)
+    wanted = defaultdict(list)
+    for _seq, kind, key in keys:
+        wanted[KINDS[kind]].append(uuid.UUID(key))
     member.last_pull_at = utcnow()
-    return {
-        "cursor": new_cursor,
-        "clinics": [_clinic_payload(c) for c in db.session.scalars(select(Clinic))],
-        "hotspots": [_sequenced_payload(Hotspot, h) for h in db.session.scalars(select(Hotspot))],
-        "index": _index_rows(IndexEntry.seq > cursor),
-        "registrations": registrations(registered),
-        "merges": [_sequenced_payload(ClientMerge, m) for m in merges],
-        "continuity": continuity.for_clinic(member.clinic_id, shared),
-        "views": [_sequenced_payload(CrossClinicView, v) for v in views],
+    answer = {
+        "cursor": keys[-1][0] if more else upto,
+        "after": f"{keys[-1][0]}:{keys[-1][1]}:{keys[-1][2]}" if more else None,
+        "more": more or pending > 0,
+        "index": _index_rows(IndexEntry.client_id.in_(wanted["index"])) if wanted["index"] else [],
+        "registrations": registrations(wanted["registrations"]),
+        "merges": _merge_rows(wanted["merges"]),
+        "continuity": continuity.for_clinic(member.clinic_id, wanted["continuity"]),
+        "views": [
+            _sequenced_payload(CrossClinicView, v)
+            for v in db.session.scalars(select(CrossClinicView).where(CrossClinicView.id.in_(wanted["views"])))
+        ],
     }
+    if payload.get("reference", True):  # reference data (small) with the first page of each pull
+        answer["clinics"] = [_clinic_payload(c) for c in db.session.scalars(select(Clinic))]
+        answer["hotspots"] = [_sequenced_payload(Hotspot, h) for h in db.session.scalars(select(Hotspot))]
+    return answer
+
+
+def _merge_rows(ids: list) -> list[dict]:
+    if not ids:
+        return []
+    rows = db.session.scalars(select(ClientMerge).where(ClientMerge.id.in_(ids)).order_by(ClientMerge.hub_seq))
+    return [_sequenced_payload(ClientMerge, m) for m in rows]
 
 
 def _clinic_payload(clinic: Clinic) -> dict:

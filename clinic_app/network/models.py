@@ -29,6 +29,8 @@ class NodeLink(Base):
     network_key: Mapped[str] = mapped_column(String(64))
     counter: Mapped[int] = mapped_column(BigInteger, default=0)
     pull_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Where the last page of an unfinished pull ended (the hub's token); None when the pull finished.
+    pull_after: Mapped[str | None] = mapped_column(String(80))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_attempt_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
@@ -114,6 +116,22 @@ class Holding(Base):
 
     client_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     clinic_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
+
+
+class PendingFacts(Base):
+    """Records a clinic pushed in a backlog whose derived rows (status, report facts) wait.
+
+    A first sync sends a clinic's whole history in hundreds of batches; recomputing the derived
+    rows of each batch's clients again and again would cost more than applying the records. A
+    batch that says more follow leaves its clients, contacts and slips here instead, and the
+    clinic's pull that follows the push recomputes them, a slice per request.
+    """
+
+    __tablename__ = "network_pending_facts"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # client, contact, slip
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
 
 
 # ---- at both ------------------------------------------------------------------------------------

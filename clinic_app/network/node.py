@@ -6,18 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import String, cast, delete, func, insert, literal, select, update
+from sqlalchemy import String, cast, delete, func, insert, literal, or_, select, update
 
 from clinic_app.audit.services import record_event
-from clinic_app.auth.models import User
+from clinic_app.auth.models import NO_PASSWORD, User
+from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client
-from clinic_app.clients.services import fold_records
+from clinic_app.clients.services import fold_records, new_unique_number
 from clinic_app.clinics.models import Clinic
+from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
-from clinic_app.core.errors import Conflict, Invalid
+from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.permissions import Role
 from clinic_app.extensions import db
-from clinic_app.network import protocol, tracking, transport
+from clinic_app.network import derived, protocol, tracking, transport
 from clinic_app.network.models import (
     ClientCorrection,
     ClientMerge,
@@ -30,10 +32,8 @@ from clinic_app.network.models import (
 )
 from clinic_app.network.tables import BY_NAME, ORDER, REGISTRATION_FIELDS, SYNCED, from_json, row_payload
 from clinic_app.outreach.models import Hotspot
-from clinic_app.visits import status
 
 SYSTEM_USERNAME = "network-sync"
-NO_PASSWORD = "!"  # noqa: S105 (not a hash: no password ever verifies against it)
 
 
 def link() -> NodeLink | None:
@@ -92,8 +92,9 @@ def _signer(node: NodeLink):
 # ---- enrolment -----------------------------------------------------------------------------------
 
 
-def enrol(*, hub_url: str, code: str) -> NodeLink:
+def enrol(*, actor: Actor, hub_url: str, code: str) -> NodeLink:
     """Join the hub with a one-time code: make this clinic's key pair and queue every record it owns."""
+    actor.require("network.enrol")
     if current_app.config.get("NETWORK_ROLE") == "hub":
         raise Invalid("This installation is the hub; only clinics enrol.")
     clinic_code = current_app.config.get("CLINIC_CODE")
@@ -124,7 +125,7 @@ def enrol(*, hub_url: str, code: str) -> NodeLink:
     db.session.add(node)
     db.session.flush()
     queue_everything(clinic.id)
-    record_event(actor=None, action="network.enrol", object_type="clinics", object_id=clinic.id)
+    record_event(actor=actor, action="network.enrol", object_type="clinics", object_id=clinic.id)
     db.session.commit()
     return node
 
@@ -139,13 +140,40 @@ def queue_everything(clinic_id) -> int:
     return db.session.scalar(select(func.count()).select_from(OutboxEntry))
 
 
-def leave() -> None:
+def leave(*, actor: Actor) -> None:
     """Forget the enrolment (after a revocation, before enrolling again). Records stay."""
+    actor.require("network.enrol")
     db.session.execute(delete(OutboxEntry))
     db.session.execute(delete(NodeLink))
     tracking.forget_enrolment()
-    record_event(actor=None, action="network.leave")
+    record_event(actor=actor, action="network.leave")
     db.session.commit()
+
+
+def renumber_unsent(number: str, *, actor: Actor) -> tuple[Client, str]:
+    """A new number for a client registered here whose number the hub refused (issued already elsewhere).
+
+    Only for a client the hub has not taken (still waiting to be sent), so no other node knows the old
+    number for this client. Returns the client and the old number; the client needs a new card.
+    """
+    actor.require("network.renumber")
+    node = link()
+    wanted = identifiers.normalise_client_number(number)
+    client = db.session.scalar(select(Client).where(Client.client_number == wanted)) if wanted else None
+    if client is None:
+        raise NotFound(f"No client here has the number {number}.")
+    if node is None or client.clinic_id != node.clinic_id:
+        raise Invalid("Only a client registered at this clinic can be given a new number here.")
+    waiting = db.session.scalar(
+        select(OutboxEntry.seq).where(OutboxEntry.table_name == "clients", OutboxEntry.record_id == str(client.id))
+    )
+    if waiting is None or db.session.get(IndexEntry, client.id) is not None:
+        raise Conflict(f"The hub holds client {client.client_number} under this number already; it stays.")
+    old = client.client_number
+    client.client_number = new_unique_number()
+    record_event(actor=actor, action="network.renumber", target=client)
+    db.session.commit()
+    return client, old
 
 
 # ---- sync ----------------------------------------------------------------------------------------
@@ -165,8 +193,14 @@ def backoff(failures: int, interval_minutes: float) -> timedelta:
     return timedelta(minutes=min(60, 2 ** (failures - 1)))
 
 
-def sync(*, now: datetime | None = None) -> SyncResult:
-    """Push everything waiting, then pull; failures are kept in words and retried with back-off."""
+def sync(*, actor: Actor, now: datetime | None = None) -> SyncResult:
+    """Push everything waiting, then pull; failures are kept in words and retried with back-off.
+
+    ``actor`` is who asked: the scheduler's or a command's system actor, or the data administrator
+    who pressed "sync now". Records pulled are owned by the network's account (system_user); the
+    audit lines they bring name the actor.
+    """
+    actor.require("network.sync")
     node = link()
     if node is None:
         raise Invalid("This clinic is not enrolled in a network (see 'flask network enrol').")
@@ -176,7 +210,7 @@ def sync(*, now: datetime | None = None) -> SyncResult:
     result = SyncResult()
     try:
         result.pushed = push_all(node)
-        result.pulled = pull(node)
+        result.pulled = pull(node, actor=actor)
     except transport.HubUnavailable as error:
         db.session.rollback()
         node = link()
@@ -225,13 +259,15 @@ def push_all(node: NodeLink, *, limit_batches: int | None = None) -> int:
     size = current_app.config["NETWORK_BATCH_SIZE"]
     sent = batches = 0
     while limit_batches is None or batches < limit_batches:
-        entries = db.session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq).limit(size)).all()
+        entries = db.session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq).limit(size + 1)).all()
         if not entries:
             break
+        entries, more = entries[:size], len(entries) > size
         seqs = [entry.seq for entry in entries]
         records = _batch(entries)
         db.session.commit()
-        _post(node, "push", {"records": records, "first_seq": seqs[0], "last_seq": seqs[-1]})
+        # ``more``: the hub leaves the derived rows of a backlog's batches to the pull that follows.
+        _post(node, "push", {"records": records, "first_seq": seqs[0], "last_seq": seqs[-1], "more": more})
         db.session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(seqs)))
         db.session.execute(
             update(NodeLink).where(NodeLink.id == 1).values(pushed_total=NodeLink.pushed_total + len(seqs))
@@ -242,13 +278,29 @@ def push_all(node: NodeLink, *, limit_batches: int | None = None) -> int:
     return sent
 
 
-def pull(node: NodeLink) -> int:
-    cursor = node.pull_cursor
-    db.session.commit()
-    answer = _post(node, "pull", {"cursor": cursor})
-    count = apply_pull(answer)
-    db.session.execute(update(NodeLink).where(NodeLink.id == 1).values(pull_cursor=int(answer["cursor"])))
-    db.session.commit()
+def pull(node: NodeLink, *, actor: Actor, limit_pages: int | None = None) -> int:
+    """Fetch what the hub has for this clinic, page by page until none remain.
+
+    Each page is applied and its position kept in one transaction, so a pull cut off (the link
+    drops, the computer stops) carries on from the last page applied, without a gap or a repeat
+    that matters (applying an item twice changes nothing).
+    """
+    count = pages = 0
+    while limit_pages is None or pages < limit_pages:
+        state = link()
+        request = {"cursor": state.pull_cursor, "after": state.pull_after, "reference": pages == 0}
+        db.session.commit()
+        answer = _post(node, "pull", request)
+        count += apply_pull(answer, actor=actor)
+        db.session.execute(
+            update(NodeLink)
+            .where(NodeLink.id == 1)
+            .values(pull_cursor=int(answer["cursor"]), pull_after=answer.get("after"))
+        )
+        db.session.commit()
+        pages += 1
+        if not answer.get("more"):
+            break
     return count
 
 
@@ -272,7 +324,7 @@ def system_user(clinic_id) -> User:
     return user
 
 
-def apply_pull(data: dict) -> int:
+def apply_pull(data: dict, *, actor: Actor) -> int:
     """Apply a pull (or a take-on) answer in the current transaction; returns how many items it held."""
     session = db.session
     session.info["network_replaying"] = True
@@ -285,11 +337,11 @@ def apply_pull(data: dict) -> int:
         touched |= _registrations(node, data.get("registrations", []))
         touched |= _merges(data.get("merges", []))
         _continuity(data.get("continuity", []))
-        _views(node, data.get("views", []))
+        _views(data.get("views", []), actor=actor)
         session.flush()
         local = set(session.scalars(select(Client.id).where(Client.id.in_(list(touched)))).all()) if touched else set()
         if local:
-            status.refresh(session.connection(), local)
+            derived.refresh(session.connection(), local)
     finally:
         session.info.pop("network_replaying", None)
     return sum(len(data.get(key, [])) for key in ("index", "registrations", "merges", "continuity", "views"))
@@ -324,18 +376,26 @@ def _hotspots(node: NodeLink, rows: list[dict]) -> None:
 
 
 def _index(rows: list[dict]) -> None:
-    for row in rows:
-        client_id = uuid.UUID(row["client_id"])
-        entry = db.session.get(IndexEntry, client_id) or IndexEntry(client_id=client_id)
+    """The hub's index entries replace ours, with their numbers (a number names one client: the last given)."""
+    if not rows:
+        return
+    ids = [uuid.UUID(row["client_id"]) for row in rows]
+    entries = {e.client_id: e for e in db.session.scalars(select(IndexEntry).where(IndexEntry.client_id.in_(ids)))}
+    numbers = {}
+    for client_id, row in zip(ids, rows, strict=True):
+        entry = entries.get(client_id) or IndexEntry(client_id=client_id)
         entry.uic_hash = row["uic_hash"]
         entry.home_clinic_id = uuid.UUID(row["home_clinic_id"])
         entry.merged_into_id = uuid.UUID(row["merged_into_id"]) if row["merged_into_id"] else None
         db.session.add(entry)
-        db.session.execute(delete(IndexNumber).where(IndexNumber.client_id == client_id))
-        for number in row["numbers"]:
-            db.session.execute(delete(IndexNumber).where(IndexNumber.number == number))
-            db.session.add(IndexNumber(number=number, client_id=client_id))
-        db.session.flush()
+        for number in [n for n, owner in numbers.items() if owner == client_id]:
+            del numbers[number]
+        numbers.update(dict.fromkeys(row["numbers"], client_id))
+    db.session.flush()
+    gone = or_(IndexNumber.client_id.in_(ids), IndexNumber.number.in_(sorted(numbers)))
+    db.session.execute(delete(IndexNumber).where(gone))
+    if numbers:
+        db.session.execute(insert(IndexNumber), [{"number": n, "client_id": c} for n, c in numbers.items()])
 
 
 def _pending_corrections() -> set:
@@ -426,13 +486,13 @@ def _continuity(rows: list[dict]) -> None:
             db.session.execute(insert(table), visits)
 
 
-def _views(node: NodeLink, rows: list[dict]) -> None:
+def _views(rows: list[dict], *, actor: Actor) -> None:
     """Another clinic saw the shared data of a client of ours: it goes into our audit trail too."""
     codes = dict(db.session.execute(select(Clinic.id, Clinic.code)).all())
     for row in rows:
         viewer = codes.get(uuid.UUID(row["clinic_id"]), "?")
         record_event(
-            actor=None,
+            actor=actor,
             action="network.viewed_elsewhere",
             object_type="clients",
             object_id=row["client_id"],

@@ -6,6 +6,7 @@ import time
 
 from flask import Flask
 
+from clinic_app.core.actor import system_actor
 from clinic_app.core.db import utcnow
 from clinic_app.extensions import db
 from clinic_app.network import node
@@ -24,7 +25,7 @@ def sync_if_due(app: Flask) -> bool:
         if link is None or (link.next_attempt_at is not None and link.next_attempt_at > utcnow()):
             db.session.rollback()
             return False
-        result = node.sync()
+        result = node.sync(actor=system_actor("scheduler"))
         if result.error:
             log.warning("network sync: %s", result.error)
         return result.error is None

@@ -2,19 +2,23 @@
 client's answer on sharing, read the shared continuity data (audited at both ends), see the sync state."""
 
 import uuid
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from clinic_app.audit.services import record_event
+from clinic_app.auth.models import User
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
+from clinic_app.core.sqlite import reading_request
 from clinic_app.extensions import db
 from clinic_app.network import node, transport
 from clinic_app.network.hub_sync import uic_hash
@@ -106,7 +110,7 @@ def take_on(*, actor: Actor, client_id) -> Client:
         raise Conflict(
             _("The hub cannot be reached now, so the client's record cannot be fetched: %(why)s", why=error.words)
         ) from None
-    node.apply_pull(answer)
+    node.apply_pull(answer, actor=actor)
     kept_id = uuid.UUID(answer["registrations"][0]["id"]) if answer.get("registrations") else client_id
     client = db.session.get(Client, kept_id)
     if client is None:
@@ -117,11 +121,11 @@ def take_on(*, actor: Actor, client_id) -> Client:
 
 
 def sharing(client: Client) -> ShareConsent | None:
-    """The client's latest answer on sharing (the hub's order once synced, this clinic's before)."""
+    """The client's latest answer on sharing: one given here and not yet synced, else the hub's latest."""
     return db.session.scalar(
         select(ShareConsent)
         .where(ShareConsent.client_id == client.id)
-        .order_by(ShareConsent.hub_seq.is_(None), ShareConsent.hub_seq.desc(), ShareConsent.recorded_at.desc())
+        .order_by(ShareConsent.hub_seq.is_(None).desc(), ShareConsent.hub_seq.desc(), ShareConsent.recorded_at.desc())
         .limit(1)
     )
 
@@ -154,11 +158,31 @@ def shared_care(*, actor: Actor, client: Client) -> list[SharedVisit]:
     if not rows:
         return []
     clinics = {c.id: c for c in db.session.scalars(select(Clinic))}
-    db.session.add(CrossClinicView(client_id=client.id, clinic_id=actor.clinic_id))
     sources = ",".join(sorted({clinics[r.clinic_id].code for r in rows if r.clinic_id in clinics}))
-    record_event(actor=actor, action="network.continuity_view", target=client, detail=f"from={sources}"[:255])
-    db.session.commit()
-    return [SharedVisit(row, clinics.get(row.clinic_id)) for row in rows]
+    shown = [SharedVisit(row, clinics.get(row.clinic_id)) for row in rows]
+    # A page that only reads (the client page) keeps its read transaction: the view and its audit line
+    # go in their own short write transaction, as record_and_commit does for the page's own audit line.
+    with _writing() as session:
+        session.add(CrossClinicView(client_id=client.id, clinic_id=actor.clinic_id))
+        record_event(
+            actor=actor,
+            action="network.continuity_view",
+            target=client,
+            detail=f"from={sources}"[:255],
+            session=session,
+        )
+        session.commit()
+    return shown
+
+
+@contextmanager
+def _writing():
+    if not reading_request():
+        yield db.session
+        return
+    with Session(db.engine, expire_on_commit=False) as session:
+        session.connection(execution_options={"write": True})
+        yield session
 
 
 def ever_on_prep_elsewhere(client_id) -> bool:
@@ -183,6 +207,8 @@ class SyncState:
     failures: int = 0
     pushed_total: int = 0
     index_size: int = 0
+    # Clients of other Blue Boxes taken on here from the network, by their latest answer on sharing.
+    from_elsewhere: dict = field(default_factory=dict)
 
 
 def sync_state(*, actor: Actor) -> SyncState:
@@ -203,14 +229,38 @@ def sync_state(*, actor: Actor) -> SyncState:
         failures=link.failures,
         pushed_total=link.pushed_total,
         index_size=db.session.scalar(select(func.count()).select_from(IndexEntry)) or 0,
+        from_elsewhere=_held_from_elsewhere(link.clinic_id),
     )
+
+
+def _held_from_elsewhere(clinic_id) -> dict:
+    """How many clients of other clinics this clinic took on from the network: sharing on, off, not asked."""
+    network = db.session.scalar(select(User.id).where(User.username == node.SYSTEM_USERNAME))
+    ids = db.session.scalars(
+        select(Client.id).where(
+            Client.clinic_id != clinic_id, Client.registered_by_id == network, Client.merged_into_id.is_(None)
+        )
+    ).all()
+    answers = {}
+    if ids:
+        rows = db.session.execute(
+            select(ShareConsent.client_id, ShareConsent.given)
+            .where(ShareConsent.client_id.in_(ids))
+            .order_by(ShareConsent.hub_seq.is_(None), ShareConsent.hub_seq, ShareConsent.recorded_at)
+        )
+        answers = {client_id: given for client_id, given in rows}  # the latest answer wins
+    counts = {"on": 0, "off": 0, "not_asked": 0}
+    for client_id in ids:
+        given = answers.get(client_id)
+        counts["on" if given else "not_asked" if given is None else "off"] += 1
+    return counts
 
 
 def sync_now(*, actor: Actor) -> node.SyncResult:
     actor.require("network.sync")
     if node.link() is None:
         raise NotFound(_("This clinic is not part of a network."))
-    result = node.sync()
+    result = node.sync(actor=actor)
     record_event(actor=actor, action="network.sync", detail=f"pushed={result.pushed} ok={int(not result.error)}")
     db.session.commit()
     return result

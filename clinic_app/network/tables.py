@@ -7,6 +7,7 @@ replaced by the column's empty value.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -17,7 +18,15 @@ from clinic_app.auth.models import Language, User
 from clinic_app.clients.models import Client
 from clinic_app.core.db import UTCDateTime
 from clinic_app.network.models import ClientCorrection, ClientMerge, CrossClinicView, ShareConsent
-from clinic_app.outreach.models import Hotspot, OutreachContact, Referral, Training, TrainingAttendee, TrainingStaff
+from clinic_app.outreach.models import (
+    Hotspot,
+    OutreachContact,
+    Referral,
+    TracingAssignment,
+    Training,
+    TrainingAttendee,
+    TrainingStaff,
+)
 from clinic_app.screening.models import CervicalScreening, HivTest, StiScreening
 from clinic_app.visits.models import (
     Dispensed,
@@ -28,6 +37,7 @@ from clinic_app.visits.models import (
     ViolenceCare,
     Visit,
     VisitReasonRow,
+    VisitRevision,
 )
 
 
@@ -40,6 +50,8 @@ class Synced:
     children: tuple = ()
     # Once at the hub, only the paths in hub.py change it (corrections, merges), never an upsert.
     insert_only: bool = False
+    # Takes out what never crosses from inside a column's value (the JSON of a visit's history).
+    scrub: Callable[[dict], dict] | None = None
 
     @property
     def table(self) -> Table:
@@ -60,6 +72,18 @@ REGISTRATION_FIELDS = (
     "is_mobile",
     "enrolled_on",
 )
+
+# Visit fields whose history stays at the clinic, like the fields themselves.
+VISIT_WITHHELD = ("notes",)
+
+
+def _scrub_revision(values: dict) -> dict:
+    """A visit's correction crosses with what changed, except the notes (before and after)."""
+    for side in ("before", "after"):
+        if isinstance(values.get(side), dict):
+            values[side] = {k: v for k, v in values[side].items() if k not in VISIT_WITHHELD}
+    return values
+
 
 SYNCED: tuple[Synced, ...] = (
     # Staff as stubs: no name, username or password leaves the clinic.
@@ -94,6 +118,8 @@ SYNCED: tuple[Synced, ...] = (
     Synced(SelfTestKit),
     Synced(ViolenceCare),
     Synced(LaterCervicalTreatment),
+    # A correction of a visit or its services, with what it replaced (the visit's clinic owns it).
+    Synced(VisitRevision, scrub=_scrub_revision),
     Synced(OutreachContact),
     Synced(Referral),
     Synced(
@@ -101,6 +127,8 @@ SYNCED: tuple[Synced, ...] = (
         withheld={"facilitator": ""},
         children=((TrainingAttendee, "training_id", "client_id"), (TrainingStaff, "training_id", "user_id")),
     ),
+    # Outreach tracing: who a peer educator was asked to follow up, and what came of it.
+    Synced(TracingAssignment),
 )
 BY_NAME = {spec.name: spec for spec in SYNCED}
 BY_MODEL = {spec.model: spec for spec in SYNCED}
@@ -138,7 +166,8 @@ def from_json(column, value):
 
 def row_payload(spec: Synced, row) -> dict:
     """One stored row (a Row mapping) as the JSON the hub receives, withheld columns left out."""
-    return {name: to_json(value) for name, value in row.items() if name not in spec.withheld}
+    payload = {name: to_json(value) for name, value in row.items() if name not in spec.withheld}
+    return spec.scrub(payload) if spec.scrub else payload
 
 
 def row_values(spec: Synced, payload: dict) -> dict:
@@ -149,4 +178,4 @@ def row_values(spec: Synced, payload: dict) -> dict:
         raise ValueError(f"{spec.name}: unknown columns {', '.join(sorted(unknown))}")
     values = {name: from_json(columns[name], value) for name, value in payload.items() if name not in spec.withheld}
     values.update(spec.withheld)
-    return values
+    return spec.scrub(values) if spec.scrub else values

@@ -1,7 +1,7 @@
 """Network pages: the sync state for the data administrator (members on the hub), taking on a client
 found in the network, and the client's answer on sharing. Thin: each calls one service."""
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from clinic_app.clients.models import Client
@@ -9,7 +9,9 @@ from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import EmptyForm
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import current_actor, get_or_404
-from clinic_app.network import bp, hub, services
+from clinic_app.network import hub, services
+
+bp = Blueprint("network", __name__, url_prefix="/network", cli_group=None)
 
 
 @bp.route("/")

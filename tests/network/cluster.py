@@ -34,10 +34,10 @@ def _base_env(**extra) -> dict:
 
 
 class Hub:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, **settings):
         self.schema = f"net_hub_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.url_db = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{self.schema}"
-        self.env = _base_env(DATABASE_URL=self.url_db, CLINIC_NETWORK_ROLE="hub")
+        self.env = _base_env(DATABASE_URL=self.url_db, CLINIC_NETWORK_ROLE="hub", **settings)
         self.process = None
         self.port = None
         self.log = workdir / "hub.log"

@@ -30,13 +30,13 @@ from clinic_app.auth.models import User  # noqa: E402
 from clinic_app.clients import services as clients  # noqa: E402
 from clinic_app.clients.models import Client  # noqa: E402
 from clinic_app.clinics.models import Clinic  # noqa: E402
-from clinic_app.core.actor import Actor  # noqa: E402
+from clinic_app.core.actor import Actor, system_actor  # noqa: E402
 from clinic_app.core.errors import DomainError  # noqa: E402
 from clinic_app.core.permissions import Role  # noqa: E402
 from clinic_app.core.places import Country  # noqa: E402
 from clinic_app.extensions import db  # noqa: E402
 from clinic_app.network import node, services  # noqa: E402
-from clinic_app.network.models import ClientCorrection, OutboxEntry  # noqa: E402
+from clinic_app.network.models import ClientCorrection, IndexEntry, OutboxEntry  # noqa: E402
 from clinic_app.screening.models import AssayResult, PreviousHivStatus, TestingModality  # noqa: E402
 from clinic_app.visits import services as visits  # noqa: E402
 from clinic_app.visits.models import PrepEventType, PrepRegimen, Visit  # noqa: E402
@@ -77,6 +77,9 @@ def register(args):
     client = clients.register_client(
         actor=actor(), details=details, consent_given=True, confirm_new=True, today=date(2026, 11, 20)
     )
+    if args.get("number"):  # the same number drawn at another clinic while both were offline
+        client.client_number = args["number"]
+        db.session.commit()
     return {"id": str(client.id), "number": client.client_number, "uic": client.uic}
 
 
@@ -108,6 +111,44 @@ def visit(args):
     )
     made = visits.record_visit(actor=actor(), client=client, data=data, services=service, today=date(2026, 11, 20))
     return {"id": str(made.id)}
+
+
+def correct_visit(args):
+    """Correct a visit: new notes and next appointment, and PrEP months when it has PrEP."""
+    made = db.session.get(Visit, uuid.UUID(args["visit_id"]))
+    sections = visits.load_sections(made)
+    if sections.prep is not None and "months" in args:
+        sections.prep.months_dispensed = args["months"]
+    data = visits.VisitInput(
+        service_date=made.service_date,
+        visit_type=str(made.visit_type),
+        reasons=[str(r) for r in made.reasons],
+        notes=args.get("notes"),
+        next_appointment_on=date.fromisoformat(args["next"]) if args.get("next") else None,
+    )
+    visits.update_visit(actor=actor(), visit=made, data=data, services=sections, today=date(2026, 11, 20))
+    return {"ok": True}
+
+
+def trace(args):
+    """Hand a client to a peer educator for tracing, and record what came of it."""
+    from clinic_app.outreach import tracing
+    from clinic_app.outreach.models import TracingAssignment
+
+    peer = db.session.scalar(select(User).where(User.username == "peer"))
+    if peer is None:
+        clinic_id = actor().clinic_id
+        peer = User(
+            username="peer", display_name="Peer", password_hash="!", role=Role.PEER_EDUCATOR, clinic_id=clinic_id
+        )
+        db.session.add(peer)
+        db.session.commit()
+    tracing.assign_tracing(actor=actor(), client_ids=[args["client_id"]], peer_id=peer.id, reason="missed_appointment")
+    row = db.session.scalar(
+        select(TracingAssignment).where(TracingAssignment.client_id == uuid.UUID(args["client_id"]))
+    )
+    tracing.record_outcome(actor=Actor(peer, "test"), assignment_id=row.id, outcome=args.get("outcome", "reached"))
+    return {"id": str(row.id)}
 
 
 def many_visits(args):
@@ -201,6 +242,7 @@ def shared(args):
                 "on": v.row.service_date.isoformat(),
                 "clinic": v.clinic.code if v.clinic else None,
                 "prep": str(v.row.prep_event) if v.row.prep_event else None,
+                "months": v.row.prep_months,
             }
             for v in care
         ]
@@ -221,6 +263,8 @@ def state(_args):
         "last_error": link.last_error if link else None,
         "last_success": link.last_success_at.isoformat() if link and link.last_success_at else None,
         "clients": db.session.scalar(select(func.count()).select_from(Client)),
+        "index": db.session.scalar(select(func.count()).select_from(IndexEntry)),
+        "pull_after": link.pull_after if link else None,
     }
 
 
@@ -230,8 +274,13 @@ def keys(_args):
 
 
 def sync(_args):
-    result = node.sync()
+    result = node.sync(actor=system_actor("cli"))
     return {"pushed": result.pushed, "error": result.error}
+
+
+def pull_pages(args):
+    """Pull ``pages`` pages only, as if the link dropped after them."""
+    return {"pulled": node.pull(node.link(), actor=system_actor("cli"), limit_pages=args["pages"])}
 
 
 def die_after_send(args):
@@ -255,6 +304,8 @@ ACTIONS = {
         setup,
         register,
         visit,
+        correct_visit,
+        trace,
         many_visits,
         edit,
         merge,
@@ -267,6 +318,7 @@ ACTIONS = {
         state,
         keys,
         sync,
+        pull_pages,
         die_after_send,
     )
 }

@@ -22,7 +22,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     work = tmp_path_factory.mktemp("network")
-    hub = Hub(work)
+    hub = Hub(work, CLINIC_NETWORK_PULL_PAGE_SIZE=3)  # every pull in these tests comes in pages of 3
     try:
         hub.start()
         beitbridge = Node(work, "BBR", "Beitbridge", "ZW", "Africa/Harare", CLINIC_NETWORK_BATCH_SIZE=5)
@@ -81,9 +81,9 @@ def test_a_visit_elsewhere_is_shared_only_with_the_clients_consent(net):
     cato.sync()
     beitbridge.sync()
     shown = beitbridge.op("shared", client_id=client["id"])["visits"]
-    assert shown == [{"on": "2026-05-04", "clinic": "CTO", "prep": "follow_up"}]
+    assert shown == [{"on": "2026-05-04", "clinic": "CTO", "prep": "follow_up", "months": 3}]
     assert cato.op("shared", client_id=client["id"])["visits"] == [
-        {"on": "2026-02-02", "clinic": "BBR", "prep": "initiation"}
+        {"on": "2026-02-02", "clinic": "BBR", "prep": "initiation", "months": 3}
     ]
     # Audited at both ends: the viewing clinic, and after the next sync the clinic whose client it is.
     beitbridge.sync()
@@ -272,3 +272,72 @@ def test_clock_skew_of_hours_changes_nothing(net):
     assert _hub_count(hub, "visits", "client_id::text = %s", ahead["id"]) == 1
     for client in (ahead, behind):
         assert beitbridge.op("search", term=client["uic"])["network"] == [client["id"]]
+
+
+def test_a_visit_correction_travels_with_its_history_but_not_its_notes(net):
+    hub, beitbridge, cato = net
+    client = beitbridge.op("register", mother="CR", own="EC")
+    made = beitbridge.op("visit", client_id=client["id"], on="2026-03-09", kind="prep", type="new", notes="first")
+    beitbridge.op("share", client_id=client["id"], given=True)
+    beitbridge.sync()
+    cato.op("take_on", client_id=client["id"])
+    beitbridge.op("correct_visit", visit_id=made["id"], months=1, next="2026-04-09", notes="the bus stop")
+    beitbridge.sync()
+    cato.sync()
+    assert hub.sql("SELECT months_dispensed FROM prep_events WHERE visit_id::text = %s", made["id"]) == [(1,)]
+    history = dict(hub.sql("SELECT section, after FROM visit_revisions WHERE visit_id::text = %s", made["id"]))
+    assert history["prep"]["months_dispensed"] == 1
+    assert history["visit"] == {"next_appointment_on": "2026-04-09"}  # the notes changed too, but stay home
+    assert hub.sql("SELECT count(*) FROM visit_revisions WHERE before::text LIKE '%%first%%'")[0][0] == 0
+    assert _hub_count(hub, "report_visits", "client_id::text = %s", client["id"]) == 1  # report facts kept too
+    # The clinic that shares the client's care sees the corrected supply.
+    [shown] = cato.op("shared", client_id=client["id"])["visits"]
+    assert shown == {"on": "2026-03-09", "clinic": "BBR", "prep": "initiation", "months": 1}
+
+
+def test_tracing_of_a_client_reaches_the_hub_with_its_outcome(net):
+    hub, beitbridge, _cato = net
+    client = beitbridge.op("register", mother="TR", own="AC")
+    beitbridge.op("visit", client_id=client["id"], on="2026-03-10", kind="hiv", type="new")
+    traced = beitbridge.op("trace", client_id=client["id"], outcome="moved")
+    beitbridge.sync()
+    assert hub.sql("SELECT outcome, reason FROM tracing_assignments WHERE id::text = %s", traced["id"]) == [
+        ("moved", "missed_appointment")
+    ]
+
+
+def test_a_pull_comes_in_pages_and_one_cut_short_carries_on(net):
+    hub, beitbridge, cato = net
+    cato.sync()
+    made = beitbridge.op("many_visits", count=8)["ids"]
+    beitbridge.sync()
+    before = cato.op("state")["index"]
+    cato.op("pull_pages", pages=2)  # two pages of 3, then the link "drops"
+    cut = cato.op("state")
+    assert cut["index"] == before + 6 and cut["pull_after"]  # where the last page ended is kept
+    cato.sync()
+    done = cato.op("state")
+    assert done["index"] == before + 8 and done["pull_after"] is None
+    hub_index = _hub_count(hub, "network_index")
+    assert done["index"] == hub_index
+    assert cato.op("search", term=beitbridge.op("client", client_id=made[-1])["number"])["network"] == [made[-1]]
+
+
+def test_a_client_number_issued_at_two_clinics_is_refused_in_words_and_renumbered(net):
+    hub, beitbridge, cato = net
+    first = beitbridge.op("register", mother="CL", own="AS")
+    beitbridge.sync()
+    second = cato.op("register", mother="SH", own="NO", number=first["number"])
+    done = cato.sync(check=False)
+    assert done.returncode == 1 and first["number"] in done.stderr and "Beitbridge (BBR)" in done.stderr
+    assert "issued already" in cato.op("state")["last_error"]  # what the Network page shows
+    assert _hub_count(hub, "clients", "id::text = %s", second["id"]) == 0
+    said = cato.flask("network", "renumber", "--number", first["number"])
+    assert "new card" in said
+    cato.sync()
+    now = cato.op("client", client_id=second["id"])["number"]
+    assert now != first["number"]
+    assert hub.sql("SELECT client_number FROM clients WHERE id::text = %s", second["id"]) == [(now,)]
+    assert "network.renumber" in cato.op("audit")["actions"]
+    refused = cato.flask("network", "renumber", "--number", now, check=False)  # on the hub now: it stays
+    assert refused.returncode == 1 and "stays" in refused.stderr

@@ -9,7 +9,7 @@ from clinic_app.clients.services import ClientDetails, update_client
 from clinic_app.extensions import db
 from clinic_app.network import protocol, transport
 from clinic_app.network.models import ClientCorrection, NodeLink, OutboxEntry
-from clinic_app.network.tables import BY_NAME, row_payload
+from clinic_app.network.tables import BY_NAME, SYNCED, row_payload
 
 
 def _message(body: bytes, counter: int = 7) -> bytes:
@@ -94,3 +94,27 @@ def test_a_registration_change_becomes_a_correction_with_before_and_after(make, 
 def test_a_clinic_not_enrolled_queues_nothing(make, clinic, nurse):
     make.client(clinic=clinic, registered_by=nurse)
     assert db.session.scalars(select(OutboxEntry)).all() == []
+
+
+def test_crisis_case_files_and_derived_rows_never_cross():
+    names = [spec.name for spec in SYNCED]
+    assert not [name for name in names if name.startswith("crisis")]  # case files never leave the clinic
+    assert "client_status" not in names  # derived: every site recomputes it
+
+
+def test_a_visit_correction_crosses_without_the_notes():
+    spec = BY_NAME["visit_revisions"]
+    row = {"id": str(uuid.uuid4()), "before": {"notes": "at the rank", "visit_type": "new"}, "after": {"notes": None}}
+    payload = row_payload(spec, row)
+    assert payload["before"] == {"visit_type": "new"} and payload["after"] == {}
+
+
+def test_a_new_client_number_is_none_in_the_network_index(monkeypatch, clinic):
+    from clinic_app.clients import identifiers, services
+    from clinic_app.network.models import IndexNumber
+
+    db.session.add(IndexNumber(number="1111-1111-1", client_id=uuid.uuid4()))  # issued at another clinic
+    db.session.commit()
+    drawn = iter(["1111-1111-1", "2222-2222-2"])
+    monkeypatch.setattr(identifiers, "new_client_number", lambda: next(drawn))
+    assert services.new_unique_number() == "2222-2222-2"
