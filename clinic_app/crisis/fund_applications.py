@@ -133,7 +133,11 @@ def applications(*, actor: Actor, statuses=None, case_id=None) -> list[FundAppli
     query = (
         select(FundApplication)
         .where(FundApplication.clinic_id == actor.clinic_id)
-        .options(selectinload(FundApplication.fund), selectinload(FundApplication.case))
+        .options(
+            selectinload(FundApplication.fund),
+            selectinload(FundApplication.case),
+            selectinload(FundApplication.requested_by),  # the lists name who asked
+        )
         .order_by(FundApplication.requested_at.desc())
     )
     if not actor.can("crisis.fund_decide"):

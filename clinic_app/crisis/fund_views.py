@@ -9,11 +9,12 @@ from clinic_app.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor
-from clinic_app.crisis import bp, fund, fund_applications, fund_statement
+from clinic_app.crisis import fund, fund_applications, fund_statement
 from clinic_app.crisis.fund_forms import ApplicationForm, DecisionForm, FundForm, PaymentForm, StatementForm, TopUpForm
 from clinic_app.crisis.fund_models import ApplicationStatus
 from clinic_app.crisis.fund_render import render_statement_pdf, render_statement_xlsx
 from clinic_app.crisis.money import format_money, parse_amount
+from clinic_app.crisis.views import bp
 
 
 @bp.app_template_filter("money")

@@ -4,13 +4,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from clinic_app.audit.services import record_and_commit
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.crisis.access import coordinates, visible_filter
+from clinic_app.crisis.fund_models import ApplicationStatus, FundApplication
 from clinic_app.crisis.models import ActionKind, ActionStatus, CaseStatus, CrisisCase, FollowUp, Violation
 from clinic_app.extensions import db
 from clinic_app.visits.clinical import PepClock, pep_clock
@@ -127,6 +128,16 @@ class HomeSummary:
     open_cases: int
     pep_urgent: int
     follow_ups_due: int
+    fund_to_decide: int | None = None  # for whoever decides fund applications: waiting for her decision
+    fund_to_pay: int | None = None  # approved, not yet paid
+
+
+def _fund_waiting(actor: Actor, status: ApplicationStatus) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(FundApplication)
+        .where(FundApplication.clinic_id == actor.clinic_id, FundApplication.status == status)
+    )
 
 
 def home_summary(*, actor: Actor, now: datetime | None = None) -> HomeSummary:
@@ -140,4 +151,11 @@ def home_summary(*, actor: Actor, now: datetime | None = None) -> HomeSummary:
     ).all()
     rows = case_rows(cases, now)
     today = now.astimezone(ZoneInfo(actor.user.clinic.timezone)).date()
-    return HomeSummary(len(rows), sum(1 for r in rows if r.pep_urgent), due_follow_up_count(actor=actor, today=today))
+    fund = {}
+    if actor.can("crisis.fund_decide"):
+        fund = dict(
+            fund_to_decide=_fund_waiting(actor, ApplicationStatus.REQUESTED),
+            fund_to_pay=_fund_waiting(actor, ApplicationStatus.APPROVED),
+        )
+    rows_urgent = sum(1 for r in rows if r.pep_urgent)
+    return HomeSummary(len(rows), rows_urgent, due_follow_up_count(actor=actor, today=today), **fund)

@@ -210,6 +210,8 @@ def open_new_case(
     actor.require("crisis.open")
     existing = already_submitted(CrisisCase, submission_key)
     if existing is not None:
+        if existing.reported_by_id != actor.id:  # a key is the phone's own: another's is refused, naming nothing
+            raise Invalid(_("The case was not saved."), {"survivor_kind": _("This entry belongs to someone else.")})
         return existing, False
     now = now or utcnow()
     errors: dict[str, str] = {}

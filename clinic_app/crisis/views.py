@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clinic_app.core.db import utcnow
@@ -11,7 +11,7 @@ from clinic_app.core.errors import Invalid, NotAllowed, NotFound
 from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import apply_errors, current_actor, forget_draft
-from clinic_app.crisis import bp, care, lists, services
+from clinic_app.crisis import care, lists, services
 from clinic_app.crisis.access import OpenReason, find_case, open_case
 from clinic_app.crisis.detail import case_page, edit_data
 from clinic_app.crisis.forms import (
@@ -26,6 +26,8 @@ from clinic_app.crisis.forms import (
     yes_no,
 )
 from clinic_app.outreach.services import hotspots_for
+
+bp = Blueprint("crisis", __name__, url_prefix="/crisis")
 
 
 def _reason() -> str | None:
@@ -46,7 +48,7 @@ def index():
     return render_template("crisis/index.html", rows=rows, status=status)
 
 
-def _case_input(form, keep_record: bool) -> services.CaseInput:
+def case_input(form, keep_record: bool) -> services.CaseInput:
     return services.CaseInput(
         survivor_kind=form.survivor_kind.data,
         client_number=form.client_number.data,
@@ -68,7 +70,7 @@ def _case_input(form, keep_record: bool) -> services.CaseInput:
     )
 
 
-def _hotspot_choices(form, actor) -> None:
+def hotspot_choices(form, actor) -> None:
     form.hotspot_id.choices = choice_list([("", _("Choose...")), *((str(h.id), h.name) for h in hotspots_for(actor))])
 
 
@@ -77,13 +79,13 @@ def _hotspot_choices(form, actor) -> None:
 def new_case():
     actor = current_actor()
     form = CaseForm()
-    _hotspot_choices(form, actor)
+    hotspot_choices(form, actor)
     if request.method == "GET":
         form.incident_on.data = services.actor_today(actor)
         if actor.can("outreach.work"):
             form.channel.data = "peer"
     if form.validate_on_submit():
-        data = _case_input(form, keep_record=form.keep_record.data)
+        data = case_input(form, keep_record=form.keep_record.data)
         try:
             case, created = services.open_new_case(actor=actor, data=data, submission_key=form.key())
         except Invalid as error:
@@ -147,10 +149,10 @@ def edit(case_id):
     if case is None:
         return render_template("crisis/reason.html", form=ReasonForm(request.args), case_id=case_id)
     form = CaseEditForm(data=None if request.method == "POST" else edit_data(case))
-    _hotspot_choices(form, actor)
+    hotspot_choices(form, actor)
     if form.validate_on_submit():
         try:
-            services.update_case(actor=actor, case_id=case.id, data=_case_input(form, keep_record=True))
+            services.update_case(actor=actor, case_id=case.id, data=case_input(form, keep_record=True))
         except Invalid as error:
             apply_errors(form, error)
         else:

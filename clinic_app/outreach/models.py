@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import ForeignKey, Index, String, Uuid, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -54,6 +54,16 @@ class OutreachContact(Record, Base):
     """One outreach contact by a peer educator: one person, or a small group with a head count."""
 
     __tablename__ = "outreach_contacts"
+    # A client registered, edited or merged re-resolves the contacts that named her UIC only: this keeps
+    # that lookup off the whole table (it made recording a visit on 1M visits take 0.35 s, 1.5 s encrypted).
+    __table_args__ = (
+        Index(
+            "ix_outreach_contacts_uic_unresolved",
+            "contact_uic",
+            sqlite_where=text("client_id IS NULL"),
+            postgresql_where=text("client_id IS NULL"),
+        ),
+    )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"), index=True)
     peer_educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)

@@ -1,25 +1,31 @@
 """The peer educator's pages without signal: the installable app (manifest, service worker) and the JSON
 endpoints the phone's outbox sends to (static/js/offline.js). Same forms and services as the pages, so an
-entry sent later gets the same messages; the phone's UUID is the submission key (sent twice, stored once)."""
+entry sent later gets the same messages; the phone's UUID is the submission key (sent twice, stored once).
 
-import uuid
+The worker is served from /outreach but works for the whole site (Service-Worker-Allowed: /): the pages
+it keeps are outreach's contact and slip forms and the crisis case form (crisis/offline_views.py takes
+those entries). It answers only for the pages and files it lists; every other request goes to the network
+untouched. One worker rather than one per feature: a page is controlled by one worker only, and the
+outbox, its count and its sending are the same for every entry."""
+
 from datetime import date
 
 from flask import current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import user_logged_out
 from flask_wtf.csrf import generate_csrf
-from werkzeug.datastructures import MultiDict
 
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Invalid
 from clinic_app.core.forms import choice_list
+from clinic_app.core.outbox import read_entry, refused, unreadable
 from clinic_app.core.permissions import requires, role_can
 from clinic_app.core.qr import qr_image
 from clinic_app.core.views import current_actor
-from clinic_app.outreach import bp, offline, referrals, services
+from clinic_app.outreach import offline, referrals, services
 from clinic_app.outreach.forms import ContactForm, ReferralForm
 from clinic_app.outreach.services import ContactInput
+from clinic_app.outreach.views import bp
 
 
 @bp.route("/app.webmanifest")
@@ -30,7 +36,7 @@ def manifest():
         "name": _("Blue Box outreach"),
         "short_name": "Blue Box",
         "start_url": url_for("outreach.index"),
-        "scope": url_for("outreach.index"),
+        "scope": url_for("main.home"),  # the crisis case form is part of the app
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": "#1f4e79",
@@ -47,13 +53,24 @@ def manifest():
 @bp.route("/sw.js")
 @requires("outreach.work")
 def service_worker():
-    """Keeps the contact and slip forms (and the files they need) for opening without signal."""
+    """Keeps the contact, slip and crisis case forms (and the files they need) for opening without signal."""
     pages = [url_for("outreach.new_contact"), url_for("outreach.new_referral")]
-    assets = [
-        url_for("static", filename=name) for name in ("css/app.css", "js/app.js", "js/offline.js", "favicon.svg")
-    ] + [url_for("outreach.manifest")]
+    if current_actor().can("crisis.open"):
+        pages.append(url_for("crisis.new_case"))
+    files = (
+        "css/app.css",
+        "js/app.js",
+        "js/offline.js",
+        "favicon.svg",
+        "icons/bluebox-192.png",
+        "icons/bluebox-512.png",
+    )
+    assets = [url_for("static", filename=name) for name in files] + [url_for("outreach.manifest")]
     body = render_template("outreach/sw.js", pages=pages, assets=assets, version=current_app.config.get("VERSION", "1"))
-    return current_app.response_class(body, mimetype="text/javascript")
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = url_for("main.home")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.route("/offline/token")
@@ -82,85 +99,55 @@ def offline_codes():
     return jsonify(codes=codes)
 
 
-def _payload():
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
-        return None, None
-    try:
-        key = uuid.UUID(str(data.get("uuid")))
-    except ValueError:
-        return None, None
-    pairs = []
-    for name, values in data["fields"].items():
-        for value in values if isinstance(values, list) else [values]:
-            if isinstance(value, str | int | float) and len(str(value)) <= 200:
-                pairs.append((str(name), str(value)))
-    return data, (key, MultiDict(pairs))
-
-
-def _refused(form, message: str, field_errors: dict | None = None):
-    errors = []
-    for name, messages in (field_errors or {}).items():
-        for text in messages if isinstance(messages, list) else [messages]:
-            label = form[name].label.text if name in form else ""
-            errors.append({"field": name, "label": str(label), "message": str(text)})
-    return jsonify(message=message, errors=errors), 422
-
-
-def _bad_request():
-    return jsonify(message=_("This entry could not be read."), errors=[]), 400
-
-
 @bp.route("/offline/contact", methods=["POST"])
 @requires("outreach.work")
 def offline_contact():
-    data, parsed = _payload()
-    if data is None:
-        return _bad_request()
-    key, formdata = parsed
+    entry = read_entry()
+    if entry is None:
+        return unreadable()
     actor = current_actor()
-    form = ContactForm(formdata=formdata, meta={"csrf": False})
+    form = ContactForm(formdata=entry.formdata, meta={"csrf": False})
     form.hotspot_id.choices = choice_list([("", "")] + [(str(h.id), h.name) for h in services.hotspots_for(actor)])
     if not form.validate():
-        return _refused(form, _("The contact was not saved. Please correct the fields marked below."), form.errors)
-    entry = ContactInput(**{name: form[name].data for name in ContactInput.__dataclass_fields__ if name in form})
+        return refused(form, _("The contact was not saved. Please correct the fields marked below."), form.errors)
+    data = ContactInput(**{name: form[name].data for name in ContactInput.__dataclass_fields__ if name in form})
     try:
         _contact, created = services.record_contact(
-            actor=actor, data=entry, submission_key=key, backdate_days=current_app.config["OUTREACH_BACKDATE_DAYS"]
+            actor=actor, data=data, submission_key=entry.key, backdate_days=current_app.config["OUTREACH_BACKDATE_DAYS"]
         )
     except Invalid as error:
-        return _refused(form, error.message, error.field_errors)
+        return refused(form, error.message, error.field_errors)
     return jsonify(status="saved" if created else "already", message=_("Contact saved."))
 
 
 @bp.route("/offline/referral", methods=["POST"])
 @requires("outreach.work")
 def offline_referral():
-    data, parsed = _payload()
-    if data is None:
-        return _bad_request()
-    key, formdata = parsed
-    form = ReferralForm(formdata=formdata, meta={"csrf": False})
+    entry = read_entry()
+    if entry is None:
+        return unreadable()
+    data = entry.data
+    form = ReferralForm(formdata=entry.formdata, meta={"csrf": False})
     if not form.validate():
-        return _refused(form, _("The referral was not issued."), form.errors)
+        return refused(form, _("The referral was not issued."), form.errors)
     try:
         issued_on = date.fromisoformat(data["issued_on"]) if data.get("issued_on") else None
     except (TypeError, ValueError):
-        return _bad_request()
+        return unreadable()
     code = data.get("code") if isinstance(data.get("code"), str) else None
     try:
         referral, created = services.issue_referral(
             actor=current_actor(),
             service=form.service.data,
             client_number=form.client_number.data,
-            submission_key=key,
+            submission_key=entry.key,
             valid_days=current_app.config["REFERRAL_VALID_DAYS"],
             code=code,
             issued_on=issued_on,
             backdate_days=current_app.config["OUTREACH_BACKDATE_DAYS"],
         )
     except Invalid as error:
-        return _refused(form, error.message, error.field_errors)
+        return refused(form, error.message, error.field_errors)
     return jsonify(
         status="saved" if created else "already",
         code=referrals.display_code(referral.code),

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from clinic_app.audit.services import record_and_commit, record_event
 from clinic_app.clients import identifiers
@@ -267,6 +268,8 @@ def own_contacts(*, actor: Actor, page: int, per_page: int):
     query = (
         select(OutreachContact)
         .where(OutreachContact.peer_educator_id == actor.id)
+        # The list shows each contact's hotspot and known client's number.
+        .options(selectinload(OutreachContact.hotspot), selectinload(OutreachContact.client))
         .order_by(OutreachContact.contact_date.desc(), OutreachContact.created_at.desc())
     )
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
@@ -371,7 +374,11 @@ def visible_referral(*, actor: Actor, referral_id) -> Referral:
 
 def referral_list(*, actor: Actor, page: int, per_page: int, status: str = ""):
     """A peer educator's own slips, or the clinic's slips for staff; newest first."""
-    query = select(Referral).order_by(Referral.issued_on.desc(), Referral.created_at.desc())
+    query = (
+        select(Referral)
+        .options(selectinload(Referral.peer_educator))  # staff see who issued each slip
+        .order_by(Referral.issued_on.desc(), Referral.created_at.desc())
+    )
     actor.require("outreach.referrals")
     if actor.can("outreach.clinic_referrals"):
         query = query.where(Referral.clinic_id == actor.clinic_id)

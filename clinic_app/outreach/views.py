@@ -1,6 +1,6 @@
 """Outreach pages. Peer educators' pages are built for a 360px phone."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clinic_app.clients.services import peer_educator_choices
@@ -9,7 +9,7 @@ from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.qr import qr_image
 from clinic_app.core.views import apply_errors, current_actor, forget_draft, page_arg
-from clinic_app.outreach import bp, figures, referrals, services, start, tracing, trainings
+from clinic_app.outreach import figures, referrals, services, start, tracing, trainings
 from clinic_app.outreach.forms import (
     AssignTracingForm,
     ContactForm,
@@ -21,6 +21,8 @@ from clinic_app.outreach.forms import (
 )
 from clinic_app.outreach.services import ContactInput
 from clinic_app.outreach.trainings import TrainingInput
+
+bp = Blueprint("outreach", __name__, url_prefix="/outreach")
 
 
 def _saved(message: str, draft: str, created: bool) -> None:

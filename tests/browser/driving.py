@@ -111,6 +111,13 @@ class Browser:
     def wait_for(self, css: str, timeout: float = 10):
         return WebDriverWait(self.driver, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
 
+    def submit(self, button_css: str, timeout: float = 10) -> None:
+        """Press a form's button and wait until the browser has left the page it was on: waiting only for
+        an element of the next page can find the same element still on this one (a success notice)."""
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.CSS_SELECTOR, button_css).click()
+        WebDriverWait(self.driver, timeout).until(ec.staleness_of(page))
+
     def pause(self, seconds: float) -> None:
         time.sleep(seconds)
 

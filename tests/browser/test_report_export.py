@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from clinic_app.core.actor import system_actor
 from clinic_app.reports import services
 from tests.browser.conftest import VIEWPORTS
 from tests.reports.test_outputs import _pdf_lines, _sheet_grid, table_sheet
@@ -42,7 +43,7 @@ def test_an_me_officer_exports_the_mer_report_and_the_files_hold_it(browser, sit
 
     with site.app.test_request_context():
         request = services.ReportRequest(format_code="mer", period_code=period, clinic_codes=[])
-        data, _name = services.export(actor=None, request=request, output="json", threshold=5)
+        data, _name = services.export(actor=system_actor(), request=request, output="json", threshold=5)
     report = json.loads(data)
     book = load_workbook(io.BytesIO(workbook.read_bytes()))
     for group in report["groups"]:

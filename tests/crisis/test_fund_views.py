@@ -180,3 +180,19 @@ def test_a_top_up_with_errors_keeps_the_balance(client, clinic, crt, sign_in_as)
     assert "This date is in the future." in text(response)
     db.session.expire_all()
     assert db.session.get(EmergencyFund, fund_row.id).balance == 1_000
+
+
+def test_the_coordinators_home_page_counts_applications_waiting_for_her(client, clinic, peer, crt, make, sign_in_as):
+    fund_row = make_fund(clinic)
+    case = make_case(clinic, peer)
+    for status in (ApplicationStatus.REQUESTED, ApplicationStatus.REQUESTED, ApplicationStatus.APPROVED):
+        make_application(fund_row, case, peer, status=status)
+    make_application(fund_row, case, peer, status=ApplicationStatus.PAID)
+    elsewhere = make.clinic(code="CTR")
+    make_application(make_fund(elsewhere), make_case(elsewhere, peer), peer)
+    sign_in_as(crt)
+    page = text(client.get("/"))
+    assert "<b>2</b>fund applications waiting for your decision" in page
+    assert "<b>1</b>fund applications approved, not yet paid" in page
+    sign_in_as(peer)
+    assert "fund applications" not in text(client.get("/"))

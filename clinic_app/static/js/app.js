@@ -7,11 +7,27 @@
   // user who typed them: another user's are dropped when someone else signs in on this tab. The
   // server asks to forget a draft once it is saved (body data-clear-draft="name"), and every draft
   // at sign-out (data-clear-draft="*").
+  //
+  // A browser left unused longer than the clinic's OFFLINE_KEEP_HOURS (body data-keep-minutes) forgets
+  // everything typed or waiting on it, the next time a page of the app opens or while one stays open:
+  // drafts here, and (data-clear-draft="*", the sign-out signal) the outbox, slip codes and cached pages
+  // in offline.js. The session's own 15-minute idle time-out does not: the same person signs in again and
+  // finds her entries (issue 14), and entries waiting for signal are what the outbox is for; nobody
+  // else sees them (they are shown and sent only to their user, and another user's sign-in deletes them).
   var store = null;
   try { store = window.sessionStorage; } catch (e) { store = null; }
   var body = document.body;
   var user = body.getAttribute("data-user");
   var prefix = "draft:" + (user || "") + ":";
+  var local = null;
+  try { local = window.localStorage; } catch (e) { local = null; }
+  var SEEN = "bluebox-seen";
+  var keep = Number(body.getAttribute("data-keep-minutes") || 0) * 60000;
+  var unused = function () {
+    var seen = Number((local && local.getItem(SEEN)) || 0);
+    return keep > 0 && seen > 0 && Date.now() - seen > keep;
+  };
+  if (unused()) { body.setAttribute("data-clear-draft", "*"); }
   var clear = body.getAttribute("data-clear-draft");
   var eachDraftKey = function (fn) {
     var keys = [];
@@ -29,6 +45,24 @@
     if (user) {
       eachDraftKey(function (key) { if (key.indexOf(prefix) !== 0) { store.removeItem(key); } });
     }
+  }
+  if (local && keep > 0) {
+    var used = 0;
+    var touch = function () {
+      if (Date.now() - used < 30000) { return; }
+      used = Date.now();
+      if (user) { local.setItem(SEEN, String(used)); } else if (clear === "*") { local.removeItem(SEEN); }
+    };
+    touch();
+    ["input", "click", "keydown", "touchstart"].forEach(function (name) { document.addEventListener(name, touch, true); });
+    // A page left open: once past the limit, its forms and everything stored go, as at sign-out.
+    setInterval(function () {
+      if (!unused()) { return; }
+      local.removeItem(SEEN);
+      if (store) { eachDraftKey(function (key) { store.removeItem(key); }); }
+      Array.prototype.forEach.call(document.querySelectorAll("form[data-draft]"), function (f) { f.reset(); });
+      document.dispatchEvent(new Event("bluebox:forget"));
+    }, 60000);
   }
   var forms = document.querySelectorAll("form[data-draft]");
   Array.prototype.forEach.call(forms, function (form) {

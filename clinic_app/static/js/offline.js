@@ -3,7 +3,21 @@
    entries wait and sends them when the connection is back, each with the UUID the phone made, so a repeat
    never stores it twice. A rejected entry stays, showing the server's messages, until it is corrected or
    discarded. A slip issued offline takes a code the phone reserved while online. Sent entries are deleted;
-   sign-out deletes everything (entries, codes, cached pages). */
+   sign-out deletes everything (entries, codes, cached pages, the worker), and so does a browser left
+   unused longer than OFFLINE_KEEP_HOURS (app.js raises the same signal). Entries, drafts and the cached
+   pages are contact, slip and crisis case forms: one outbox for all three.
+
+   Why waiting entries are not encrypted here. The obvious scheme, AES-GCM with a non-extractable key
+   made per session and kept in IndexedDB as a CryptoKey, protects against nothing this browser's own
+   storage does not already: (1) whoever holds the unlocked phone opens the page and the page decrypts
+   for her (it must, to list, correct and send the entries); (2) a copy of the browser's files holds the
+   key beside the ciphertext (Chromium writes a CryptoKey's key material into the same IndexedDB files;
+   "non-extractable" only stops scripts from exporting it); (3) deleting the key at sign-out leaves its
+   residue in those same files, next to the ciphertext's. The protection here is deletion: nothing is
+   kept once sent, and sign-out, another user's sign-in and the unused-browser limit delete the rest.
+   Real protection would need a key the phone does not hold: entries sealed with the clinic server's
+   public key (RSA-OAEP or ECDH wrapping an AES-GCM key per entry) and opened only by the server when
+   sent; a refused entry would then come back from the server to be corrected. Not built yet. */
 (function () {
   "use strict";
   var body = document.body;
@@ -31,13 +45,25 @@
     }
   };
   if (body.getAttribute("data-clear-draft") === "*") { forgetEverything(); }
+  document.addEventListener("bluebox:forget", function () {  // app.js: the browser was left unused too long
+    forgetEverything();
+    if (navigator.onLine) { window.location.reload(); }
+  });
 
   var panel = document.querySelector("[data-outbox]");
   if (!panel || !user || !window.indexedDB || !window.Promise || !window.fetch) { return; }
 
   if (navigator.serviceWorker && panel.getAttribute("data-sw")) {
-    navigator.serviceWorker.register(panel.getAttribute("data-sw"), { scope: panel.getAttribute("data-scope") })
-      .catch(function () { /* not a secure context: the outbox still works */ });
+    var scope = new URL(panel.getAttribute("data-scope"), window.location.href).href;
+    navigator.serviceWorker.register(panel.getAttribute("data-sw"), { scope: scope }).then(function () {
+      return navigator.serviceWorker.getRegistrations();
+    }).then(function (regs) {  // a worker of an older scope (/outreach/) would keep the pages it controls
+      regs.forEach(function (r) { if (r.scope !== scope) { r.unregister(); } });
+      return Promise.all([navigator.serviceWorker.ready, window.caches.keys()]);
+    }).then(function (found) {
+      var kept = found[1].some(function (name) { return name.indexOf("bluebox-outreach-") === 0; });
+      if (found[0].active && (!kept || !navigator.serviceWorker.controller)) { found[0].active.postMessage("refill"); }
+    }).catch(function () { /* not a secure context: the outbox still works */ });
   }
 
   var text = function (name, n) {
@@ -96,6 +122,9 @@
   };
 
   var status = "";
+  // navigator.onLine says only whether the phone has a network; a request that fails says the clinic
+  // cannot be reached (a weak signal, a network without internet): both are offline for the outbox.
+  var reachable = true;
   var getJson = function (url) {
     return fetch(url, { credentials: "same-origin", redirect: "manual", headers: { Accept: "application/json" } })
       .then(function (r) {
@@ -119,7 +148,9 @@
   };
   var send = function (entry, token) {
     var url = panel.getAttribute("data-" + entry.kind + "-url");
-    var payload = { uuid: entry.id, fields: entry.fields, code: entry.code || null, issued_on: entry.issued_on || null };
+    var payload = {
+      uuid: entry.id, fields: entry.fields, created: entry.created, code: entry.code || null, issued_on: entry.issued_on || null
+    };
     return postJson(url, token, payload).then(function (r) {
       if (r.status === 200) {
         if (entry.code && store) {  // a code the clinic now holds is never offered again
@@ -137,6 +168,7 @@
   var flush = function () {
     if (sending || !navigator.onLine) { render(); return Promise.resolve(); }
     sending = true;
+    render();
     var token;
     return mine().then(function (entries) {
       return getJson(panel.getAttribute("data-token-url")).then(function (t) {
@@ -145,15 +177,24 @@
         return waiting.reduce(function (p, e) { return p.then(function () { return send(e, token); }); }, Promise.resolve())
           .then(function () { status = waiting.length ? text("sent") : ""; });
       }).then(function () { return mine(); }).then(function (left) { return refreshCodes(token, left); });
-    }).catch(function (error) {
-      status = error && error.signedOut ? text("signin") : text("failed");
+    }).then(function () { reachable = true; }, function (error) {
+      reachable = !!(error && error.signedOut);
+      status = reachable ? text("signin") : text("failed");
     }).then(function () { sending = false; render(); });
   };
 
   var list = panel.querySelector("[data-outbox-list]");
+  var state = panel.querySelector("[data-outbox-state]");
   var render = function () {
     return mine().then(function (entries) {
-      panel.hidden = !entries.length && !status && navigator.onLine;
+      var now = !navigator.onLine ? "offline" : sending ? "sending" : reachable ? "online" : "unreachable";
+      var n = entries.length;
+      // One line that says it all: "Offline — 2 waiting".
+      state.textContent = text("state-" + now) + " — " +
+        (n === 0 ? text("waiting-none") : n === 1 ? text("waiting-one") : text("waiting-many", n));
+      state.className = "outbox-state is-" + now;
+      panel.classList.toggle("is-offline", now === "offline" || now === "unreachable");
+      panel.hidden = !n && !status && now !== "offline" && now !== "unreachable";
       panel.querySelector("[data-outbox-count]").textContent =
         entries.length === 1 ? text("one", 1) : text("many", entries.length);
       panel.querySelector("[data-outbox-status]").textContent = navigator.onLine ? status : text("offline");
@@ -223,7 +264,7 @@
   if (form) {
     form.addEventListener("submit", function (event) {
       var again = form.getAttribute("data-outbox-id");
-      if (navigator.onLine && !again) { return; }
+      if (navigator.onLine && reachable && !again) { return; }
       event.preventDefault();
       var kind = form.getAttribute("data-offline");
       var fields = {};

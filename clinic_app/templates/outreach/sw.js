@@ -1,6 +1,7 @@
-/* Blue Box outreach service worker: the contact and slip forms, and the files they need, open without
-   signal (network first, the copy kept here when there is none). Nothing else is kept; sign-out deletes
-   this cache. */
+/* Blue Box service worker for peer educators: the contact, slip and crisis case forms, and the files they
+   need, open without signal (network first, the copy kept here when there is none). It is registered for
+   the whole site but answers only for the pages and files listed here; every other request goes to the
+   network untouched. Nothing else is kept; sign-out deletes this cache. */
 "use strict";
 var CACHE = "bluebox-outreach-{{ version }}";
 var PAGES = {{ pages|tojson }};
@@ -12,10 +13,20 @@ var keep = function (cache, url) {
   });
 };
 
-self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) {
+var fill = function () {
+  return caches.open(CACHE).then(function (cache) {
     return Promise.all(PAGES.concat(ASSETS).map(function (url) { return keep(cache, url).catch(function () {}); }));
-  }).then(function () { return self.skipWaiting(); }));
+  });
+};
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(fill().then(function () { return self.skipWaiting(); }));
+});
+
+// Signed in again after a sign-out deleted this cache (the browser brings back the same worker, already
+// installed): the page asks for the forms to be kept again and for itself to be served by this worker.
+self.addEventListener("message", function (event) {
+  if (event.data === "refill") { event.waitUntil(fill().then(function () { return self.clients.claim(); })); }
 });
 
 self.addEventListener("activate", function (event) {
