@@ -47,8 +47,8 @@ MIX = [("open_client", 35), ("search", 20), ("record_visit", 15), ("due_lists", 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def base_database(n_visits: int, n_clients: int) -> Path:
-    path = DATA / f"load-{n_visits // 1000}k-visits-{n_clients // 1000}k-clients.db"
+def base_database(n_visits: int, n_clients: int, data: Path = DATA) -> Path:
+    path = data / f"load-{n_visits // 1000}k-visits-{n_clients // 1000}k-clients.db"
     if not synthetic_db.usable(path, n_visits):
         print(f"Building {path.name} (once) ...", flush=True)
         # Planned visits per client such that about n_clients people make the n_visits (the end of the
@@ -59,7 +59,7 @@ def base_database(n_visits: int, n_clients: int) -> Path:
 
 def working_copy(base: Path, encrypted: bool) -> Path:
     """A fresh copy per run (recorded visits do not pile up), encrypted like a clinic's database."""
-    target = DATA / ("load-run-encrypted.db" if encrypted else "load-run.db")
+    target = base.parent / ("load-run-encrypted.db" if encrypted else "load-run.db")
     for old in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
         old.unlink(missing_ok=True)
     if not encrypted:
@@ -118,6 +118,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def ready(port: int) -> bool:
+    """The sign-in page answers (not the unlock page): the server holds the passphrase from the environment.
+
+    Right after the start the network scheduler's thread may be unlocking with it while a first request
+    already finds the passphrase taken from the environment but not yet held, and is sent to /vault/unlock.
+    """
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/auth/login")
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response.status == 200
+    except OSError:
+        return False
+
+
 def start_server(path: Path, encrypted: bool, port: int, log_file) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -140,13 +157,11 @@ def start_server(path: Path, encrypted: bool, port: int, log_file) -> subprocess
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
+        if ready(port):
+            return server
+        time.sleep(0.2)
     server.kill()
-    raise SystemExit("the server did not start; see benchmarks/data/load-server.log")
+    raise SystemExit(f"the server did not start; see {Path(log_file.name)}")
 
 
 class User:
@@ -154,14 +169,14 @@ class User:
 
     def __init__(self, port: int, username: str, clients: list[tuple[str, str]], seed: int):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}  # every cookie the app sets (session, known browser), by name
         self.username, self.clients = username, clients
         self.rng = random.Random(seed)  # noqa: S311 (a load mix, not security)
         self.next_visit = 0
         self.token = ""
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
         body = None
         if form is not None:
             from urllib.parse import urlencode
@@ -171,9 +186,9 @@ class User:
         self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         text = response.read().decode("utf-8", "replace")
-        cookie = response.getheader("Set-Cookie")
-        if cookie and cookie.startswith("bluebox_session="):
-            self.cookie = cookie.split(";", 1)[0]
+        for cookie in response.headers.get_all("Set-Cookie") or ():
+            name, _eq, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value
         return response.status, text
 
     def sign_in(self) -> None:
@@ -288,15 +303,17 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--plain", action="store_true", help="an unencrypted database")
     parser.add_argument("--think", type=think_range, default=(0.5, 2.0), help="pause between actions, e.g. 0.5-2 or 0")
+    parser.add_argument("--data", type=Path, default=DATA, help="where the databases are kept")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "load-results.json")
     args = parser.parse_args(argv)
-    DATA.mkdir(parents=True, exist_ok=True)
+    args.data = args.data.resolve()
+    args.data.mkdir(parents=True, exist_ok=True)
     encrypted = not args.plain
-    base = base_database(args.visits, args.clients)
+    base = base_database(args.visits, args.clients, args.data)
     path = working_copy(base, encrypted)
     names, partitions = prepare(path, encrypted, args.users)
     port = free_port()
-    with open(DATA / "load-server.log", "w") as log_file:
+    with open(args.data / "load-server.log", "w") as log_file:
         server = start_server(path, encrypted, port, log_file)
         try:
             users = [
@@ -305,7 +322,9 @@ def main(argv=None) -> int:
             ]
             for user in users:
                 user.sign_in()
+            load_before = os.getloadavg()  # other jobs on the machine (the run itself adds about 1)
             results = drive(users, args.seconds, args.think)
+            load_after = os.getloadavg()
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -315,6 +334,8 @@ def main(argv=None) -> int:
         f"{'encrypted (SQLCipher)' if encrypted else 'plain SQLite'}, waitress 8 threads, think time "
         + (f"{args.think[0]:g}-{args.think[1]:g} s" if args.think[1] else "none")
     )
+    machine = "load {:.2f} {:.2f} {:.2f} before, {:.2f} {:.2f} {:.2f} after".format(*load_before, *load_after)
+    print(f"{os.cpu_count()} cores, {machine}")
     print(f"{'action':<14}{'requests':>10}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for action, row in rows.items():
         print(
@@ -335,6 +356,7 @@ def main(argv=None) -> int:
                 "encrypted": encrypted,
                 "think_seconds": list(args.think),
                 "cores": os.cpu_count(),
+                "load": machine,
                 "results": rows,
                 "target_met": met,
             },

@@ -1,9 +1,12 @@
 """Command line: ``flask --app clinic_app demo seed``."""
 
 import click
+from flask import Blueprint
 from flask.cli import AppGroup
 
 from clinic_app.demo import seed
+
+bp = Blueprint("demo", __name__, cli_group=None)
 
 demo_cli = AppGroup("demo", help="Synthetic demo data.")
 
@@ -26,3 +29,6 @@ def seed_command(clients, random_seed):
     for username, (role, clinic, password) in passwords.items():
         click.echo(f"  {role:<14} {username:<16} {password:<22} {clinic}")
     click.echo("")
+
+
+bp.cli.add_command(demo_cli)

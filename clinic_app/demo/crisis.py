@@ -72,7 +72,7 @@ def _pep_visit(case, nurse: User | None, given: datetime) -> bool:
         hours_since_exposure=max(1, int((given - start).total_seconds() // 3600)),
         regimen=PepRegimen.TDF_3TC_DTG,
     )
-    apply_sections(visit, ServicesInput(pep=pep), actor=None, hiv_positive=False, keep_history=False)
+    apply_sections(visit, ServicesInput(pep=pep), actor=Actor(nurse, "demo"), hiv_positive=False, keep_history=False)
     db.session.commit()
     care.link_visit(actor=Actor(nurse), visit_id=visit.id, case_id=case.id)
     return True

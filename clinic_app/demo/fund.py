@@ -3,17 +3,20 @@ the staff who respond and decided and paid by the coordinator (four eyes), throu
 
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from clinic_app.auth.models import User
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.actor import Actor
+from clinic_app.core.db import utcnow
 from clinic_app.core.errors import DomainError
 from clinic_app.core.permissions import Role
 from clinic_app.core.timeutil import local_today
 from clinic_app.crisis import fund, fund_applications
+from clinic_app.crisis.fund_models import FundApplication
 from clinic_app.crisis.models import CrisisCase
 from clinic_app.extensions import db
 
@@ -96,3 +99,18 @@ def add_fund_activity(rng: random.Random, clinics: dict[str, Clinic]) -> None:
             asked.add(asker.id)
             if application_id is not None and rng.random() < 0.8:
                 _decide_and_pay(rng, coordinator, application_id, today)
+            if application_id is not None:
+                _at_the_time_of_the_case(rng, db.session.get(FundApplication, application_id), clinic)
+
+
+def _at_the_time_of_the_case(rng, application: FundApplication, clinic: Clinic) -> None:
+    """The services stamp the moment of seeding: move the application, its decision and its payment to
+    the days after the case was reported, as they happened at a real clinic (never in the future)."""
+    now = utcnow()
+    asked = min(application.case.reported_at + timedelta(hours=rng.randint(2, 48)), now)
+    application.requested_at = asked
+    if application.decided_at is not None:
+        application.decided_at = min(asked + timedelta(hours=rng.randint(1, 30)), now)
+    if application.paid_at is not None:
+        application.paid_at = min(application.decided_at + timedelta(hours=rng.randint(1, 72)), now)
+        application.paid_on = application.paid_at.replace(tzinfo=UTC).astimezone(ZoneInfo(clinic.timezone)).date()

@@ -14,7 +14,8 @@ from clinic_app.clients.models import Client
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.permissions import Role
 from clinic_app.core.places import Country
-from clinic_app.demo import crisis, fund, synthetic
+from clinic_app.core.timeutil import local_today
+from clinic_app.demo import crisis, fund, network, synthetic
 from clinic_app.extensions import db
 
 CLINICS = [
@@ -96,5 +97,6 @@ def seed_demo(*, n_clients: int = 300, random_seed: int = 2024) -> dict[str, tup
         synthetic.add_outreach(rng, clinics, peers)
         crisis.add_crisis_cases(rng, clinics)
         fund.add_fund_activity(rng, clinics)
+        network.add_network(rng, clinics, local_today(clinics["BBR"].timezone))  # last: it enrols the node
     db.session.commit()
     return printed

@@ -15,6 +15,7 @@ from clinic_app.auth.models import User
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client, KeyPopulation, Sex
 from clinic_app.clinics.models import Clinic
+from clinic_app.core.actor import Actor
 from clinic_app.core.permissions import Role
 from clinic_app.core.places import Country
 from clinic_app.core.timeutil import add_months, age_on, local_today
@@ -359,6 +360,7 @@ def _pep(rng, h: History, hiv: HivTestInput | None) -> PepInput | None:
 def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: User, today: date) -> None:
     seed = (client.date_of_birth or client.enrolled_on).toordinal()
     h, day, first = History(seed), client.enrolled_on, True
+    recorder = Actor(nurse, "demo")
     while day <= today:
         clinic = home if not client.is_mobile or rng.random() < 0.75 else rng.choice(clinics)
         services = _services(rng, h, client, day)
@@ -379,7 +381,9 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
         algorithm = algorithms.testing_algorithm(clinic.country)
         _settled_by_a_tiebreaker(h, services, algorithm)
         _treated_at_a_later_visit(h, services, clinic)
-        apply_sections(visit, services, actor=None, hiv_positive=h.positive, keep_history=False, algorithm=algorithm)
+        apply_sections(
+            visit, services, actor=recorder, hiv_positive=h.positive, keep_history=False, algorithm=algorithm
+        )
         screen = visit.cervical_screening
         positive = screen is not None and screen.result == CervicalResult.POSITIVE
         if positive and clinical.screen_positive(screen.method, screen.result, screen.triage_result):
