@@ -7,9 +7,9 @@ changes them; ``flask reports rebuild-facts`` recomputes them whole):
 - ``report_people``: one row per client: sex, birth date and key population, and the dates that
   decide the HIV facts on any day (first confirmed positive result, first stated known positive,
   earliest ART start, earliest PrEP initiation, earliest PrEP record of any kind).
-- ``report_visits``: one row per visit: the client's columns, the visit's date and clinic, and the
+- ``report_visits``: one row per visit: the client's columns, the visit's date, clinic and type, and the
   services the indicators read, in columns (the HTS_TST result, the PrEP event and regimen, the cervical
-  screen).
+  screen, STI screening, PEP, the commodities handed out).
 - ``report_prevention``: one row per contact that can make up a KP_PREV package (a clinic visit, an
   individual outreach contact resolved to a client by number or UIC, an HIV-test referral slip for a
   known client), with its testing part and whether it gave another service.
@@ -27,9 +27,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clinic_app.clients.models import KeyPopulation, Sex
 from clinic_app.core.db import Base, coded
 from clinic_app.screening.models import CervicalResult, CervicalTreatment, CervicalVisitType, HivResult, TestingModality
-from clinic_app.visits.models import PrepDistribution, PrepEventType, PrepRegimen
+from clinic_app.visits.models import PepExposure, PrepDistribution, PrepEventType, PrepRegimen, VisitType
 
 DERIVED = {"info": {"derived": True}}
+# A visit that handed out any commodity (the condition of its partial index; COMMODITIES selects by it).
+DISPENSED = "male_condoms IS NOT NULL OR female_condoms IS NOT NULL OR lubricant IS NOT NULL"
 
 
 class ReportPerson(Base):
@@ -108,6 +110,34 @@ class ReportVisit(Base):
             sqlite_where=text("prep_event IS NOT NULL"),
             postgresql_where=text("prep_event IS NOT NULL"),
         ),
+        # Every visit (VISITS, SW_VISITS, SW_PEOPLE): by date, with the columns they group by.
+        Index("ix_report_visits_period", "service_date", "clinic_id", "kp", "visit_type", "client_id", "sex", "dob"),
+        Index(
+            "ix_report_visits_sti",
+            "service_date",
+            "clinic_id",
+            "sti_treated",
+            sqlite_where=text("sti_treated IS NOT NULL"),
+            postgresql_where=text("sti_treated IS NOT NULL"),
+        ),
+        Index(
+            "ix_report_visits_pep",
+            "service_date",
+            "clinic_id",
+            "pep_exposure",
+            sqlite_where=text("pep_exposure IS NOT NULL"),
+            postgresql_where=text("pep_exposure IS NOT NULL"),
+        ),
+        Index(
+            "ix_report_visits_commodities",
+            "service_date",
+            "clinic_id",
+            "male_condoms",
+            "female_condoms",
+            "lubricant",
+            sqlite_where=text(DISPENSED),
+            postgresql_where=text(DISPENSED),
+        ),
         Index(
             "ix_report_visits_gbv",
             "service_date",
@@ -151,6 +181,16 @@ class ReportVisit(Base):
     # (recorded so, or PEP after sexual violence), and whether a PEP course was given at it.
     gbv_sexual: Mapped[bool | None]
     gbv_pep: Mapped[bool | None]
+    # The programme's clinic figures. The visit's type (new or return), set on every row (nullable only
+    # because a migration added it to rows that existed); set only for a visit with an STI screening:
+    # whether a treatment was given; with a PEP course: its exposure; the pieces of each commodity handed
+    # out (None: that item was not handed out at the visit).
+    visit_type: Mapped[VisitType | None] = mapped_column(coded(VisitType, 10))
+    sti_treated: Mapped[bool | None]
+    pep_exposure: Mapped[PepExposure | None] = mapped_column(coded(PepExposure, 16))
+    male_condoms: Mapped[int | None]
+    female_condoms: Mapped[int | None]
+    lubricant: Mapped[int | None]
 
 
 class ReportPrevention(Base):

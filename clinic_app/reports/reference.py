@@ -12,12 +12,12 @@ from sqlalchemy.orm import aliased
 from clinic_app.clients.models import Client, KeyPopulation
 from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, ReferralService
 from clinic_app.reports.facts import Window, person_columns
-from clinic_app.reports.indicators.base import contacts_in, latest_per_person, visit_facts
+from clinic_app.reports.indicators.base import SEX_WORKERS, contacts_in, latest_per_person, nobody, visit_facts
 from clinic_app.reports.indicators.violence_cases import care_in_cases
 from clinic_app.reports.upkeep import DECLINED, NO_TESTING, TESTED_OR_REFERRED, client_by_uic
-from clinic_app.screening.models import CervicalScreening, HivResult, HivTest
+from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, StiScreening
 from clinic_app.visits import clinical
-from clinic_app.visits.models import PepCourse, PrepEvent, PrepEventType, ViolenceCare, Visit
+from clinic_app.visits.models import Dispensed, PepCourse, PrepEvent, PrepEventType, ViolenceCare, Visit
 
 # --- KP_PREV ----------------------------------------------------------------------------------------------
 
@@ -310,6 +310,61 @@ def gend_gbv(window: Window):
     ).join(Client, Client.id == people.c.client_id)
 
 
+# --- the programme's clinic figures ------------------------------------------------------------------------
+
+
+def sw_visits(window: Window):
+    return visit_facts(Visit.visit_type.label("visit_type"), literal(1).label("weight"), window=window).where(
+        Client.key_population.in_(SEX_WORKERS)
+    )
+
+
+def sw_people(window: Window):
+    query = visit_facts(literal(1).label("weight"), window=window).where(Client.key_population.in_(SEX_WORKERS))
+    return latest_per_person(query, (Visit.service_date.desc(),))
+
+
+def all_visits(window: Window):
+    return visit_facts(Visit.visit_type.label("visit_type"), literal(1).label("weight"), window=window)
+
+
+def sti_screened(window: Window):
+    treated = func.json_array_length(StiScreening.treatments) > 0
+    return visit_facts(
+        case((treated, "yes"), else_="no").label("treated"), literal(1).label("weight"), window=window
+    ).join(StiScreening, StiScreening.visit_id == Visit.id)
+
+
+def pep_given(window: Window):
+    return visit_facts(PepCourse.exposure.label("exposure"), literal(1).label("weight"), window=window).join(
+        PepCourse, PepCourse.visit_id == Visit.id
+    )
+
+
+def commodities(window: Window):
+    clinic = visit_facts(
+        Dispensed.item.label("item"),
+        literal("clinic").label("channel"),
+        Dispensed.quantity.label("weight"),
+        window=window,
+    ).join(Dispensed, Dispensed.visit_id == Visit.id)
+    outreach = [
+        select(
+            *nobody(),
+            OutreachContact.contact_date.label("on_date"),
+            literal(item).label("item"),
+            literal("outreach").label("channel"),
+            getattr(OutreachContact, column).label("weight"),
+        ).where(
+            window.dates(OutreachContact.contact_date),
+            window.clinics(OutreachContact.clinic_id),
+            getattr(OutreachContact, column) > 0,
+        )
+        for item, column in (("male_condoms", "male_condoms"), ("lubricant", "lubricant"))
+    ]
+    return union_all(clinic, *outreach)
+
+
 # --- data quality -------------------------------------------------------------------------------------------
 
 
@@ -346,4 +401,10 @@ REFERENCE = {
     "PrEP_NEW": prep_new,
     "PrEP_CT": prep_ct,
     "GEND_GBV": gend_gbv,
+    "SW_VISITS": sw_visits,
+    "SW_PEOPLE": sw_people,
+    "VISITS": all_visits,
+    "STI_SCREENED": sti_screened,
+    "PEP_GIVEN": pep_given,
+    "COMMODITIES": commodities,
 }

@@ -21,6 +21,7 @@ from clinic_app.reports.models import ReportPerson, ReportPrevention, ReportVisi
 from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, PreviousHivStatus, StiScreening
 from clinic_app.visits import clinical
 from clinic_app.visits.models import (
+    Commodity,
     Dispensed,
     PepCourse,
     PrepEvent,
@@ -133,12 +134,27 @@ def last_regimen_before(visit=Visit):
     )
 
 
+def sti_treated_sql():
+    """An STI screening at which a treatment was given (STI_SCREENED's treated)."""
+    return func.json_array_length(StiScreening.treatments) > 0
+
+
+def _dispensed(item):
+    """The visit's row of one commodity (one at most: a visit records each item once)."""
+    row = aliased(Dispensed)
+    return row, and_(row.visit_id == Visit.id, row.item == item)
+
+
 def _visits(clients):
     given = clinical.test_result_given_sql()
     prep = PrepEvent.id.is_not(None)
     care = clinical.post_violence_care_sql(Visit, ViolenceCare, PepCourse)
     screened = CervicalScreening.id.is_not(None)
     treated = clinical.precancer_treated_sql()
+    sti = StiScreening.id.is_not(None)
+    male, on_male = _dispensed(Commodity.MALE_CONDOMS)
+    female, on_female = _dispensed(Commodity.FEMALE_CONDOMS)
+    lubricant, on_lubricant = _dispensed(Commodity.LUBRICANT)
     query = (
         select(
             Visit.id,
@@ -163,6 +179,12 @@ def _visits(clients):
             case((treated, func.coalesce(CervicalScreening.treated_on, Visit.service_date)), else_=None),
             case((and_(care, clinical.sexual_violence_sql(ViolenceCare, PepCourse)), True), (care, False), else_=None),
             case((and_(care, PepCourse.id.is_not(None)), True), (care, False), else_=None),
+            Visit.visit_type,
+            case((and_(sti, sti_treated_sql()), True), (sti, False), else_=None),
+            PepCourse.exposure,
+            male.quantity,
+            female.quantity,
+            lubricant.quantity,
         )
         .join(Client, Client.id == Visit.client_id)
         .outerjoin(HivTest, HivTest.visit_id == Visit.id)
@@ -170,6 +192,10 @@ def _visits(clients):
         .outerjoin(CervicalScreening, CervicalScreening.visit_id == Visit.id)
         .outerjoin(ViolenceCare, ViolenceCare.visit_id == Visit.id)
         .outerjoin(PepCourse, PepCourse.visit_id == Visit.id)
+        .outerjoin(StiScreening, StiScreening.visit_id == Visit.id)
+        .outerjoin(male, on_male)
+        .outerjoin(female, on_female)
+        .outerjoin(lubricant, on_lubricant)
         .where(_where(Visit.client_id, clients))
     )
     columns = (
@@ -195,6 +221,12 @@ def _visits(clients):
         "cx_treated_on",
         "gbv_sexual",
         "gbv_pep",
+        "visit_type",
+        "sti_treated",
+        "pep_exposure",
+        "male_condoms",
+        "female_condoms",
+        "lubricant",
     )
     return insert(ReportVisit).from_select(columns, query)
 

@@ -16,8 +16,15 @@ from clinic_app.extensions import db
 from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, ReferralService
 from clinic_app.reports import upkeep
 from clinic_app.reports.models import ReportPerson, ReportPrevention, ReportVisit
-from clinic_app.screening.models import ArtSite, CervicalResult, CervicalTreatment, HivResult, TreatmentTiming
-from clinic_app.visits.inputs import PepInput, ViolenceInput
+from clinic_app.screening.models import (
+    ArtSite,
+    CervicalResult,
+    CervicalTreatment,
+    HivResult,
+    StiTreatment,
+    TreatmentTiming,
+)
+from clinic_app.visits.inputs import PepInput, StiInput, ViolenceInput
 from clinic_app.visits.models import (
     PepExposure,
     PepRegimen,
@@ -26,6 +33,8 @@ from clinic_app.visits.models import (
     PrepRegimen,
     PrepStopReason,
     ViolenceType,
+    Visit,
+    VisitType,
 )
 from clinic_app.visits.sections import CommoditiesInput, PrepInput, ServicesInput
 from tests.visits.test_clinical_services import correct, negative_test, oral_prep, positive_test, record, via
@@ -33,7 +42,7 @@ from tests.visits.test_clinical_services import correct, negative_test, oral_pre
 # The migrations that create or extend the report facts, each with the backfill of its columns, in order.
 MIGRATIONS = [
     next(Path(__file__).resolve().parents[2].glob(f"migrations/versions/{revision}_*.py"))
-    for revision in ("f5bb608bceae", "3b7e91c04d2a", "4c8f02d15e3b")
+    for revision in ("f5bb608bceae", "3b7e91c04d2a", "4c8f02d15e3b", "eaf96741b992")
 ]
 TABLES = (ReportPerson, ReportVisit, ReportPrevention)
 
@@ -282,4 +291,40 @@ def test_the_violence_care_facts_follow_corrections_and_merges(nurse_actor, make
     db.session.expire_all()
     assert db.session.get(ReportVisit, theirs.id).client_id == person.id
     assert gbv_facts(theirs) == (True, False)
+    assert_kept_equals_rebuild()
+
+
+def programme_facts(visit) -> tuple:
+    db.session.expire_all()
+    row = db.session.get(ReportVisit, visit.id)
+    return (row.visit_type, row.sti_treated, row.pep_exposure, row.male_condoms, row.female_condoms, row.lubricant)
+
+
+@pytest.mark.usefixtures("in_request")
+def test_the_programme_facts_follow_corrections_and_merges(nurse_actor, make, nurse, clinic):
+    admin = Actor(make.user(role="data_admin", clinic=clinic))
+    person = make.client(registered_by=nurse, enrolled_on=date(2026, 1, 10))
+    pep = PepInput(PepExposure.CONDOM_FAILURE, hours_since_exposure=10, regimen=PepRegimen.TDF_3TC_DTG)
+    treated = StiInput(treatments=[StiTreatment.SYNDROMIC])
+    visit = record(nurse_actor, person, date(2026, 9, 1), sti=treated, pep=pep, commodities=CommoditiesInput(10, 0, 20))
+    plain = record(nurse_actor, person, date(2026, 9, 8), hiv=negative_test())
+    assert programme_facts(visit) == (VisitType.RETURN, True, PepExposure.CONDOM_FAILURE, 10, None, 20)
+    assert programme_facts(plain) == (VisitType.RETURN, None, None, None, None, None)
+    assert_kept_equals_rebuild()
+
+    # Corrected: screened without treatment, no PEP, other commodities; the other visit typed as new.
+    correct(nurse_actor, visit, services=ServicesInput(sti=StiInput(), commodities=CommoditiesInput(0, 5, 0)))
+    assert programme_facts(visit) == (VisitType.RETURN, False, None, None, 5, None)
+    db.session.get(Visit, plain.id).visit_type = VisitType.NEW
+    db.session.commit()
+    assert programme_facts(plain)[0] == VisitType.NEW
+    assert_kept_equals_rebuild()
+
+    # A merge moves the duplicate's visit (bulk) and its facts follow it to the kept client.
+    duplicate = make.client(registered_by=nurse, mother="TE", own="NO", enrolled_on=date(2026, 1, 10))
+    theirs = record(nurse_actor, duplicate, date(2026, 9, 2), pep=pep, commodities=CommoditiesInput(lubricant=3))
+    merge_clients(actor=admin, keep=person, duplicate=duplicate)
+    db.session.expire_all()
+    assert db.session.get(ReportVisit, theirs.id).client_id == person.id
+    assert programme_facts(theirs) == (VisitType.RETURN, None, PepExposure.CONDOM_FAILURE, None, None, 3)
     assert_kept_equals_rebuild()

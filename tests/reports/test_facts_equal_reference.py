@@ -104,8 +104,11 @@ visit = st.fixed_dictionaries(
         "hiv": hiv,
         "prep": st.none() | prep,
         "cervical": cervical,
+        "visit_type": st.sampled_from(VisitType),
         "condoms": st.sampled_from((0, 0, 10)),
-        "sti": maybe,
+        "female_condoms": st.sampled_from((0, 0, 4)),
+        "lubricant": st.sampled_from((0, 0, 20)),
+        "sti": st.none() | st.sampled_from(([], ["syndromic"], ["referred", "partner_slip"])),
         "pep": st.none() | st.sampled_from(PepExposure),
         "violence": st.none() | st.builds(dict, sexual=st.booleans(), physical=st.booleans(), emotional=st.booleans()),
         "violence_reason": st.booleans(),
@@ -174,7 +177,7 @@ def _write(data: dict, make, nurse, peer, clinics) -> None:
             client_id=client.id,
             recorded_by_id=nurse.id,
             service_date=_day(v["day"]),
-            visit_type=VisitType.RETURN,
+            visit_type=v["visit_type"],
         )
         if v["hiv"]:
             row.hiv_test = _hiv_test(clinic.id, v["hiv"])
@@ -185,10 +188,13 @@ def _write(data: dict, make, nurse, peer, clinics) -> None:
             treated = values.pop("treated_on")
             treated_on = None if treated is None else _day(v["day"] + treated)
             row.cervical_screening = CervicalScreening(clinic_id=clinic.id, treated_on=treated_on, **values)
-        if v["condoms"]:
-            row.dispensed = [Dispensed(clinic_id=clinic.id, item=Commodity.MALE_CONDOMS, quantity=v["condoms"])]
-        if v["sti"]:
-            row.sti_screening = StiScreening(clinic_id=clinic.id, syphilis_result=SyphilisResult.NOT_DONE)
+        items = ((Commodity.MALE_CONDOMS, "condoms"), (Commodity.FEMALE_CONDOMS, "female_condoms"),
+                 (Commodity.LUBRICANT, "lubricant"))  # fmt: skip
+        row.dispensed = [Dispensed(clinic_id=clinic.id, item=item, quantity=v[key]) for item, key in items if v[key]]
+        if v["sti"] is not None:
+            row.sti_screening = StiScreening(
+                clinic_id=clinic.id, syphilis_result=SyphilisResult.NOT_DONE, treatments=v["sti"]
+            )
         if v["pep"]:
             row.pep_course = PepCourse(
                 clinic_id=clinic.id,

@@ -1,20 +1,31 @@
-"""The programme's clinic figures: visits, sex workers seen, STI screening, PEP, commodities."""
+"""The programme's clinic figures: visits, sex workers seen, STI screening, PEP, commodities.
+
+Read from the report facts (reports.models): one visit row each, with the client's columns, the visit's
+type and, in columns, its STI screening, PEP course and the commodities handed out. Commodities handed
+out at outreach are read from the quarter's outreach contacts (by their date index).
+"""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import case, func, literal, or_, select, union_all
 
-from clinic_app.clients.models import Client
 from clinic_app.outreach.models import OutreachContact
 from clinic_app.reports.facts import Window
-from clinic_app.reports.indicators.base import SEX_WORKERS, Indicator, latest_per_person, nobody, visit_facts
-from clinic_app.screening.models import StiScreening
-from clinic_app.visits.models import Dispensed, PepCourse, Visit
+from clinic_app.reports.indicators.base import SEX_WORKERS, Indicator, nobody, period_of, span
+from clinic_app.reports.models import ReportVisit
+from clinic_app.visits.models import Commodity
+
+V = ReportVisit
+
+
+def _visits(window: Window, *extra):
+    """Fact rows of the visits in the window, with the client's columns and the visit's date."""
+    return select(
+        V.sex.label("sex"), V.dob.label("dob"), V.kp.label("kp"), V.service_date.label("on_date"), *extra
+    ).where(window.dates(V.service_date), window.clinics(V.clinic_id))
 
 
 def sw_visits(window: Window):
-    return visit_facts(Visit.visit_type.label("visit_type"), literal(1).label("weight"), window=window).where(
-        Client.key_population.in_(SEX_WORKERS)
-    )
+    return _visits(window, V.visit_type.label("visit_type"), literal(1).label("weight")).where(V.kp.in_(SEX_WORKERS))
 
 
 SW_VISITS = Indicator(
@@ -27,9 +38,29 @@ SW_VISITS = Indicator(
 )
 
 
+def _sw_people(windows: tuple[Window, ...]):
+    """Each sex worker once per window, on the date of their latest visit in it (a client's visit rows
+    all carry the client's columns, so grouping by client keeps them)."""
+    window = span(windows)
+    period = period_of(windows, V.service_date).label("period")
+    people = (
+        select(period, V.sex, V.dob, V.kp, func.max(V.service_date).label("on_date"))
+        .where(window.dates(V.service_date), window.clinics(V.clinic_id), V.kp.in_(SEX_WORKERS))
+        .group_by(period, V.client_id, V.sex, V.dob, V.kp)
+        .subquery()
+    )
+    return select(
+        people.c.period,
+        people.c.sex.label("sex"),
+        people.c.dob.label("dob"),
+        people.c.kp.label("kp"),
+        people.c.on_date,
+        literal(1).label("weight"),
+    ).where(people.c.period.is_not(None))
+
+
 def sw_people(window: Window):
-    query = visit_facts(literal(1).label("weight"), window=window).where(Client.key_population.in_(SEX_WORKERS))
-    return latest_per_person(query, (Visit.service_date.desc(),))
+    return _sw_people((window,))
 
 
 SW_PEOPLE = Indicator(
@@ -39,11 +70,12 @@ SW_PEOPLE = Indicator(
     "people",
     ("sex", "kp_type", "age_band"),
     sw_people,
+    trend_facts=_sw_people,
 )
 
 
 def all_visits(window: Window):
-    return visit_facts(Visit.visit_type.label("visit_type"), literal(1).label("weight"), window=window)
+    return _visits(window, V.visit_type.label("visit_type"), literal(1).label("weight"))
 
 
 VISITS = Indicator(
@@ -57,10 +89,8 @@ VISITS = Indicator(
 
 
 def sti_screened(window: Window):
-    treated = func.json_array_length(StiScreening.treatments) > 0
-    return visit_facts(
-        case((treated, "yes"), else_="no").label("treated"), literal(1).label("weight"), window=window
-    ).join(StiScreening, StiScreening.visit_id == Visit.id)
+    treated = case((V.sti_treated.is_(True), "yes"), else_="no").label("treated")
+    return _visits(window, treated, literal(1).label("weight")).where(V.sti_treated.is_not(None))
 
 
 STI_SCREENED = Indicator(
@@ -74,8 +104,8 @@ STI_SCREENED = Indicator(
 
 
 def pep_given(window: Window):
-    return visit_facts(PepCourse.exposure.label("exposure"), literal(1).label("weight"), window=window).join(
-        PepCourse, PepCourse.visit_id == Visit.id
+    return _visits(window, V.pep_exposure.label("exposure"), literal(1).label("weight")).where(
+        V.pep_exposure.is_not(None)
     )
 
 
@@ -83,14 +113,23 @@ PEP_GIVEN = Indicator(
     "PEP_GIVEN", _l("PEP given"), _l("PEP courses started, by exposure."), "events", ("exposure",), pep_given
 )
 
+# Each commodity and the visit column holding the pieces of it handed out.
+CLINIC_ITEMS = (
+    (Commodity.MALE_CONDOMS, V.male_condoms),
+    (Commodity.FEMALE_CONDOMS, V.female_condoms),
+    (Commodity.LUBRICANT, V.lubricant),
+)
+
 
 def commodities(window: Window):
-    clinic = visit_facts(
-        Dispensed.item.label("item"),
-        literal("clinic").label("channel"),
-        Dispensed.quantity.label("weight"),
-        window=window,
-    ).join(Dispensed, Dispensed.visit_id == Visit.id)
+    # The condition of the commodities' partial index, as it is written there, so the index is used.
+    dispensed = or_(*(pieces.is_not(None) for _item, pieces in CLINIC_ITEMS))
+    clinic = [
+        _visits(
+            window, literal(item.value).label("item"), literal("clinic").label("channel"), pieces.label("weight")
+        ).where(dispensed, pieces.is_not(None))
+        for item, pieces in CLINIC_ITEMS
+    ]
     outreach = [
         select(
             *nobody(),
@@ -105,7 +144,7 @@ def commodities(window: Window):
         )
         for item, column in (("male_condoms", "male_condoms"), ("lubricant", "lubricant"))
     ]
-    return union_all(clinic, *outreach)
+    return union_all(*clinic, *outreach)
 
 
 COMMODITIES = Indicator(
