@@ -155,6 +155,7 @@ class History:
         self.capture = random.Random(seed)  # noqa: S311 (synthetic data, not security)
         self.positive = False
         self.art = False
+        self.diagnose_unlinked = False  # scripted: diagnosed at the first visit and not (yet) linked to ART
         self.last_test: date | None = None
         self.on_prep = False
         self.ever_prep = False
@@ -165,6 +166,15 @@ class History:
 
 
 def _hiv(rng, h: History, day: date) -> HivTestInput | None:
+    if h.diagnose_unlinked and not h.positive:
+        h.last_test, h.positive, h.art = day, True, False
+        return HivTestInput(
+            previous_status=PreviousHivStatus.NEVER_TESTED,
+            modality=TestingModality.FACILITY_KP,
+            screening_result=AssayResult.REACTIVE,
+            confirmatory_result=AssayResult.REACTIVE,
+            result_received=True,
+        )
     if h.positive:
         if h.art:
             return None
@@ -357,9 +367,12 @@ def _pep(rng, h: History, hiv: HivTestInput | None) -> PepInput | None:
     )
 
 
-def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: User, today: date) -> None:
+def _simulate(
+    rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: User, today: date, diagnose_unlinked=False
+) -> History:
     seed = (client.date_of_birth or client.enrolled_on).toordinal()
     h, day, first = History(seed), client.enrolled_on, True
+    h.diagnose_unlinked = diagnose_unlinked
     recorder = Actor(nurse, "demo")
     while day <= today:
         clinic = home if not client.is_mobile or rng.random() < 0.75 else rng.choice(clinics)
@@ -392,9 +405,10 @@ def _simulate(rng, client: Client, home: Clinic, clinics: list[Clinic], nurse: U
             _referred(rng, visit, client, clinic, late=h.capture.random() < 0.1)
         first = False
         # Most come back on the appointment; some late; some are lost.
-        if rng.random() < 0.07:
+        if rng.random() < 0.07 or h.diagnose_unlinked:
             break
         day = next_on + timedelta(days=int(rng.choice([0, 0, 0, 1, 3, 7, 20, 60])))
+    return h
 
 
 def _treated_at_a_later_visit(h: History, services: ServicesInput, clinic: Clinic) -> None:
@@ -567,7 +581,11 @@ def add_clients(
     peer_educators = peer_educators or {}
     codes = list(CLINIC_WEIGHTS)
     numbers: set[str] = set()
-    for _ in range(n_clients):
+    # The histories are drawn relative to today, so on some days chance leaves every positive linked to ART;
+    # the demo always shows the "positive, not linked" due list: the last client is then diagnosed and
+    # not yet linked.
+    unlinked = False
+    for index in range(n_clients):
         home = clinics[rng.choices(codes, weights=[CLINIC_WEIGHTS[c] for c in codes])[0]]
         today = local_today(home.timezone)
         enrolled = today - timedelta(days=int(rng.triangular(0, 720, 120)))
@@ -588,4 +606,6 @@ def add_clients(
         if peer is not None and rng.random() < 0.6:
             client.peer_educator_id = peer.id
         db.session.add(client)
-        _simulate(rng, client, home, list(clinics.values()), nurse, today)
+        scripted = index == n_clients - 1 and not unlinked
+        h = _simulate(rng, client, home, list(clinics.values()), nurse, today, diagnose_unlinked=scripted)
+        unlinked = unlinked or (h.positive and not h.art)
