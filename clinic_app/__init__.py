@@ -123,6 +123,8 @@ def register_request_hooks(app: Flask) -> None:
     from clinic_app.vault import guard as vault_guard
 
     app.session_interface = sessions.SessionInterface()
+    app.before_request(guard.declare_unit_of_work)
+    app.teardown_request(guard.end_unit_of_work)
     app.before_request(guard.refuse_plain_http_from_the_network)
     app.before_request(guard.refuse_nul_bytes)
     app.before_request(vault_guard.require_unlocked)

@@ -15,7 +15,7 @@ from clinic_app.audit.actions import FLAGGED
 from clinic_app.audit.models import GENESIS, USERS, AuditEvent, AuditHead
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
-from clinic_app.core.sqlite import reading_request
+from clinic_app.core.work import write_alone
 from clinic_app.extensions import db
 
 
@@ -90,20 +90,15 @@ def record_event(
     return event
 
 
-def record_and_commit(**kwargs) -> None:
-    """Record an event that is not part of another unit of work (a view, a denial, an export).
+def record_alone(**kwargs) -> None:
+    """Record an event that is its own unit of work (a read's line: a view, a denial, an export).
 
-    It is written at once in its own short write transaction, so a page that only reads
-    never has to turn its read into a write (SQLite would refuse that under load).
+    Committed at once, the same way for every caller (core/work.write_alone): refused while the
+    caller holds uncommitted writes (their service records its lines with ``record_event``), and
+    never turning a page's read transaction into a write.
     """
-    if not reading_request():  # the caller's session already writes: add to it
-        record_event(**kwargs)
-        db.session.commit()
-        return
-    with Session(db.engine, expire_on_commit=False) as session:
-        session.connection(execution_options={"write": True})
+    with write_alone() as session:
         record_event(session=session, **kwargs)
-        session.commit()
 
 
 @dataclass
@@ -136,7 +131,7 @@ def export_trail(*, actor: Actor, batch: int = 2000) -> Iterator[tuple[AuditEven
     that is cut off half-way is still in the trail.
     """
     actor.require("audit.view")
-    record_and_commit(actor=actor, action="audit.export")
+    record_alone(actor=actor, action="audit.export")
     query = (
         select(AuditEvent, USERS.c.username)
         .outerjoin(USERS, USERS.c.id == AuditEvent.actor_id)
@@ -269,7 +264,7 @@ def _checkpoint_problem(checkpoint: dict, key: bytes | None, keyed_from: int) ->
 def make_checkpoint(*, actor: Actor, clinic_code: str | None = None) -> dict:
     """Record the checkpoint in the trail, then sign the chain's head (which now includes that line)."""
     actor.require("audit.checkpoint")
-    record_and_commit(actor=actor, action="audit.checkpoint")
+    record_alone(actor=actor, action="audit.checkpoint")
     with Session(db.engine, expire_on_commit=False) as session:
         head = session.get(AuditHead, 1)
         checkpoint = {

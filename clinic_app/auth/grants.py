@@ -17,10 +17,11 @@ from clinic_app.audit.models import AuditEvent
 from clinic_app.audit.services import record_event
 from clinic_app.auth import throttle
 from clinic_app.auth.models import User
-from clinic_app.auth.passwords import end_transaction, verify_password
+from clinic_app.auth.passwords import verify_password
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Invalid, NotAllowed
 from clinic_app.core.permissions import CLINICAL, Role
+from clinic_app.core.work import end_reads
 from clinic_app.extensions import db
 
 
@@ -60,7 +61,7 @@ def check_second_admin(*, actor: Actor, second: SecondAdmin) -> tuple[User | Non
     if throttle.locked(keys):
         return None, {"second_password": problem}
     stored_hash = user.password_hash if user is not None else None
-    end_transaction()  # the hash holds no database lock
+    end_reads()  # the hash holds no database lock
     valid = stored_hash is not None and verify_password(stored_hash, second.password)
     if not valid or user.role != Role.ADMIN or not user.active:
         throttle.failed(keys[1:], throttle.Policy())

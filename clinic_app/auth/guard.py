@@ -3,7 +3,7 @@
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from clinic_app.audit.services import record_and_commit
+from clinic_app.audit.services import record_alone
 from clinic_app.core.guard import back_to_the_form_after_sign_in, sent_from_a_page_form
 from clinic_app.core.permissions import PUBLIC, required_action, role_can
 from clinic_app.core.views import current_actor
@@ -26,6 +26,6 @@ def enforce_permissions():
             return back_to_the_form_after_sign_in()
         abort(401)
     if action is None or not role_can(current_user.role, action):
-        record_and_commit(actor=current_actor(), action="access.denied", detail=request.endpoint)
+        record_alone(actor=current_actor(), action="access.denied", detail=request.endpoint)
         abort(403)
     return None

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
 from clinic_app.core.errors import Busy
+from clinic_app.core.work import end_reads
 from clinic_app.extensions import db
 
 # OWASP minimum for argon2id: m=19 MiB, t=2, p=1. We use m=46 MiB, t=1, p=1,
@@ -59,19 +60,15 @@ def verify_password(password_hash: str, password: str) -> bool:
             return False
 
 
-def end_transaction() -> None:
-    """End the session's transaction (what it holds is committed) before a slow hash.
+@contextmanager
+def reading():
+    """A read-only transaction (on SQLite it takes no write lock), ended on leaving the block.
 
     A POST's transaction takes SQLite's write lock at its start (core/sqlite.py): hashing inside it
     would hold every other writer for the hash's time, and a flood of sign-ins would stall the clinic.
+    Callers end their reads first (core/work.end_reads) and hash outside any transaction.
     """
-    db.session.commit()
-
-
-@contextmanager
-def reading():
-    """A read-only transaction (on SQLite it takes no write lock), ended on leaving the block."""
-    end_transaction()
+    end_reads()
     db.session.connection(execution_options={"read_only": True})
     try:
         yield

@@ -10,7 +10,6 @@ from clinic_app.audit.services import record_event
 from clinic_app.auth import grants, throttle
 from clinic_app.auth.models import NO_PASSWORD, Language, User
 from clinic_app.auth.passwords import (
-    end_transaction,
     hash_password,
     needs_rehash,
     password_problem,
@@ -22,6 +21,7 @@ from clinic_app.core.actor import Actor, Visitor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import DomainError, Invalid
 from clinic_app.core.permissions import Role, can_grant
+from clinic_app.core.work import end_reads
 from clinic_app.extensions import db
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -82,7 +82,7 @@ def create_user(
     if errors:
         raise Invalid(_("The account was not created."), errors)
     clinic_id = clinic.id
-    end_transaction()
+    end_reads()
     password_hash = hash_password(password)  # outside the write transaction
     user = User(
         username=username,
@@ -160,7 +160,7 @@ def sign_in(
     the account (see auth/throttle.py): a paused try raises SignInPaused, a locked account AccountLocked.
     ``known_user_ids`` are the accounts that signed in before from this browser: such a browser is not
     slowed by other people's failures at its address, and its user's correct password lifts a lock.
-    The password is hashed outside any transaction (see passwords.end_transaction).
+    The password is hashed outside any transaction (core/work.end_reads).
     """
     policy = policy or throttle.Policy()
     username = normalise_username(username)
@@ -239,7 +239,7 @@ def change_password(
     user = actor.user
     key = [f"password:{user.id}"]
     paused, stored_hash, username = throttle.locked(key), user.password_hash, user.username
-    end_transaction()
+    end_reads()
     if paused:
         raise Invalid(
             _("The password was not changed."),
@@ -326,7 +326,7 @@ def update_user(
         raise Invalid(_("The account was not changed."), errors)
     new_hash = None
     if new_password:
-        end_transaction()
+        end_reads()
         new_hash = hash_password(new_password)  # outside the write transaction
     changed = []
     if not active and user.active:

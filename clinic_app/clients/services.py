@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select, tuple_, update
 from sqlalchemy.orm import selectinload
 
-from clinic_app.audit.services import record_and_commit, record_event
+from clinic_app.audit.services import record_alone, record_event
 from clinic_app.auth.models import User
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client, KeyPopulation, Sex
@@ -413,7 +413,7 @@ def view_client(*, actor: Actor, client_id) -> Client:
     client = db.session.get(Client, client_id)
     if client is None:
         raise NotFound()
-    record_and_commit(actor=actor, action="client.view", target=client)
+    record_alone(actor=actor, action="client.view", target=client)
     return client
 
 

@@ -4,10 +4,26 @@ The checks that belong to a feature live with it and the factory orders them: si
 permission table in auth/guard.py, the locked database in vault/guard.py.
 """
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
+from clinic_app.core import work
 from clinic_app.core.permissions import PUBLIC, required_action
+
+
+def declare_unit_of_work():
+    """A page that only reads (GET, HEAD) is declared so, first of all: its database session begins a
+    read transaction and never takes SQLite's write lock (core/work.py); any other method writes."""
+    if request.method in ("GET", "HEAD"):
+        g.reads_only_token = work.declare_reads_only()
+    return None
+
+
+def end_unit_of_work(_error=None) -> None:
+    """The request's declaration ends with it (a served thread takes the next request clean)."""
+    token = g.pop("reads_only_token", None)
+    if token is not None:
+        work.end_declaration(token)
 
 
 def refuse_nul_bytes():

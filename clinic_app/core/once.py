@@ -17,8 +17,10 @@ def already_submitted(model, key: uuid.UUID):
     return db.session.scalar(select(model).where(model.submission_key == key))
 
 
-def save_once(model, row, key: uuid.UUID):
-    """Add and commit ``row`` unless a row with this key exists; returns (row, created)."""
+def commit_once(model, row, key: uuid.UUID):
+    """Add ``row`` and commit the caller's unit of work unless a row with this key exists; returns
+    (row, created). It is the service's one commit: what the service wrote with it (its audit line)
+    is committed with the row, or rolled back with it when the key was already used."""
     db.session.add(row)
     try:
         db.session.commit()

@@ -6,10 +6,11 @@ The encryption key is the vault's: it installs its own connect hook, run before 
 import contextlib
 import os
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from clinic_app.core.work import WRITE_LOCK, only_reading
 from clinic_app.extensions import db
 
 
@@ -59,18 +60,19 @@ def _planner_statistics(cursor) -> None:
 def _on_begin(conn) -> None:
     """Writers take the write lock at BEGIN (never half-way); readers never take it.
 
-    A page request that only reads (GET) and a long export (read_only) begin a plain
-    read transaction; their audit lines go through their own short write transaction
-    (audit.services.record_and_commit, marked write). Everything else writes.
+    A request declared to only read (GET and HEAD, core/work.py) and a long export (read_only) begin a
+    plain read transaction; a write beside them takes its own short write transaction (marked write,
+    core/work.write_alone). Everything else writes. The connection remembers that it holds the lock, so
+    a write of its own caller is not made to wait for it.
     """
     options = conn.get_execution_options()
-    reading = options.get("read_only") or (not options.get("write") and reading_request())
+    reading = options.get("read_only") or (not options.get("write") and only_reading())
     conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    conn.info[WRITE_LOCK] = not reading
 
 
-def reading_request() -> bool:
-    """A page request that only reads (GET): its session never takes the write lock."""
-    return has_request_context() and request.method in ("GET", "HEAD")
+def _on_end(conn) -> None:
+    conn.info.pop(WRITE_LOCK, None)
 
 
 def sqlite_engines(app: Flask) -> list[Engine]:
@@ -96,3 +98,5 @@ def _attach(engine: Engine) -> None:
     event.listen(engine, "connect", _pragmas())
     event.listen(engine, "close", _optimize_on_close)
     event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "commit", _on_end)
+    event.listen(engine, "rollback", _on_end)

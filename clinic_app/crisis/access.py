@@ -7,7 +7,7 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 
-from clinic_app.audit.services import record_and_commit
+from clinic_app.audit.services import record_alone
 from clinic_app.core.actor import Actor
 from clinic_app.core.coded import CodedEnum
 from clinic_app.core.errors import NotAllowed, NotFound
@@ -73,7 +73,7 @@ def open_case(actor: Actor, case_id, reason: str | None = None) -> CrisisCase | 
             why = OpenReason(reason or "")
         except ValueError:
             return None
-        record_and_commit(actor=actor, action="crisis.view_restricted", target=case, detail=f"reason={why.value}")
+        record_alone(actor=actor, action="crisis.view_restricted", target=case, detail=f"reason={why.value}")
     else:
-        record_and_commit(actor=actor, action="crisis.view", target=case)
+        record_alone(actor=actor, action="crisis.view", target=case)
     return case

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from clinic_app.audit.services import record_event
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Invalid, NotFound
-from clinic_app.core.once import already_submitted, save_once
+from clinic_app.core.once import already_submitted, commit_once
 from clinic_app.core.timeutil import local_today
 from clinic_app.crisis.fund_models import (
     EmergencyFund,
@@ -166,7 +166,7 @@ def top_up(
         update(EmergencyFund).where(EmergencyFund.id == fund.id).values(balance=EmergencyFund.balance + amount)
     )
     record_event(actor=actor, action="fund.top_up", target=fund)
-    return save_once(FundTopUp, row, submission_key)
+    return commit_once(FundTopUp, row, submission_key)
 
 
 def set_fund_active(*, actor: Actor, fund_id, active: bool) -> EmergencyFund:

@@ -9,11 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from clinic_app.audit.services import record_and_commit, record_event
+from clinic_app.audit.services import record_alone, record_event
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from clinic_app.core.once import already_submitted, save_once
+from clinic_app.core.once import already_submitted, commit_once
 from clinic_app.crisis import access
 from clinic_app.crisis.fund import _amount_error, _date_error, actor_today, clinic_fund
 from clinic_app.crisis.fund_models import ApplicationStatus, EmergencyFund, FundApplication, FundPurpose, PaymentMethod
@@ -86,7 +86,7 @@ def apply_for_funds(
         submission_key=submission_key,
     )
     record_event(actor=actor, action="fund.apply", target=application, detail=data.purpose)
-    return save_once(FundApplication, application, submission_key)
+    return commit_once(FundApplication, application, submission_key)
 
 
 def _active_fund(actor: Actor, fund_id) -> EmergencyFund | None:
@@ -114,7 +114,7 @@ def open_application(*, actor: Actor, application_id) -> FundApplication:
     """An application shown on its page; the opening is audited."""
     actor.require("crisis.fund_request")
     application = visible_application(actor=actor, application_id=application_id)
-    record_and_commit(actor=actor, action="fund.view", object_type="fund_applications", object_id=application.id)
+    record_alone(actor=actor, action="fund.view", object_type="fund_applications", object_id=application.id)
     return application
 
 

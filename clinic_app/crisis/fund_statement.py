@@ -10,7 +10,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from clinic_app.audit.services import record_and_commit
+from clinic_app.audit.services import record_alone
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Invalid
@@ -116,7 +116,7 @@ def fund_statement(*, actor: Actor, fund_id, start: date | None, end: date | Non
 
 def record_statement_export(*, actor: Actor, fund_id, output: str, start: date, end: date) -> None:
     """Every statement file that leaves the app is audited (which fund, period and format)."""
-    record_and_commit(
+    record_alone(
         actor=actor,
         action="fund.statement",
         object_type="emergency_funds",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from clinic_app.audit.services import record_and_commit
+from clinic_app.audit.services import record_alone
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.crisis.access import coordinates, visible_filter
@@ -72,9 +72,7 @@ def case_list(*, actor: Actor, status: str = "open", now: datetime | None = None
     else:
         query = query.where(CrisisCase.status == CaseStatus.OPEN)
     cases = db.session.scalars(query).all()
-    record_and_commit(
-        actor=actor, action="crisis.list", object_type="crisis_cases", object_ids=[str(c.id) for c in cases]
-    )
+    record_alone(actor=actor, action="crisis.list", object_type="crisis_cases", object_ids=[str(c.id) for c in cases])
     return case_rows(cases, now)
 
 
@@ -117,7 +115,7 @@ def needing_care(*, actor: Actor, now: datetime | None = None) -> list[CaseRow]:
         needs = case.sexual_violence or Violation.PHYSICAL in case.violations or case.injured
         if needs and not cared:
             rows.append(row)
-    record_and_commit(
+    record_alone(
         actor=actor, action="crisis.care_list", object_type="crisis_cases", object_ids=[str(r.case.id) for r in rows]
     )
     return rows

@@ -19,7 +19,7 @@ from clinic_app.clients.services import find_by_number, resolve
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
 from clinic_app.core.errors import Invalid, NotFound
-from clinic_app.core.once import already_submitted, save_once
+from clinic_app.core.once import already_submitted, commit_once
 from clinic_app.core.permissions import Role
 from clinic_app.core.places import Country
 from clinic_app.core.timeutil import local_today
@@ -251,7 +251,7 @@ def open_new_case(
         object_id=case.id,
         detail=f"restricted={int(case.restricted)} kept={int(data.keep_record)}",
     )
-    return save_once(CrisisCase, case, submission_key)
+    return commit_once(CrisisCase, case, submission_key)
 
 
 def update_case(*, actor: Actor, case_id, data: CaseInput, now: datetime | None = None) -> CrisisCase:

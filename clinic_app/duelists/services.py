@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, null, or_, select
 from sqlalchemy.orm import joinedload
 
-from clinic_app.audit.services import record_and_commit
+from clinic_app.audit.services import record_alone
 from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
 from clinic_app.core.timeutil import add_months, latest_start_due_by
@@ -268,7 +268,7 @@ def due_page(
         for client, last_seen, order, detail in rows
     ]
     # One audit line for the page: which clients it showed (these lists tell who has HIV, PrEP, ...).
-    record_and_commit(
+    record_alone(
         actor=actor,
         action="duelist.view",
         object_type="clients",

@@ -2,14 +2,12 @@
 client's answer on sharing, read the shared continuity data (audited at both ends), see the sync state."""
 
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from clinic_app.audit.services import record_event
 from clinic_app.auth.models import User
@@ -18,7 +16,7 @@ from clinic_app.clients.models import Client
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
-from clinic_app.core.sqlite import reading_request
+from clinic_app.core.work import write_alone
 from clinic_app.extensions import db
 from clinic_app.network import node, transport
 from clinic_app.network.hub_sync import uic_hash
@@ -160,9 +158,9 @@ def shared_care(*, actor: Actor, client: Client) -> list[SharedVisit]:
     clinics = {c.id: c for c in db.session.scalars(select(Clinic))}
     sources = ",".join(sorted({clinics[r.clinic_id].code for r in rows if r.clinic_id in clinics}))
     shown = [SharedVisit(row, clinics.get(row.clinic_id)) for row in rows]
-    # A page that only reads (the client page) keeps its read transaction: the view and its audit line
-    # go in their own short write transaction, as record_and_commit does for the page's own audit line.
-    with _writing() as session:
+    # The showing and its audit line are one unit of work of their own, as a read's audit line is
+    # (core/work.write_alone): the client page that asks keeps its read transaction.
+    with write_alone() as session:
         session.add(CrossClinicView(client_id=client.id, clinic_id=actor.clinic_id))
         record_event(
             actor=actor,
@@ -171,18 +169,7 @@ def shared_care(*, actor: Actor, client: Client) -> list[SharedVisit]:
             detail=f"from={sources}"[:255],
             session=session,
         )
-        session.commit()
     return shown
-
-
-@contextmanager
-def _writing():
-    if not reading_request():
-        yield db.session
-        return
-    with Session(db.engine, expire_on_commit=False) as session:
-        session.connection(execution_options={"write": True})
-        yield session
 
 
 def ever_on_prep_elsewhere(client_id) -> bool:

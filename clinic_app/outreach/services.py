@@ -12,13 +12,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from clinic_app.audit.services import record_and_commit, record_event
+from clinic_app.audit.services import record_alone, record_event
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client
 from clinic_app.clients.services import find_by_number, resolve
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Invalid, NotFound
-from clinic_app.core.once import already_submitted, save_once
+from clinic_app.core.once import already_submitted, commit_once
 from clinic_app.core.permissions import Role
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
@@ -260,7 +260,7 @@ def record_contact(
         object_id=contact.id,
         detail=f"kind={contact.kind}",
     )
-    return save_once(OutreachContact, contact, submission_key)
+    return commit_once(OutreachContact, contact, submission_key)
 
 
 def own_contacts(*, actor: Actor, page: int, per_page: int):
@@ -273,7 +273,7 @@ def own_contacts(*, actor: Actor, page: int, per_page: int):
         .order_by(OutreachContact.contact_date.desc(), OutreachContact.created_at.desc())
     )
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    record_and_commit(
+    record_alone(
         actor=actor,
         action="outreach.contacts_view",
         object_type="outreach_contacts",
@@ -357,7 +357,7 @@ def issue_referral(
     )
     if reservation is not None:
         reservation.referral_id = referral.id  # written in the same commit, after the slip (its foreign key)
-    return save_once(Referral, referral, submission_key)
+    return commit_once(Referral, referral, submission_key)
 
 
 def visible_referral(*, actor: Actor, referral_id) -> Referral:

@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from clinic_app.audit.services import record_and_commit, record_event
+from clinic_app.audit.services import record_alone, record_event
 from clinic_app.auth.models import User
 from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
@@ -145,7 +145,7 @@ def open_tracing_count(*, actor: Actor) -> int:
 
 def _shown(actor: Actor, rows: list[TracingAssignment], which: str) -> list[TracingAssignment]:
     """One audit line for a tracing list page: the clients it showed, with their ways of reaching them."""
-    record_and_commit(
+    record_alone(
         actor=actor,
         action="tracing.list",
         object_type="clients",

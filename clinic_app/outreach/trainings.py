@@ -12,7 +12,7 @@ from clinic_app.audit.services import record_event
 from clinic_app.auth.models import User
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Invalid
-from clinic_app.core.once import already_submitted, save_once
+from clinic_app.core.once import already_submitted, commit_once
 from clinic_app.core.permissions import Role
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
@@ -96,7 +96,7 @@ def record_training(
     training.attendee_rows = [TrainingAttendee(client_id=c.id) for c in {c.id: c for c in attendees}.values()]
     training.staff_rows = [TrainingStaff(user_id=user_id) for user_id in staff]
     record_event(actor=actor, action="training.create", object_type="trainings", object_id=training.id)
-    return save_once(Training, training, submission_key)
+    return commit_once(Training, training, submission_key)
 
 
 def clinic_trainings(*, actor: Actor, page: int, per_page: int):

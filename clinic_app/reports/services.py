@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from clinic_app.audit.services import record_and_commit
+from clinic_app.audit.services import record_alone
 from clinic_app.clinics.models import Clinic
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import utcnow
@@ -175,7 +175,7 @@ def export(
     )
     if exact:
         detail += f" reason={exact.reason} note={' '.join(exact.note.split())}"
-    record_and_commit(
+    record_alone(
         actor=actor,
         action="report.export_exact" if exact else "report.export",
         object_type="report",
@@ -196,7 +196,7 @@ def linelist_options(*, actor: Actor, period: Period, clinic_codes: list[str], k
     actor.require("reports.linelist")
     clinics = _clinics(clinic_codes)
     window = Window(period.start, period.end, None if not clinic_codes else tuple(c.id for c in clinics))
-    record_and_commit(
+    record_alone(
         actor=actor,
         action="linelist.export",
         object_type="report",
@@ -240,7 +240,7 @@ def quality_records(*, actor: Actor, code: str, period: Period, clinic_codes: li
     others = [c for c in clinics if c.id != actor.clinic_id]
     counts = quality.count_by_clinic(code, Window(period.start, period.end, tuple(c.id for c in others)))
     elsewhere = [(c, counts[c.id]) for c in others if counts.get(c.id)]
-    record_and_commit(
+    record_alone(
         actor=actor,
         action="quality.view",
         object_type="visits",

@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from clinic_app.audit.services import record_and_commit, record_event
+from clinic_app.audit.services import record_alone, record_event
 from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
@@ -353,7 +353,7 @@ def view_visit(*, actor: Actor, visit_id) -> Visit:
     if visit is None:
         raise NotFound()
     _check_own_clinic(actor, visit)
-    record_and_commit(actor=actor, action="visit.view", target=visit)
+    record_alone(actor=actor, action="visit.view", target=visit)
     return visit
 
 
@@ -468,7 +468,7 @@ def list_visits(*, actor: Actor, filters: VisitFilters, page: int, per_page: int
     if filters.reason in {r.value for r in VisitReason}:
         query = query.where(Visit.reason_rows.any(VisitReasonRow.reason == VisitReason(filters.reason)))
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    record_and_commit(
+    record_alone(
         actor=actor,
         action="visit.list",
         object_type="visits",

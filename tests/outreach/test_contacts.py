@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from clinic_app.clients.services import merge_clients
 from clinic_app.core.actor import Actor
-from clinic_app.core.once import save_once
+from clinic_app.core.once import commit_once
 from clinic_app.extensions import db
 from clinic_app.outreach.models import ContactKind, OutreachContact
 from clinic_app.outreach.services import ContactInput, record_contact
@@ -224,19 +224,19 @@ def _contact_row(actor, key, today) -> OutreachContact:
     )
 
 
-def test_save_once_returns_the_row_saved_meanwhile_when_the_key_is_taken(pe_actor, today):
+def test_commit_once_returns_the_row_saved_meanwhile_when_the_key_is_taken(pe_actor, today):
     """The race: another request saved this key between the check and this save."""
     key = uuid.uuid4()
-    saved_first, created = save_once(OutreachContact, _contact_row(pe_actor, key, today), key)
+    saved_first, created = commit_once(OutreachContact, _contact_row(pe_actor, key, today), key)
     assert created
     late = _contact_row(pe_actor, key, today)
-    row, created_again = save_once(OutreachContact, late, key)
+    row, created_again = commit_once(OutreachContact, late, key)
     assert created_again is False
     assert row.id == saved_first.id != late.id
     assert count(OutreachContact) == 1
 
 
-def test_save_once_does_not_hide_a_clash_that_is_not_a_resubmission(pe_actor, today):
+def test_commit_once_does_not_hide_a_clash_that_is_not_a_resubmission(pe_actor, today):
     from sqlalchemy.exc import IntegrityError
 
     from clinic_app.outreach.models import Referral, ReferralService
@@ -254,9 +254,9 @@ def test_save_once_does_not_hide_a_clash_that_is_not_a_resubmission(pe_actor, to
         )
 
     first_key, second_key = uuid.uuid4(), uuid.uuid4()
-    save_once(Referral, slip(first_key, "ABCDEFGH"), first_key)
+    commit_once(Referral, slip(first_key, "ABCDEFGH"), first_key)
     with pytest.raises(IntegrityError):
-        save_once(Referral, slip(second_key, "ABCDEFGH"), second_key)
+        commit_once(Referral, slip(second_key, "ABCDEFGH"), second_key)
     assert count(Referral) == 1
 
 
