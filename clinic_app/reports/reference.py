@@ -222,23 +222,6 @@ def prep_new(window: Window):
     return latest_per_person(query, (Visit.service_date.asc(), Visit.created_at.asc(), Visit.id.asc()))
 
 
-def _last_regimen():
-    """The regimen last dispensed before this visit (a seroconversion stop dispenses none)."""
-    earlier_visit, earlier = aliased(Visit), aliased(PrepEvent)
-    return (
-        select(earlier.regimen)
-        .join(earlier_visit, earlier_visit.id == earlier.visit_id)
-        .where(
-            earlier_visit.client_id == Visit.client_id,
-            earlier_visit.service_date < Visit.service_date,
-            earlier.regimen.is_not(None),
-        )
-        .order_by(earlier_visit.service_date.desc(), earlier_visit.created_at.desc(), earlier_visit.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def prep_ct(window: Window):
     started_here = (
         select(Visit.client_id)
@@ -254,7 +237,7 @@ def prep_ct(window: Window):
         and_(clinical.seroconversion_stop_sql(), HivTest.final_result == HivResult.POSITIVE),
     )
     result = case((HivTest.final_result.is_(None), "not_tested"), else_=HivTest.final_result)
-    regimen = func.coalesce(PrepEvent.regimen, _last_regimen())
+    regimen = func.coalesce(PrepEvent.regimen, clinical.regimen_given_before_sql())
     query = (
         visit_facts(result.label("result"), *_kind_and_place(regimen), literal(1).label("weight"), window=window)
         .join(PrepEvent, PrepEvent.visit_id == Visit.id)

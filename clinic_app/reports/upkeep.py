@@ -116,24 +116,6 @@ def _people(clients):
     return insert(ReportPerson).from_select(columns, query)
 
 
-def last_regimen_before(visit=Visit):
-    """The PrEP regimen last given to the visit's client before its date (a stop gives none); the latest
-    recorded first when two visits share that date, so every derivation picks the same one."""
-    earlier_visit, earlier = aliased(Visit), aliased(PrepEvent)
-    return (
-        select(earlier.regimen)
-        .join(earlier_visit, earlier_visit.id == earlier.visit_id)
-        .where(
-            earlier_visit.client_id == visit.client_id,
-            earlier_visit.service_date < visit.service_date,
-            earlier.regimen.is_not(None),
-        )
-        .order_by(earlier_visit.service_date.desc(), earlier_visit.created_at.desc(), earlier_visit.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def sti_treated_sql():
     """An STI screening at which a treatment was given (STI_SCREENED's treated)."""
     return func.json_array_length(StiScreening.treatments) > 0
@@ -169,7 +151,7 @@ def _visits(clients):
             case((given, HivTest.final_result), else_=None),
             HivTest.final_result,
             PrepEvent.event,
-            case((prep, func.coalesce(PrepEvent.regimen, last_regimen_before())), else_=None),
+            case((prep, func.coalesce(PrepEvent.regimen, clinical.regimen_given_before_sql())), else_=None),
             PrepEvent.distribution,
             case((and_(prep, clinical.seroconversion_stop_sql()), True), (prep, False), else_=None),
             case((screened, CervicalScreening.screening_type), else_=None),

@@ -214,6 +214,25 @@ def seroconversion_stop_sql(prep=PrepEvent):
     return and_(prep.event == PrepEventType.STOP, prep.stop_reason == PrepStopReason.HIV_POSITIVE)
 
 
+def regimen_given_before_sql(visit=Visit):
+    """The PrEP regimen last given to the visit's client before its date (a stop gives none), as a scalar
+    subquery: a stop's PrEP type is the regimen the client was on. When two earlier visits share a date,
+    the one recorded last counts, so the report facts and the reference over the records pick the same."""
+    earlier_visit, earlier = aliased(Visit), aliased(PrepEvent)
+    return (
+        select(earlier.regimen)
+        .join(earlier_visit, earlier_visit.id == earlier.visit_id)
+        .where(
+            earlier_visit.client_id == visit.client_id,
+            earlier_visit.service_date < visit.service_date,
+            earlier.regimen.is_not(None),
+        )
+        .order_by(earlier_visit.service_date.desc(), earlier_visit.created_at.desc(), earlier_visit.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 # MER 2.7 PrEP type from the regimen.
 PREP_TYPE = {
     PrepRegimen.TDF_FTC: "oral",

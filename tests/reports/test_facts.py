@@ -262,6 +262,25 @@ def test_the_prep_facts_follow_corrections_and_merges(nurse_actor, make, nurse, 
     assert_kept_equals_rebuild()
 
 
+@pytest.mark.usefixtures("in_request")
+def test_a_stop_takes_the_regimen_recorded_last_when_two_earlier_visits_share_a_date(
+    nurse_actor, make, nurse, other_clinic
+):
+    # Counted by hand: on 1 Oct she starts oral PrEP at another Blue Box on the corridor; the same day
+    # she comes here and the nurse gives the injectable instead (recorded second). A clinic adds a
+    # second visit of the day to the first, so two visits on one date are two clinics' visits. Her
+    # stop on 2 Nov was of the injectable.
+    there = Actor(make.user(role="nurse", clinic=other_clinic))
+    person = make.client(registered_by=nurse, enrolled_on=date(2026, 1, 10))
+    record(there, person, date(2026, 10, 1), hiv=negative_test(), prep=oral_prep(PrepEventType.INITIATION))
+    injectable = oral_prep(PrepEventType.FOLLOW_UP, regimen=PrepRegimen.CAB_LA, months_dispensed=2)
+    record(nurse_actor, person, date(2026, 10, 1), hiv=negative_test(), prep=injectable)
+    stop = PrepInput(event=PrepEventType.STOP, stop_reason=PrepStopReason.HIV_POSITIVE)
+    seroconversion = record(nurse_actor, person, date(2026, 11, 2), hiv=positive_test(), prep=stop)
+    assert prep_facts(seroconversion)[:2] == (PrepEventType.STOP, PrepRegimen.CAB_LA)
+    assert_kept_equals_rebuild()
+
+
 def gbv_facts(visit) -> tuple:
     db.session.expire_all()
     row = db.session.get(ReportVisit, visit.id)

@@ -122,7 +122,8 @@ PREP_CT = Indicator(
         "its HIV test the result (positive, negative, other = inconclusive or no test that day). A client who "
         "tests positive at a PrEP follow-up has PrEP stopped that day for seroconversion: that visit counts "
         "here with result positive. Any other stop is not a PrEP visit. PrEP type from the regimen dispensed "
-        "(for a seroconversion stop, the one last dispensed); distribution as recorded."
+        "(for a seroconversion stop, the one last dispensed before that day; of two visits on one day at two "
+        "clinics, the one recorded last); distribution as recorded."
     ),
     "people",
     ("result", "sex", "age_band", "kp_type", "prep_type", "prep_distribution"),
