@@ -109,10 +109,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_session_hooks(app: Flask) -> None:
     """The session hooks that keep derived rows in step with the records register on import (SQLAlchemy
-    events on every Session): each client's status, the report facts, the network's outbox."""
+    events on every Session): each client's status, the report facts, the network's outbox. So do the
+    steps the features above clients add to a merge (clients.contributions): visits' rules, the status
+    rows and report facts the bulk moves bypass."""
     from clinic_app.network import tracking  # noqa: F401
     from clinic_app.reports import upkeep  # noqa: F401
-    from clinic_app.visits import status  # noqa: F401
+    from clinic_app.visits import client_records, status  # noqa: F401
 
 
 def register_request_hooks(app: Flask) -> None:

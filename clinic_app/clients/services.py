@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic_app.audit.services import record_alone, record_event
 from clinic_app.auth.models import User
-from clinic_app.clients import identifiers
+from clinic_app.clients import contributions, identifiers
 from clinic_app.clients.models import Client, KeyPopulation, Sex
 from clinic_app.core.actor import Actor
 from clinic_app.core.db import Base, utcnow
@@ -316,12 +316,8 @@ def update_client(*, actor: Actor, client: Client, details: ClientDetails, today
     actor.require("clients.edit")
     if client.is_merged:
         raise Conflict(_("This record was merged into another; edit that one."))
-    from clinic_app.visits.models import Visit  # a visit date bounds the enrolment date
-
-    first_visit = db.session.scalar(
-        select(Visit.service_date).where(Visit.client_id == client.id).order_by(Visit.service_date).limit(1)
-    )
-    values = _clean(details, today or actor_today(actor), earliest_enrolment=first_visit, current=client)
+    bounds = [day for day in contributions.enrolment_bound(client) if day is not None]
+    values = _clean(details, today or actor_today(actor), earliest_enrolment=min(bounds, default=None), current=client)
     changed = sorted(name for name, value in values.items() if getattr(client, name) != value)
     for name, value in values.items():
         setattr(client, name, value)
@@ -442,52 +438,6 @@ def _drop_clashing_links(table, column, keep: Client, duplicate: Client) -> None
     db.session.execute(delete(table).where(column == duplicate.id, tuple_(*others).in_(kept)))
 
 
-def _recompute_derived(keep: Client, duplicate: Client) -> None:
-    """The visits, contacts and slips moved by bulk statements, which the hooks do not see: recompute both
-    records' status and report facts."""
-    from clinic_app.reports import upkeep
-    from clinic_app.visits import status
-
-    db.session.flush()
-    status.refresh(db.session.connection(), [keep.id, duplicate.id])
-    upkeep.refresh(db.session.connection(), [keep.id, duplicate.id])
-
-
-def _refuse_same_day_visits(keep: Client, duplicate: Client) -> None:
-    """One visit per client, clinic and day holds after a merge too."""
-    from clinic_app.visits.models import Visit
-
-    kept = select(Visit.clinic_id, Visit.service_date).where(Visit.client_id == keep.id)
-    clashes = db.session.scalars(
-        select(Visit.service_date).where(
-            Visit.client_id == duplicate.id, tuple_(Visit.clinic_id, Visit.service_date).in_(kept)
-        )
-    ).all()
-    if clashes:
-        days = ", ".join(sorted({d.isoformat() for d in clashes}))
-        raise Conflict(
-            _(
-                "Both records have a visit at the same clinic on %(days)s. Correct or delete the visit "
-                "entered twice, then merge.",
-                days=days,
-            )
-        )
-
-
-def _only_first_visit_is_new(client: Client) -> None:
-    from clinic_app.visits.models import Visit, VisitType
-
-    db.session.flush()
-    first = db.session.scalar(
-        select(Visit.id).where(Visit.client_id == client.id).order_by(Visit.service_date, Visit.created_at).limit(1)
-    )
-    db.session.execute(
-        update(Visit)
-        .where(Visit.client_id == client.id, Visit.id != first, Visit.visit_type == VisitType.NEW)
-        .values(visit_type=VisitType.RETURN)
-    )
-
-
 def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
     """Fold a duplicate record into the one kept.
 
@@ -509,8 +459,11 @@ def merge_clients(*, actor: Actor, keep: Client, duplicate: Client) -> Client:
 
 
 def fold_records(keep: Client, duplicate: Client, *, merged_at=None) -> None:
-    """The merge itself, without permission, audit or commit: also replayed by the clinic network."""
-    _refuse_same_day_visits(keep, duplicate)
+    """The merge itself, without permission, audit or commit: also replayed by the clinic network.
+
+    The features built on clients take part through clients.contributions: they may refuse the merge, put
+    the kept record's rules right, and recompute the derived rows the bulk moves bypassed."""
+    contributions.merge_checks(keep, duplicate)
     for table, column in _client_references():
         _drop_clashing_links(table, column, keep, duplicate)
         db.session.execute(update(table).where(column == duplicate.id).values({column.name: keep.id}))
@@ -519,8 +472,10 @@ def fold_records(keep: Client, duplicate: Client, *, merged_at=None) -> None:
     duplicate.merged_at = merged_at or utcnow()
     if duplicate.enrolled_on < keep.enrolled_on:
         keep.enrolled_on = duplicate.enrolled_on
-    _only_first_visit_is_new(keep)
-    _recompute_derived(keep, duplicate)
+    contributions.after_merge(keep)
+    db.session.flush()
+    for refresh in contributions.derived_rows:
+        refresh(db.session.connection(), [keep.id, duplicate.id])
 
 
 def age_now(client: Client, today: date | None = None) -> int | None:

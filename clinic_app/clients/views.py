@@ -1,18 +1,20 @@
-"""Client pages: search, register, view (with the visit timeline), edit, merge."""
+"""Client pages: search, register, view, edit, merge.
+
+The features built on clients add to these pages through clients.contributions: the visit timeline and
+the network panel on the client page, the network's index to a search that found nobody here."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from clinic_app.clients import services
+from clinic_app.clients import contributions, services
 from clinic_app.clients.forms import HealthCardForm, MergeForm, RegisterClientForm, SearchForm
 from clinic_app.clients.models import Client
 from clinic_app.clients.services import ClientDetails, ProbableDuplicate, SafeguardingNeeded
 from clinic_app.core.errors import Conflict, Invalid, NotFound
-from clinic_app.core.forms import EmptyForm, choice_list
+from clinic_app.core.forms import choice_list
 from clinic_app.core.permissions import requires
 from clinic_app.core.qr import qr_image
 from clinic_app.core.views import apply_errors, current_actor, forget_draft, get_or_404
-from clinic_app.visits.services import client_timeline, clinical_summary, next_appointment
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -28,22 +30,13 @@ def _details(form) -> ClientDetails:
 def search():
     """Search is POSTed so that numbers, UICs and aliases never appear in a URL or log."""
     form = SearchForm()
-    hits, network_hits, network_source = None, [], "none"
+    hits, elsewhere = None, {}
     if form.validate_on_submit():
         hits = services.search_clients(actor=current_actor(), term=form.term.data)
-        if not hits:  # not known here: the network index (the hub's, or the local copy offline)
-            from clinic_app.network.services import search_network  # the network builds on clients
-
-            network_hits, network_source = search_network(actor=current_actor(), term=form.term.data)
+        if not hits:  # not known here: what the features above know (the network's index)
+            elsewhere = contributions.search_elsewhere.context(actor=current_actor(), term=form.term.data)
     status = 422 if form.is_submitted() and form.errors else 200
-    return render_template(
-        "clients/search.html",
-        form=form,
-        hits=hits,
-        network_hits=network_hits,
-        network_source=network_source,
-        network_form=EmptyForm(),
-    ), status
+    return render_template("clients/search.html", form=form, hits=hits, **elsewhere), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -95,17 +88,14 @@ def detail(client_id):
     if client.is_merged:
         flash(_("The record you opened was merged into this one; its number still finds it."), "info")
         return redirect(url_for("clients.detail", client_id=services.resolve(client).id))
-    visits = client_timeline(client)
-    from clinic_app.network.views import client_panel  # the network builds on clients
-
+    actor, today = current_actor(), services.actor_today(current_actor())
     return render_template(
         "clients/detail.html",
         client=client,
-        visits=visits,
-        summary=clinical_summary(visits),
-        today=services.actor_today(current_actor()),
+        today=today,
         merge_form=MergeForm(),
-        network=client_panel(client),
+        # the visit timeline and clinical summary (visits), the network panel (network)
+        **contributions.client_page.context(client, actor=actor, today=today),
     )
 
 
@@ -212,7 +202,9 @@ def card(client_id):
         return redirect(url_for("clients.card", client_id=services.resolve(client).id))
     form = HealthCardForm(request.args)
     today = services.actor_today(current_actor())
-    shown = next_appointment(client_timeline(client), today) if form.appointment.data else None
+    shown = None
+    if form.appointment.data:  # the next appointment (visits)
+        shown = next((day for day in contributions.next_appointment(client, today) if day is not None), None)
     return render_template(
         "clients/card.html",
         client=client,

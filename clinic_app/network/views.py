@@ -1,15 +1,17 @@
 """Network pages: the sync state for the data administrator (members on the hub), taking on a client
-found in the network, and the client's answer on sharing. Thin: each calls one service."""
+found in the network, and the client's answer on sharing. Thin: each calls one service. The client
+pages show the network panel and the network's search hits through clients.contributions."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from clinic_app.clients import contributions
 from clinic_app.clients.models import Client
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import EmptyForm
 from clinic_app.core.permissions import requires
 from clinic_app.core.views import current_actor, get_or_404
-from clinic_app.network import hub, services
+from clinic_app.network import hub, node, services
 
 bp = Blueprint("network", __name__, url_prefix="/network", cli_group=None)
 
@@ -79,15 +81,22 @@ def sharing(client_id):
     return redirect(url_for("clients.detail", client_id=client.id))
 
 
-def client_panel(client: Client) -> dict | None:
-    """What the client page shows of the network (None when this clinic is not in one)."""
-    from clinic_app.network import node
-
+@contributions.client_page.register
+def client_panel(client: Client, *, actor, today) -> dict:
+    """What the client page shows of the network (``network`` is None when this clinic is not in one)."""
     if node.link() is None:
-        return None
-    actor = current_actor()
+        return {"network": None}
     return {
-        "sharing": services.sharing(client),
-        "shared_care": services.shared_care(actor=actor, client=client),
-        "form": EmptyForm(),
+        "network": {
+            "sharing": services.sharing(client),
+            "shared_care": services.shared_care(actor=actor, client=client),
+            "form": EmptyForm(),
+        }
     }
+
+
+@contributions.search_elsewhere.register
+def network_hits(*, actor, term: str) -> dict:
+    """A client not known here: the network index (the hub's, or the local copy offline)."""
+    hits, source = services.search_network(actor=actor, term=term)
+    return {"network_hits": hits, "network_source": source, "network_form": EmptyForm()}

@@ -6,8 +6,9 @@ derives the people, visit and prevention rows of those clients and replaces them
 that name a client by UIC only are resolved when written, so they are re-resolved whenever a client
 with that UIC is registered, edited or merged (``uics=``). A session hook calls ``refresh`` after every
 flush that wrote a client, visit or service, outreach contact or referral slip, so every path that
-writes through the ORM keeps the facts right; writes that bypass the ORM (a merge's bulk moves, the
-benchmark loader, a sync) call ``refresh`` or ``rebuild`` themselves (``flask reports rebuild-facts``).
+writes through the ORM keeps the facts right; writes that bypass the ORM (a merge's bulk moves, through
+clients.contributions; the benchmark loader, a sync) call ``refresh`` or ``rebuild`` themselves
+(``flask reports rebuild-facts``).
 """
 
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, and_, case, delete, event, func, insert, inspect, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from clinic_app.clients import contributions
 from clinic_app.clients.models import Client
 from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, ReferralService
 from clinic_app.reports.models import ReportPerson, ReportPrevention, ReportVisit
@@ -309,6 +311,7 @@ def _chunks(ids: list) -> Iterable[list]:
         yield ids[start : start + CHUNK]
 
 
+@contributions.derived_rows.register  # a merge's bulk moves
 def refresh(connection: Connection, client_ids: Iterable = (), *, uics=(), contact_ids=(), referral_ids=()) -> None:
     """Rewrite the report facts of these clients, of the contacts that name any of ``uics`` (and these
     clients' UICs) by UIC alone, and of these outreach contacts and referral slips."""

@@ -5,8 +5,9 @@ recomputed whole rather than patched: ``refresh(connection, client_ids)`` derive
 rows of those clients from their history (latest date of service, then latest entered)
 and replaces them. A session hook calls it after every flush that wrote a visit, HIV
 test, PrEP event or cervical screen, in the same transaction. Writes that bypass the ORM
-call ``refresh`` or ``rebuild`` themselves: a merge's bulk moves, a network sync's Core
-statements (network.derived), the benchmark loader, ``flask visits rebuild-status``.
+call ``refresh`` or ``rebuild`` themselves: a merge's bulk moves (``refresh`` is registered
+with clients.contributions, which the merge calls), a network sync's Core statements
+(network.derived), the benchmark loader, ``flask visits rebuild-status``.
 
 Why a hook, not a call in record_visit and update_visit: those are not the only writers of
 a client's history. The demo loaders (``flask demo seed``: demo.synthetic, demo.crisis) write visits
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, and_, case, delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from clinic_app.clients import contributions
 from clinic_app.clients.models import Client
 from clinic_app.core.db import utcnow
 from clinic_app.screening.models import CervicalScreening, HivResult, HivTest
@@ -136,6 +138,7 @@ def _chunks(ids: list) -> Iterable[list]:
         yield ids[start : start + CHUNK]
 
 
+@contributions.derived_rows.register  # a merge's bulk moves
 def refresh(connection: Connection, client_ids: Iterable) -> None:
     """Rewrite the status rows of these clients from their history (a client with no visit has none)."""
     ids = sorted({client_id for client_id in client_ids if client_id is not None})

@@ -1,8 +1,12 @@
-"""Visit pages: the clinic's visit list, record a visit, view and correct one."""
+"""Visit pages: the clinic's visit list, record a visit, view and correct one; the client page's visit
+timeline and the health card's next appointment (clients.contributions)."""
+
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from clinic_app.clients import contributions as client_contributions
 from clinic_app.clients.models import Client
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.forms import section_data, section_input
@@ -175,6 +179,19 @@ def edit(visit_id):
     elif form.is_submitted():
         _rule_errors_too(form, visit.client, visit)
     return _render_form(form, visit.client, visit)
+
+
+@client_contributions.client_page.register
+def client_timeline(client: Client, *, actor, today) -> dict:
+    """The client page's visit timeline, every clinic's, and the clinical summary drawn from it."""
+    visits = services.client_timeline(client)
+    return {"visits": visits, "summary": services.clinical_summary(visits)}
+
+
+@client_contributions.next_appointment.register
+def next_appointment(client: Client, today) -> date | None:
+    """The appointment the health card may print: the one set at the latest visit, if still ahead."""
+    return services.next_appointment(services.client_timeline(client), today)
 
 
 def _visit_data(visit) -> dict:
