@@ -1,5 +1,6 @@
 """What staff do with the network: find a client registered elsewhere, take them on, record the
-client's answer on sharing, read the shared continuity data (audited at both ends), see the sync state."""
+client's answer on sharing, read the shared continuity data (audited at both ends), see the sync state.
+The visit's clinical rules learn the PrEP given elsewhere through visits.contributions."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from clinic_app.extensions import db
 from clinic_app.network import node, transport
 from clinic_app.network.hub_sync import uic_hash
 from clinic_app.network.models import Continuity, CrossClinicView, IndexEntry, IndexNumber, ShareConsent
+from clinic_app.visits import contributions as visit_contributions
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,17 @@ def ever_on_prep_elsewhere(client_id) -> bool:
         )
         is not None
     )
+
+
+@visit_contributions.prep_elsewhere.register
+def prep_elsewhere(client: Client) -> list:
+    """PrEP events other clinics shared for this client (with consent), for the visit's clinical rules: a start
+    here is then no initiation."""
+    return db.session.execute(
+        select(Continuity.service_date, Continuity.prep_event, Continuity.prep_months).where(
+            Continuity.client_id == client.id, Continuity.prep_event.is_not(None)
+        )
+    ).all()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from sqlalchemy import or_, select
 from clinic_app.clients.models import Client
 from clinic_app.extensions import db
 from clinic_app.screening.models import CervicalScreening, HivResult, HivTest
-from clinic_app.visits import clinical
+from clinic_app.visits import clinical, contributions
 from clinic_app.visits.clinical import HivRecord
 from clinic_app.visits.models import LaterCervicalTreatment, PrepEvent, Visit
 from clinic_app.visits.rules import ClientFacts
@@ -55,7 +55,8 @@ def client_facts(client: Client, *, exclude_visit_id=None, clinic_id=None) -> Cl
         .where(Visit.client_id == client.id, not_this)
         .order_by(Visit.service_date)
     ).all()
-    supplies = sorted([tuple(row) for row in [*supplies, *_prep_elsewhere(client)]], key=lambda row: row[0])
+    elsewhere = [row for rows in contributions.prep_elsewhere(client) for row in rows]  # the network's, with consent
+    supplies = sorted([tuple(row) for row in [*supplies, *elsewhere]], key=lambda row: row[0])
     prep_rows = [(day, event) for day, event, _months in supplies]
     return ClientFacts(
         sex=client.sex,
@@ -71,14 +72,3 @@ def client_facts(client: Client, *, exclude_visit_id=None, clinic_id=None) -> Cl
             for i, (day, _m, _o) in treatable_screens(client, clinic_id=clinic_id, visit_id=exclude_visit_id).items()
         },
     )
-
-
-def _prep_elsewhere(client: Client) -> list:
-    """PrEP events other clinics shared for this client (with consent): a start here is then no initiation."""
-    from clinic_app.network.models import Continuity  # the network feature is optional at a clinic
-
-    return db.session.execute(
-        select(Continuity.service_date, Continuity.prep_event, Continuity.prep_months).where(
-            Continuity.client_id == client.id, Continuity.prep_event.is_not(None)
-        )
-    ).all()
