@@ -25,6 +25,7 @@ from clinic_app.crisis.models import (
     SurvivorKind,
 )
 from clinic_app.extensions import db
+from clinic_app.visits import contributions as visit_contributions
 from clinic_app.visits.models import Visit
 
 
@@ -62,6 +63,25 @@ def offer_for_client(*, actor: Actor, client: Client, now: datetime | None = Non
     if not actor.can("crisis.link_visit"):
         return []
     return case_rows(db.session.scalars(_offered(actor.clinic_id, client)).all(), now or utcnow())
+
+
+# The visit screens show crisis care through visits.contributions (visits cannot import crisis).
+@visit_contributions.visit_form.register
+def offer_on_visit_form(*, actor: Actor, client: Client, visit: Visit | None) -> dict:
+    """A new visit's form shows the client's open cases."""
+    return {"crisis_offer": offer_for_client(actor=actor, client=client) if visit is None else []}
+
+
+@visit_contributions.visit_page.register
+def care_on_visit_page(*, actor: Actor, visit: Visit) -> dict:
+    """The visit page shows the case the visit is linked to, or offers the client's open cases."""
+    return {"crisis_offer": offer_for_visit(actor=actor, visit=visit), "crisis_case": linked_case(visit)}
+
+
+@visit_contributions.visit_recorded.register
+def case_to_link(*, actor: Actor, visit: Visit) -> bool:
+    """A visit just recorded for a client with an open case goes to its page, where the case is offered."""
+    return bool(offer_for_visit(actor=actor, visit=visit))
 
 
 def _given_at(visit: Visit) -> datetime:

@@ -13,7 +13,7 @@ from clinic_app.core.forms import section_data, section_input
 from clinic_app.core.permissions import requires
 from clinic_app.core.timeutil import local_today
 from clinic_app.core.views import apply_errors, current_actor, field_named, forget_draft, get_or_404, page_arg
-from clinic_app.visits import history, services
+from clinic_app.visits import contributions, history, services
 from clinic_app.visits.forms import VisitFilterForm, VisitForm
 from clinic_app.visits.recording import load_sections
 from clinic_app.visits.sections import BY_NAME, SECTIONS, ServicesInput
@@ -92,7 +92,7 @@ def _render_form(form, client, visit, duplicate=None):
         summary=summary,
         suggestions=return_visit_suggestions(summary, history[0] if history else None) if visit is None else {},
         today=local_today(current_actor().user.clinic.timezone),
-        crisis_offer=_crisis_care().offer_for_client(actor=current_actor(), client=client) if visit is None else [],
+        **contributions.visit_form.context(actor=current_actor(), client=client, visit=visit),  # crisis care
     ), status
 
 
@@ -131,7 +131,7 @@ def new(client_id):
         else:
             flash(_("Visit of %(day)s recorded.", day=visit.service_date.isoformat()), "success")
             forget_draft("visit-new")
-            if _crisis_care().offer_for_visit(actor=current_actor(), visit=visit):  # the client has an open crisis case
+            if any(contributions.visit_recorded(actor=current_actor(), visit=visit)):  # e.g. an open crisis case
                 return redirect(url_for("visits.detail", visit_id=visit.id))
             return redirect(url_for("clients.detail", client_id=client.id))
     elif form.is_submitted():
@@ -154,8 +154,7 @@ def detail(visit_id):
         sections=_later_treatment_choices(form, visit.client, visit),
         history=services.visit_history(visit),
         history_changes=history.changes,
-        crisis_offer=_crisis_care().offer_for_visit(actor=current_actor(), visit=visit),
-        crisis_case=_crisis_care().linked_case(visit),
+        **contributions.visit_page.context(actor=current_actor(), visit=visit),  # crisis care
     )
 
 
@@ -206,15 +205,3 @@ def _visit_data(visit) -> dict:
     }
     data.update({section.name: section_data(getattr(recorded, section.name)) for section in SECTIONS})
     return {k: v for k, v in data.items() if v is not None}
-
-
-def _crisis_care():
-    """Crisis care (the client's open case on the visit screen), imported when a page needs it.
-
-    crisis builds on clients and outreach, whose packages import the visit views: importing it at the
-    top would make each of them importable only in one order (tests/core/test_smoke.py imports every
-    feature alone). Issue 12 step 2 (blueprints defined in views, no view imports in __init__) removes this.
-    """
-    from clinic_app.crisis import care
-
-    return care

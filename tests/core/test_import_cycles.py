@@ -31,7 +31,6 @@ APART = {"demo"}  # above every feature; the factory (clinic_app/__init__.py) is
 
 # The edges that close today's cycles, each with where it comes from. This list may only shrink.
 KNOWN_BACK_EDGES = {
-    ("visits", "crisis"): "visits.views offers crisis care",
     ("visits", "outreach"): "visits.services uses outreach.referrals",
 }
 
