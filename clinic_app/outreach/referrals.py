@@ -9,6 +9,7 @@ Redemption is part of recording the visit (same unit of work, no commit here).
 import re
 import secrets
 from datetime import date
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 from clinic_app.core.errors import Invalid
 from clinic_app.extensions import db
 from clinic_app.outreach.models import Referral, ReservedCode
+from clinic_app.visits import contributions as visit_contributions
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -80,3 +82,9 @@ def complete(referral: Referral, *, visit) -> None:
 def release(visit) -> None:
     """Undo the redemption of whatever referral this visit completed (the code was corrected)."""
     db.session.execute(update(Referral).where(Referral.visit_id == visit.id).values(visit_id=None, completed_on=None))
+
+
+# A visit redeems its slip through visits.contributions (visits cannot import outreach).
+visit_contributions.referrals.provide(
+    SimpleNamespace(normalise_code=normalise_code, redeemable=redeemable, complete=complete, release=release)
+)

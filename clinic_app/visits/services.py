@@ -16,10 +16,9 @@ from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
 from clinic_app.core.timeutil import local_today
 from clinic_app.extensions import db
-from clinic_app.outreach import referrals
 from clinic_app.screening import algorithms
 from clinic_app.screening.models import CervicalResult, HivResult
-from clinic_app.visits import clinical
+from clinic_app.visits import clinical, contributions
 from clinic_app.visits.facts import client_facts, treatable_screens
 from clinic_app.visits.models import Visit, VisitReason, VisitReasonRow, VisitRevision, VisitType
 from clinic_app.visits.recording import apply_sections, implied_reasons, load_sections
@@ -89,7 +88,7 @@ def _clean(client: Client, data: VisitInput, today: date, exclude_id=None, impli
         errors["reasons"] = _("Choose reasons from the list.")
     code = None
     if (data.referral_code or "").strip():
-        code = referrals.normalise_code(data.referral_code)
+        code = contributions.referrals.get().normalise_code(data.referral_code)
         if code is None:
             errors["referral_code"] = _("A referral code has 8 letters and digits, like K7MQ-4XP9.")
     next_on = data.next_appointment_on
@@ -207,7 +206,8 @@ def _referral(values: dict, client: Client, visit_id=None):
     """The peer referral this visit redeems, checked before anything is written."""
     if not values["referral_code"]:
         return None
-    return referrals.redeemable(values["referral_code"], client=client, on=values["service_date"], visit_id=visit_id)
+    slips = contributions.referrals.get()  # outreach's
+    return slips.redeemable(values["referral_code"], client=client, on=values["service_date"], visit_id=visit_id)
 
 
 def _flush_or_duplicate(client: Client, clinic_id, day: date, exclude_id=None) -> None:
@@ -333,10 +333,11 @@ def _write(
         visit, services, actor=actor, hiv_positive=hiv_positive, keep_history=correction, algorithm=algorithm
     )
     _flush_or_duplicate(client, visit.clinic_id, visit.service_date, exclude_id=visit.id if correction else None)
+    slips = contributions.referrals.get()  # outreach's
     if correction:
-        referrals.release(visit)  # the code it redeemed may have been corrected away
+        slips.release(visit)  # the code it redeemed may have been corrected away
     if referral is not None:
-        referrals.complete(referral, visit=visit)
+        slips.complete(referral, visit=visit)
     return changed
 
 
