@@ -82,7 +82,7 @@ def sharing(client_id):
 
 
 @contributions.client_page.register
-def client_panel(client: Client, *, actor, today) -> dict:
+def panel_on_client_page(client: Client, *, actor, today) -> dict:
     """What the client page shows of the network (``network`` is None when this clinic is not in one)."""
     if node.link() is None:
         return {"network": None}
@@ -96,7 +96,7 @@ def client_panel(client: Client, *, actor, today) -> dict:
 
 
 @contributions.search_elsewhere.register
-def network_hits(*, actor, term: str) -> dict:
+def hits_for_client_search(*, actor, term: str) -> dict:
     """A client not known here: the network index (the hub's, or the local copy offline)."""
     hits, source = services.search_network(actor=actor, term=term)
     return {"network_hits": hits, "network_source": source, "network_form": EmptyForm()}

@@ -181,14 +181,14 @@ def edit(visit_id):
 
 
 @client_contributions.client_page.register
-def client_timeline(client: Client, *, actor, today) -> dict:
+def timeline_on_client_page(client: Client, *, actor, today) -> dict:
     """The client page's visit timeline, every clinic's, and the clinical summary drawn from it."""
     visits = services.client_timeline(client)
     return {"visits": visits, "summary": services.clinical_summary(visits)}
 
 
 @client_contributions.next_appointment.register
-def next_appointment(client: Client, today) -> date | None:
+def appointment_on_health_card(client: Client, today: date) -> date | None:
     """The appointment the health card may print: the one set at the latest visit, if still ahead."""
     return services.next_appointment(services.client_timeline(client), today)
 
