@@ -76,6 +76,8 @@ def schema(tmp_path_factory):
             db.engine.dispose()
         yield PG_URL
         with app.app_context():
+            for kept in _DEMO_COPIES.values():  # the demo rows kept by _seed_postgres_copy
+                db.session.execute(text(f"DROP SCHEMA IF EXISTS {kept} CASCADE"))
             db.session.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
             db.session.commit()
             db.engine.dispose()
@@ -241,6 +243,41 @@ def in_request(app):
 _DEMO_COPIES: dict[int, object] = {}
 
 
+def _seed_postgres_copy(n_clients: int) -> None:
+    """PostgreSQL: the first demo test of a process seeds through the services, and its rows are kept in
+    a schema of their own (``demo_<pid>_<n>``); later tests copy them back, server-side, table by table
+    in foreign-key order (each seed costs 10-20 s; the copy about a second), then move each serial
+    column's sequence past the copied rows."""
+    kept = f"demo_{os.getpid()}_{n_clients}"
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if n_clients not in _DEMO_COPIES:
+        seed_demo(n_clients=n_clients)
+        db.session.commit()
+        db.session.execute(text(f"DROP SCHEMA IF EXISTS {kept} CASCADE; CREATE SCHEMA {kept}"))
+        for table in tables:
+            db.session.execute(text(f'CREATE TABLE {kept}."{table}" AS SELECT * FROM {PG_SCHEMA}."{table}"'))
+        db.session.commit()
+        _DEMO_COPIES[n_clients] = kept
+        return
+    for table in tables:
+        db.session.execute(text(f'INSERT INTO {PG_SCHEMA}."{table}" SELECT * FROM {kept}."{table}"'))
+    serials = db.session.execute(
+        text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = :schema AND column_default LIKE 'nextval%'"
+        ),
+        {"schema": PG_SCHEMA},
+    ).all()
+    for table, column in serials:
+        db.session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{PG_SCHEMA}.\"{table}\"', '{column}'), "
+                f'coalesce(max("{column}"), 0) + 1, false) FROM {PG_SCHEMA}."{table}"'
+            )
+        )
+    db.session.commit()
+
+
 @pytest.fixture
 def demo_data(app, tmp_path_factory):
     """``demo_data(n_clients)``: the demo network, as ``seed_demo(n_clients=...)`` makes it.
@@ -248,13 +285,14 @@ def demo_data(app, tmp_path_factory):
     For tests that read the demo data rather than test seeding it. On SQLite the first such test in
     a test process seeds through the app's own services and keeps a copy of the file (sqlite's
     backup API); later tests restore that copy into their own fresh database instead of seeding
-    again (each demo seed costs 10-50 s; the copy about 0.1 s). On PostgreSQL every test seeds.
+    again (each demo seed costs 10-50 s; the copy about 0.1 s). On PostgreSQL the rows are kept in a
+    schema of their own and copied back (``_seed_postgres_copy``).
     Tests of the seed itself, or of rows kept while it writes, call ``seed_demo`` directly.
     """
 
     def seed(n_clients: int) -> None:
         if PG_URL:
-            seed_demo(n_clients=n_clients)
+            _seed_postgres_copy(n_clients)
             return
         db.session.commit()
         dbapi = db.engine.dialect.dbapi
