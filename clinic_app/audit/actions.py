@@ -69,6 +69,8 @@ ACTIONS = {
     "outreach.contacts_view": _l("Opened a list of outreach contacts (the contacts shown)"),
     "quality.view": _l("Opened a data-quality list (the visits shown)"),
     "referral.issue": _l("Issued a referral slip"),
+    "referral.list_view": _l("Opened a list of referral slips (the slips shown)"),
+    "referral.view": _l("Opened a referral slip"),
     "referral.codes_reserve": _l("Reserved referral codes on a phone for slips issued without signal"),
     "referral.codes_release": _l("Released the unused referral codes of a phone (signed out)"),
     "report.export": _l("Exported a report (small numbers suppressed)"),

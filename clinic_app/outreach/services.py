@@ -361,15 +361,16 @@ def issue_referral(
 
 
 def visible_referral(*, actor: Actor, referral_id) -> Referral:
-    """A peer educator sees only their own slips; clinic staff see their clinic's."""
+    """A peer educator sees only their own slips; clinic staff see their clinic's. Each opening is audited
+    (a slip names a service, and the client when one was known)."""
     referral = db.session.get(Referral, referral_id)
     if referral is None:
         raise NotFound()
-    if actor.can("outreach.clinic_referrals") and referral.clinic_id == actor.clinic_id:
-        return referral
-    if actor.can("outreach.work") and referral.peer_educator_id == actor.id:
-        return referral
-    raise NotFound()
+    own_clinic = actor.can("outreach.clinic_referrals") and referral.clinic_id == actor.clinic_id
+    if not (own_clinic or (actor.can("outreach.work") and referral.peer_educator_id == actor.id)):
+        raise NotFound()
+    record_alone(actor=actor, action="referral.view", target=referral)
+    return referral
 
 
 def referral_list(*, actor: Actor, page: int, per_page: int, status: str = ""):
@@ -392,7 +393,15 @@ def referral_list(*, actor: Actor, page: int, per_page: int, status: str = ""):
         query = query.where(Referral.visit_id.is_not(None))
     elif status == "expired":
         query = query.where(Referral.visit_id.is_(None), Referral.expires_on < today)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    record_alone(
+        actor=actor,
+        action="referral.list_view",
+        object_type="referrals",
+        object_ids=[referral.id for referral in pagination.items],
+        detail=f"status={status if status in ('open', 'completed', 'expired') else 'all'} page={pagination.page}",
+    )
+    return pagination
 
 
 def count_open_referrals(actor: Actor) -> int:

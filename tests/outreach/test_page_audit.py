@@ -1,6 +1,6 @@
 """Pages that show identified clients with a health meaning leave one audit line per view, naming the
 records shown: due lists (the unlinked positives too), data-quality lists, visit lists, tracing lists,
-outreach contacts, and client search."""
+outreach contacts, referral slips, and client search."""
 
 import uuid
 from datetime import date, timedelta
@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from clinic_app.extensions import db
-from clinic_app.outreach.models import ContactKind, Hotspot, HotspotKind, OutreachContact
+from clinic_app.outreach.models import ContactKind, Hotspot, HotspotKind, OutreachContact, ReferralService
+from clinic_app.outreach.services import issue_referral
 from clinic_app.outreach.tracing import assign_tracing
 from tests.helpers import audit_events
 
@@ -100,3 +101,24 @@ def test_search_records_which_clients_were_shown(browser, nurse, person):
     [event] = audit_events("client.search")
     assert sorted(event.object_ids.split()) == sorted([str(first.id), str(second.id)])
     assert "zan" not in (event.detail or "").lower()
+
+
+def test_the_referral_slip_list_and_a_slip_are_audited_with_the_slips_shown(browser, pe, pe_actor, nurse):
+    slips = [
+        issue_referral(
+            actor=pe_actor, service=ReferralService.PREP.value, client_number=None, submission_key=uuid.uuid4()
+        )[0]
+        for _ in range(2)
+    ]
+    as_pe = browser(pe)
+    assert as_pe.get("/outreach/referrals", query_string={"status": "open"}).status_code == 200
+    [listed] = audit_events("referral.list_view")
+    assert listed.actor_id == pe.id
+    assert set(listed.object_ids.split()) == {str(slip.id) for slip in slips}
+    assert listed.detail == "status=open page=1"
+    # A status typed into the address is never written to the trail as typed.
+    browser(nurse).get("/outreach/referrals", query_string={"status": "Lulu"})
+    assert audit_events("referral.list_view")[-1].detail == "status=all page=1"
+    assert as_pe.get(f"/outreach/referrals/{slips[0].id}").status_code == 200
+    [opened] = audit_events("referral.view")
+    assert (opened.actor_id, opened.object_type, opened.object_id) == (pe.id, "referrals", str(slips[0].id))
