@@ -3,8 +3,10 @@
 import click
 from flask.cli import AppGroup
 
+from clinic_app.audit.services import record_alone
 from clinic_app.core.actor import system_actor
 from clinic_app.core.errors import DomainError
+from clinic_app.extensions import db
 from clinic_app.network import hub, node, transport
 
 network_cli = AppGroup("network", help="The clinic network: hub set-up, enrolment, sync.")
@@ -91,7 +93,10 @@ def sync(batches):
         try:
             sent = node.push_all(link, limit_batches=batches)
         except transport.HubUnavailable as error:
+            db.session.rollback()
+            record_alone(actor=actor, action="network.sync", detail=node.sync_detail(None, None, error.words))
             _fail(error.words)
+        record_alone(actor=actor, action="network.sync", detail=node.sync_detail(sent, None, None))
         click.echo(f"Sent {sent} records; {node.backlog()} wait.")
         return
     result = node.sync(actor=actor)

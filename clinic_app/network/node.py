@@ -198,7 +198,8 @@ def sync(*, actor: Actor, now: datetime | None = None) -> SyncResult:
 
     ``actor`` is who asked: the scheduler's or a command's system actor, or the data administrator
     who pressed "sync now". Records pulled are owned by the network's account (system_user); the
-    audit lines they bring name the actor.
+    audit lines they bring name the actor. Every attempt, whoever made it, leaves its own line
+    (``network.sync``: how many records went and came, and whether it succeeded).
     """
     actor.require("network.sync")
     node = link()
@@ -223,8 +224,16 @@ def sync(*, actor: Actor, now: datetime | None = None) -> SyncResult:
         node.last_error = None
         node.last_success_at = utcnow()
     node.next_attempt_at = now + backoff(node.failures, current_app.config["NETWORK_SYNC_MINUTES"])
+    record_event(actor=actor, action="network.sync", detail=sync_detail(result.pushed, result.pulled, result.error))
     db.session.commit()
     return result
+
+
+def sync_detail(pushed: int | None, pulled: int | None, error: str | None) -> str:
+    """The audit line's detail of a sync: the counts known and success, never the hub's words (they may
+    name a host)."""
+    counts = [f"{name}={count}" for name, count in (("pushed", pushed), ("pulled", pulled)) if count is not None]
+    return " ".join([*counts, f"ok={int(not error)}"])
 
 
 def backlog() -> int:
