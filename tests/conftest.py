@@ -1,15 +1,20 @@
 """Fixtures: a fresh database per test (SQLite, or PostgreSQL with TEST_DATABASE_URL),
 the app, its test client, and a helper to sign in as any role."""
 
+import dataclasses
+import decimal
+import enum
+import hashlib
 import os
 import shutil
-from datetime import date
+import uuid
+from datetime import date, datetime, time
 
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, select, text
 from werkzeug.routing.rules import Rule
 
 from clinic_app import create_app
@@ -161,7 +166,8 @@ def make(app):
 
 @pytest.fixture
 def clinic(make):
-    return make.clinic(code="BBR", name="Beitbridge", country="ZW", timezone="Africa/Harare")
+    # A fixed id (each test has its own database), so a kept build can start from the same rows.
+    return make.clinic(id=_fixed_id("BBR"), code="BBR", name="Beitbridge", country="ZW", timezone="Africa/Harare")
 
 
 @pytest.fixture
@@ -207,7 +213,11 @@ def count_queries(app):
 
 @pytest.fixture
 def other_clinic(make):
-    return make.clinic(code="NGO", name="Ngodwana", country="ZA", timezone="Africa/Johannesburg")
+    return make.clinic(id=_fixed_id("NGO"), code="NGO", name="Ngodwana", country="ZA", timezone="Africa/Johannesburg")
+
+
+def _fixed_id(code: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"test-clinic:{code}")
 
 
 @pytest.fixture
@@ -295,25 +305,137 @@ def demo_data(app, tmp_path_factory):
             _seed_postgres_copy(n_clients)
             return
         db.session.commit()
-        dbapi = db.engine.dialect.dbapi
-        raw = db.engine.raw_connection()
-        try:
-            here = raw.driver_connection
-            kept = _DEMO_COPIES.get(n_clients)
-            if kept is None:
-                seed_demo(n_clients=n_clients)
-                db.session.commit()
-                kept = tmp_path_factory.mktemp("demo") / f"demo-{n_clients}.db"
-                target = dbapi.connect(str(kept))
-                here.backup(target)
-                target.close()
-                _DEMO_COPIES[n_clients] = kept
-            else:
-                source = dbapi.connect(str(kept))
-                source.backup(here)
-                source.close()
-        finally:
-            raw.close()
+        kept = _DEMO_COPIES.get(n_clients)
+        if kept is None:
+            seed_demo(n_clients=n_clients)
+            db.session.commit()
+            kept = tmp_path_factory.mktemp("demo") / f"demo-{n_clients}.db"
+            _copy_database(to=kept)
+            _DEMO_COPIES[n_clients] = kept
+        else:
+            _copy_database(source=kept)
         db.session.expire_all()
 
     return seed
+
+
+def _copy_database(*, to=None, source=None) -> None:
+    """SQLite: copy this test's database into the file ``to``, or the file ``source`` over it
+    (sqlite's backup API, through the app's own connection)."""
+    dbapi = db.engine.dialect.dbapi
+    raw = db.engine.raw_connection()
+    try:
+        here = raw.driver_connection
+        other = dbapi.connect(str(to or source))
+        try:
+            here.backup(other) if to else other.backup(here)
+        finally:
+            other.close()
+    finally:
+        raw.close()
+
+
+# What a kept build's handles may hold besides rows, dataclasses and containers.
+_PLAIN = (str, int, float, bool, type(None), date, datetime, time, enum.Enum, uuid.UUID, decimal.Decimal)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Row:
+    cls: type
+    identity: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class _Built:
+    cls: type
+    values: dict
+
+
+def _handles(value):
+    """A build's result with every row replaced by its class and primary key, to find again in the
+    database a later test restores."""
+    state = inspect(value, raiseerr=False)
+    if state is not None and getattr(state, "identity", None) is not None:
+        return _Row(type(value), state.identity)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = [f.name for f in dataclasses.fields(value) if f.init]
+        return _Built(type(value), {name: _handles(getattr(value, name)) for name in fields})
+    if isinstance(value, dict):
+        return {key: _handles(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_handles(item) for item in value)
+    if isinstance(value, _PLAIN):
+        return value
+    raise TypeError(f"a kept build returns rows, dataclasses, containers and plain values, not {type(value)}")
+
+
+def _attach(handles):
+    """The build's result again, its rows loaded from this test's (restored) database."""
+    if isinstance(handles, _Row):
+        row = db.session.get(handles.cls, handles.identity)
+        assert row is not None, f"kept row {handles} missing after restore"
+        return row
+    if isinstance(handles, _Built):
+        return handles.cls(**{name: _attach(item) for name, item in handles.values.items()})
+    if isinstance(handles, dict):
+        return {key: _attach(item) for key, item in handles.items()}
+    if isinstance(handles, list | tuple):
+        return type(handles)(_attach(item) for item in handles)
+    return handles
+
+
+def _database_digest() -> str:
+    """Every row of every table, hashed: the state a build starts from. The times rows were written
+    are left out (the fixtures' clinics, whose ids are fixed, differ in nothing else)."""
+    digest = hashlib.sha256()
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(select(table).order_by(*table.primary_key.columns or table.columns)).all()
+        kept = [tuple(v for v in row if not isinstance(v, datetime)) for row in rows]
+        digest.update(repr((table.name, kept)).encode())
+    return digest.hexdigest()
+
+
+# Builds kept per test process: (build, arguments, database before) -> (file after, handles).
+_KEPT_BUILDS: dict[tuple, tuple[object, object]] = {}
+
+
+@pytest.fixture
+def kept_build(app, tmp_path_factory):
+    """``kept_build(build, *args)``: ``build(*args)``, written once per test process and copied back.
+
+    For set-ups that write a fixed history through the factories or services (the hand-counted
+    report histories take 3-4 s each; the copy about 0.1 s). SQLite: the first test to call a build
+    from a given database (every row of every table, as the fixtures left it) runs it and keeps the
+    file it leaves; a later test starting from the same rows gets that file copied over its own and
+    the build's result with its rows loaded again by primary key (the fixtures' rows keep their ids,
+    and take the first test's write times). From any other starting state, and
+    on PostgreSQL (whose ids go on rising from test to test), the build simply runs. A build must
+    depend only on the database and its arguments (rows, plain values, the factory) and return rows,
+    dataclasses, containers and plain values.
+    """
+
+    def run(build, *args):
+        if PG_URL:
+            return build(*args)
+        db.session.commit()
+        key = (build.__module__, build.__qualname__, repr([_argument(arg) for arg in args]), _database_digest())
+        db.session.commit()  # the digest's read ends before the file is copied over
+        kept = _KEPT_BUILDS.get(key)
+        if kept is None:
+            result = build(*args)
+            db.session.commit()
+            path = tmp_path_factory.mktemp("kept") / "build.db"
+            _copy_database(to=path)
+            _KEPT_BUILDS[key] = (path, _handles(result))
+            return result
+        path, handles = kept
+        _copy_database(source=path)
+        db.session.expire_all()
+        return _attach(handles)
+
+    return run
+
+
+def _argument(arg):
+    """What a build's argument contributes to its key: the factory holds no state of its own."""
+    return "factory" if isinstance(arg, factories.Factory) else _handles(arg)

@@ -150,8 +150,8 @@ CASES = [
 
 
 @pytest.fixture
-def awkward(make, clinic):
-    return build_awkward_history(make, clinic)
+def awkward(kept_build, make, clinic):
+    return kept_build(build_awkward_history, make, clinic)
 
 
 def _request(format_code, period):

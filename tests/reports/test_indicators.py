@@ -21,8 +21,8 @@ NOW = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def history(make, clinic, other_clinic):
-    return build_history(make, clinic, other_clinic)
+def history(kept_build, make, clinic, other_clinic):
+    return kept_build(build_history, make, clinic, other_clinic)
 
 
 def report(format_code: str, period: str, clinics=("BBR",)) -> Dataset:

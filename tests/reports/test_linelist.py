@@ -24,8 +24,8 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @pytest.fixture
-def history(make, clinic, other_clinic):
-    return build_history(make, clinic, other_clinic)
+def history(kept_build, make, clinic, other_clinic):
+    return kept_build(build_history, make, clinic, other_clinic)
 
 
 def options(period="FY2026Q1", clinics=("BBR",), k=1):

@@ -28,8 +28,8 @@ needs_pdf = pytest.mark.skipif(
 
 
 @pytest.fixture
-def history(make, clinic, other_clinic):
-    return build_history(make, clinic, other_clinic)
+def history(kept_build, make, clinic, other_clinic):
+    return kept_build(build_history, make, clinic, other_clinic)
 
 
 def export(output: str, format_code="mer", period="FY2026Q1", clinics=("BBR",)) -> bytes:

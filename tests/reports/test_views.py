@@ -36,8 +36,8 @@ FINDING_VISITS = {
 
 
 @pytest.fixture
-def history(make, clinic, other_clinic):
-    return build_history(make, clinic, other_clinic)
+def history(kept_build, make, clinic, other_clinic):
+    return kept_build(build_history, make, clinic, other_clinic)
 
 
 @pytest.fixture
