@@ -14,6 +14,8 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy import SQLAlchemy
+from jinja2 import BytecodeCache
 from sqlalchemy import event, inspect, select, text
 from werkzeug.routing.rules import Rule
 
@@ -45,6 +47,49 @@ def _reuse_url_builders() -> None:
 
 
 _reuse_url_builders()
+
+
+def _share_compiled_statements() -> None:
+    """Each test's app has its own engine, and SQLAlchemy keeps compiled SQL per engine and dialect
+    object: every test compiled every statement it ran again (a quarter of a typical test's time).
+    Engines made with the same options (all but the database file) share one dialect object and one
+    compiled cache here, as a long-running app's single engine does. Tests only; an engine option
+    that differs per app (a SQLCipher key's ``creator``) keeps its own."""
+    make_engine = SQLAlchemy._make_engine
+    shared: dict[tuple, tuple] = {}
+
+    def make_sharing(self, bind_key, options, app):
+        engine = make_engine(self, bind_key, options, app)
+        if engine._compiled_cache is None:
+            return engine
+        others = sorted((name, repr(value)) for name, value in options.items() if name != "url")
+        key = (type(engine.dialect), engine.url.drivername, repr(sorted(engine.url.query.items())), repr(others))
+        dialect, cache = shared.setdefault(key, (engine.dialect, engine._compiled_cache))
+        engine.dialect = dialect
+        engine.pool._dialect = dialect
+        engine._compiled_cache = cache
+        return engine
+
+    SQLAlchemy._make_engine = make_sharing
+
+
+class _TemplateBytecode(BytecodeCache):
+    """Jinja compiles each template again for each new app (each test's): the compiled code is kept
+    per test process, keyed as Jinja keys it (the template's name and a checksum of its source)."""
+
+    def __init__(self):
+        self.kept: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.kept:
+            bucket.bytecode_from_string(self.kept[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.kept[bucket.key] = bucket.bytecode_to_string()
+
+
+_share_compiled_statements()
+_TEMPLATES = _TemplateBytecode()
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 # Each test run gets its own PostgreSQL schema, so parallel runs never collide.
 PG_SCHEMA = f"test_{os.getpid()}"
@@ -140,6 +185,7 @@ def app(database_uri, request):
     extra = getattr(request, "param", {}) or {}
     app = create_app(_config(database_uri, **extra))
     app.test_client_class = Browser
+    app.jinja_env.bytecode_cache = _TEMPLATES
     with app.app_context():
         if PG_URL:
             _empty_tables()
