@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -99,28 +101,13 @@ class Node:
 
     def op(self, action: str, *, clock_shift_hours: float = 0, **args):
         env = dict(self.env, NODE_CLOCK_SHIFT_HOURS=str(clock_shift_hours))
-        done = subprocess.run(
-            [sys.executable, str(HERE / "node_ops.py"), action, json.dumps(args)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run([str(HERE / "node_ops.py"), action, json.dumps(args)], env, timeout=300)
         if done.returncode != 0:
             raise RuntimeError(f"{action} failed ({done.returncode}): {done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def op_exit(self, action: str, **args) -> int:
-        done = subprocess.run(
-            [sys.executable, str(HERE / "node_ops.py"), action, json.dumps(args)],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return done.returncode
+        return run([str(HERE / "node_ops.py"), action, json.dumps(args)], self.env, timeout=300).returncode
 
     def flask(self, *args, check=True, clock_shift_hours: float = 0) -> subprocess.CompletedProcess:
         return flask(self.env, *args, check=check)
@@ -133,14 +120,54 @@ class Node:
 
 
 def flask(env: dict, *args, check=True):
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "clinic_app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run(["flask", "--app", "clinic_app", *args], env, timeout=600)
     if check and done.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed: {done.stdout[-2000:]} {done.stderr[-3000:]}")
     return done.stdout if check else done
+
+
+class _WarmStart:
+    """The clinic steps and commands run as processes forked from one warm process (warm.py: the app's
+    imports done once, 1.5 s of each step's 1.9 s) started on first use, one step at a time.
+    ``NETWORK_TEST_COLD=1`` (or a system without fork) starts each as a new interpreter instead."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.process = None
+        self.files = Path(tempfile.mkdtemp(prefix="warm-"))
+
+    def _start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE / "warm.py")],
+            cwd=ROOT,
+            env=_base_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert json.loads(self.process.stdout.readline()) == {"ready": True}
+
+    def run(self, argv: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
+        out, err = self.files / "stdout", self.files / "stderr"
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self._start()
+            request = dict(argv=argv, env=env, cwd=str(ROOT), stdout=str(out), stderr=str(err), timeout=timeout)
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = json.loads(self.process.stdout.readline())
+            done = subprocess.CompletedProcess(argv, answer["returncode"], out.read_text(), err.read_text())
+        if answer.get("timed_out"):
+            raise subprocess.TimeoutExpired(argv, timeout, done.stdout, done.stderr)
+        return done
+
+
+_WARM = _WarmStart() if hasattr(os, "fork") and not os.environ.get("NETWORK_TEST_COLD") else None
+
+
+def run(argv: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
+    """A clinic step (``node_ops.py ...``) or a command (``flask ...``) as its own process."""
+    if _WARM is not None:
+        return _WARM.run(argv, env, timeout)
+    command = [sys.executable, "-m", "flask", *argv[1:]] if argv[0] == "flask" else [sys.executable, *argv]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
