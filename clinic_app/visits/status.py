@@ -22,8 +22,9 @@ moves, a network sync) calls ``refresh`` itself, as above. The report facts
 
 import uuid
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import Connection, and_, case, delete, event, func, insert, inspect, select
+from sqlalchemy import Connection, and_, bindparam, case, delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from clinic_app.clients import contributions
@@ -37,12 +38,17 @@ CHUNK = 2000  # clients per query when rebuilding (well under any bind-parameter
 TRACKED = (Visit, HivTest, PrepEvent, CervicalScreening)
 
 
-def _ranked(columns, clients, *joins_and_conditions):
-    """The latest row per client (by date of service, then entry), among ``clients``."""
+def _in(column):
+    """``column IN :clients``: the statements are built once, the clients are their parameter."""
+    return column.in_(bindparam("clients", expanding=True, type_=column.type))
+
+
+def _ranked(columns, *joins_and_conditions):
+    """The latest row per client (by date of service, then entry), among the clients given."""
     rank = func.row_number().over(
         partition_by=Visit.client_id, order_by=(Visit.service_date.desc(), Visit.created_at.desc(), Visit.id.desc())
     )
-    query = select(Visit.client_id.label("client_id"), *columns, rank.label("rank")).where(Visit.client_id.in_(clients))
+    query = select(Visit.client_id.label("client_id"), *columns, rank.label("rank")).where(_in(Visit.client_id))
     for step in joins_and_conditions:
         query = step(query)
     ranked = query.subquery()
@@ -53,8 +59,10 @@ def _join(model, *conditions):
     return lambda query: query.join(model, and_(model.visit_id == Visit.id, *conditions))
 
 
-def _facets(clients) -> list:
-    """Each part of the status as a query of (client_id, values...) for ``clients``."""
+@cache
+def _facets() -> list:
+    """Each part of the status as a query of (client_id, values...) for the clients given as ``clients``
+    (built once: building them anew for each write cost more than running them)."""
     positive = clinical.shows_positive_sql()
     flags = (
         select(
@@ -63,7 +71,7 @@ def _facets(clients) -> list:
             func.max(case((HivTest.art_started_on.is_not(None), 1), else_=0)).label("art_started"),
         )
         .join(HivTest, HivTest.visit_id == Visit.id)
-        .where(Visit.client_id.in_(clients))
+        .where(_in(Visit.client_id))
         .group_by(Visit.client_id)
     )
     return [
@@ -74,12 +82,10 @@ def _facets(clients) -> list:
                 Visit.service_date.label("hiv_on"),
                 HivTest.final_result.label("hiv_result"),
             ),
-            clients,
             _join(HivTest, HivTest.final_result.is_not(None)),
         ),
         _ranked(
             (Visit.clinic_id.label("positive_clinic_id"), Visit.service_date.label("positive_on")),
-            clients,
             _join(HivTest, HivTest.final_result == HivResult.POSITIVE),
         ),
         _ranked(
@@ -90,7 +96,6 @@ def _facets(clients) -> list:
                 PrepEvent.next_appointment_on.label("prep_next_on"),
                 PrepEvent.months_dispensed.label("prep_months"),
             ),
-            clients,
             _join(PrepEvent),
         ),
         _ranked(
@@ -99,7 +104,6 @@ def _facets(clients) -> list:
                 Visit.service_date.label("cervical_on"),
                 CervicalScreening.next_due_on.label("cervical_next_on"),
             ),
-            clients,
             _join(CervicalScreening, clinical.cervical_complete_sql()),
         ),
         _ranked(
@@ -108,7 +112,6 @@ def _facets(clients) -> list:
                 Visit.service_date.label("visit_on"),
                 func.coalesce(Visit.next_appointment_on, PrepEvent.next_appointment_on).label("appointment_on"),
             ),
-            clients,
             lambda query: query.outerjoin(
                 PrepEvent, and_(PrepEvent.visit_id == Visit.id, PrepEvent.event != PrepEventType.STOP)
             ),
@@ -122,8 +125,8 @@ _EMPTY = {column.name: None for column in ClientStatus.__table__.c} | {"known_po
 def _derive(connection: Connection, clients: list) -> list[dict]:
     """The status rows of ``clients`` (those with any visit), from their history."""
     rows: dict[uuid.UUID, dict] = {}
-    for query in _facets(clients):
-        for found in connection.execute(query).mappings():
+    for query in _facets():
+        for found in connection.execute(query, {"clients": clients}).mappings():
             row = rows.setdefault(found["client_id"], dict(_EMPTY))
             row.update(found)
     now = utcnow()
