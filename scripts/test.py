@@ -53,7 +53,10 @@ def main() -> int:
     if sys.argv[1:]:
         selections = [("", sys.argv[1:])]
     else:
-        selections = [("", ["-n", "auto", "-m", "not browser and not serial"]), (", alone", ["-m", "serial"])]
+        # Work stealing: a worker that runs out takes tests queued for the other (the suite has a few
+        # tests of 30-50 s; with plain load balancing one worker sat idle at the end).
+        parallel = ["-n", "auto", "--dist", "worksteal", "-m", "not browser and not serial"]
+        selections = [("", parallel), (", alone", ["-m", "serial"])]
     databases = [("SQLite", {"TEST_DATABASE_URL": ""})]
     if os.environ.get("TEST_DATABASE_URL"):
         databases.append(("PostgreSQL", {}))
