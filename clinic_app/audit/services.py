@@ -101,6 +101,19 @@ def record_alone(**kwargs) -> None:
         record_event(session=session, **kwargs)
 
 
+def record_list_page(*, actor: Actor, action: str, object_type: str, pagination, detail: str | None = None) -> None:
+    """The audit line of one page of a paged list: the rows it showed (each item's ``id``) and the page
+    number, after ``detail`` when given (the filter: ``status=open page=2``). Its own unit of work."""
+    page = f"page={pagination.page}"
+    record_alone(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_ids=[row.id for row in pagination.items],
+        detail=f"{detail} {page}" if detail else page,
+    )
+
+
 @dataclass
 class TrailPage:
     rows: list  # (AuditEvent, username or None), newest first

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from clinic_app.audit.services import record_alone, record_event
+from clinic_app.audit.services import record_alone, record_event, record_list_page
 from clinic_app.clients import identifiers
 from clinic_app.clients.models import Client
 from clinic_app.clients.services import find_by_number, resolve
@@ -273,12 +273,8 @@ def own_contacts(*, actor: Actor, page: int, per_page: int):
         .order_by(OutreachContact.contact_date.desc(), OutreachContact.created_at.desc())
     )
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    record_alone(
-        actor=actor,
-        action="outreach.contacts_view",
-        object_type="outreach_contacts",
-        object_ids=[contact.id for contact in pagination.items],
-        detail=f"page={pagination.page}",
+    record_list_page(
+        actor=actor, action="outreach.contacts_view", object_type="outreach_contacts", pagination=pagination
     )
     return pagination
 
@@ -394,12 +390,13 @@ def referral_list(*, actor: Actor, page: int, per_page: int, status: str = ""):
     elif status == "expired":
         query = query.where(Referral.visit_id.is_(None), Referral.expires_on < today)
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    record_alone(
+    shown = status if status in ("open", "completed", "expired") else "all"  # never the address as typed
+    record_list_page(
         actor=actor,
         action="referral.list_view",
         object_type="referrals",
-        object_ids=[referral.id for referral in pagination.items],
-        detail=f"status={status if status in ('open', 'completed', 'expired') else 'all'} page={pagination.page}",
+        pagination=pagination,
+        detail=f"status={shown}",
     )
     return pagination
 

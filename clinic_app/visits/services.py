@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from clinic_app.audit.services import record_alone, record_event
+from clinic_app.audit.services import record_alone, record_event, record_list_page
 from clinic_app.clients.models import Client
 from clinic_app.core.actor import Actor
 from clinic_app.core.errors import Conflict, Invalid, NotFound
@@ -469,11 +469,5 @@ def list_visits(*, actor: Actor, filters: VisitFilters, page: int, per_page: int
     if filters.reason in {r.value for r in VisitReason}:
         query = query.where(Visit.reason_rows.any(VisitReasonRow.reason == VisitReason(filters.reason)))
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    record_alone(
-        actor=actor,
-        action="visit.list",
-        object_type="visits",
-        object_ids=[visit.id for visit in pagination.items],
-        detail=f"page={pagination.page}",
-    )
+    record_list_page(actor=actor, action="visit.list", object_type="visits", pagination=pagination)
     return pagination
