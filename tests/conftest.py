@@ -126,7 +126,7 @@ def schema(tmp_path_factory):
             db.engine.dispose()
         yield PG_URL
         with app.app_context():
-            for kept in _DEMO_COPIES.values():  # the demo rows kept by _seed_postgres_copy
+            for kept in _PG_KEPT:  # the rows kept by _pg_keep
                 db.session.execute(text(f"DROP SCHEMA IF EXISTS {kept} CASCADE"))
             db.session.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
             db.session.commit()
@@ -301,20 +301,37 @@ _DEMO_COPIES: dict[int, object] = {}
 
 def _seed_postgres_copy(n_clients: int) -> None:
     """PostgreSQL: the first demo test of a process seeds through the services, and its rows are kept in
-    a schema of their own (``demo_<pid>_<n>``); later tests copy them back, server-side, table by table
-    in foreign-key order (each seed costs 10-20 s; the copy about a second), then move each serial
-    column's sequence past the copied rows."""
-    kept = f"demo_{os.getpid()}_{n_clients}"
-    tables = [t.name for t in db.metadata.sorted_tables]
-    if n_clients not in _DEMO_COPIES:
+    a schema of their own (``demo_<pid>_<n>``); later tests copy them back (``_pg_restore``)."""
+    kept = _DEMO_COPIES.get(n_clients)
+    if kept is None:
         seed_demo(n_clients=n_clients)
         db.session.commit()
-        db.session.execute(text(f"DROP SCHEMA IF EXISTS {kept} CASCADE; CREATE SCHEMA {kept}"))
-        for table in tables:
-            db.session.execute(text(f'CREATE TABLE {kept}."{table}" AS SELECT * FROM {PG_SCHEMA}."{table}"'))
-        db.session.commit()
+        kept = _pg_keep(f"demo_{os.getpid()}_{n_clients}")
         _DEMO_COPIES[n_clients] = kept
         return
+    _pg_restore(kept)
+
+
+# Every schema of kept rows this process made (the schema fixture drops them at the end).
+_PG_KEPT: list[str] = []
+
+
+def _pg_keep(kept: str) -> str:
+    """PostgreSQL: copy every table's rows into a schema of their own, ``kept``."""
+    db.session.execute(text(f"DROP SCHEMA IF EXISTS {kept} CASCADE; CREATE SCHEMA {kept}"))
+    for table in db.metadata.sorted_tables:
+        db.session.execute(text(f'CREATE TABLE {kept}."{table.name}" AS SELECT * FROM {PG_SCHEMA}."{table.name}"'))
+    db.session.commit()
+    _PG_KEPT.append(kept)
+    return kept
+
+
+def _pg_restore(kept: str) -> None:
+    """PostgreSQL: replace every table's rows by those kept in ``kept``, server-side, table by table in
+    foreign-key order (10-20 s of seeding become about a second), then move each serial column's
+    sequence past the copied rows."""
+    tables = [t.name for t in db.metadata.sorted_tables]
+    db.session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     for table in tables:
         db.session.execute(text(f'INSERT INTO {PG_SCHEMA}."{table}" SELECT * FROM {kept}."{table}"'))
     serials = db.session.execute(
@@ -450,32 +467,33 @@ def kept_build(app, tmp_path_factory):
     """``kept_build(build, *args)``: ``build(*args)``, written once per test process and copied back.
 
     For set-ups that write a fixed history through the factories or services (the hand-counted
-    report histories take 3-4 s each; the copy about 0.1 s). SQLite: the first test to call a build
-    from a given database (every row of every table, as the fixtures left it) runs it and keeps the
-    file it leaves; a later test starting from the same rows gets that file copied over its own and
-    the build's result with its rows loaded again by primary key (the fixtures' rows keep their ids,
-    and take the first test's write times). From any other starting state, and
-    on PostgreSQL (whose ids go on rising from test to test), the build simply runs. A build must
+    report histories take 3-4 s each; the copy about 0.1 s). The first test to call a build from a
+    given database (every row of every table, as the fixtures left it) runs it and keeps what it
+    leaves (SQLite: the file; PostgreSQL: a schema of its own); a later test starting from the same
+    rows gets them copied over its own and the build's result with its rows loaded again by primary
+    key (the fixtures' rows keep their ids, and take the first test's write times). From any other
+    starting state the build simply runs. A build must
     depend only on the database and its arguments (rows, plain values, the factory) and return rows,
     dataclasses, containers and plain values.
     """
 
     def run(build, *args):
-        if PG_URL:
-            return build(*args)
         db.session.commit()
         key = (build.__module__, build.__qualname__, repr([_argument(arg) for arg in args]), _database_digest())
-        db.session.commit()  # the digest's read ends before the file is copied over
+        db.session.commit()  # the digest's read ends before the rows are replaced
         kept = _KEPT_BUILDS.get(key)
         if kept is None:
             result = build(*args)
             db.session.commit()
-            path = tmp_path_factory.mktemp("kept") / "build.db"
-            _copy_database(to=path)
-            _KEPT_BUILDS[key] = (path, _handles(result))
+            if PG_URL:
+                where = _pg_keep(f"kept_{os.getpid()}_{len(_KEPT_BUILDS)}")
+            else:
+                where = tmp_path_factory.mktemp("kept") / "build.db"
+                _copy_database(to=where)
+            _KEPT_BUILDS[key] = (where, _handles(result))
             return result
-        path, handles = kept
-        _copy_database(source=path)
+        where, handles = kept
+        _pg_restore(where) if PG_URL else _copy_database(source=where)
         db.session.expire_all()
         return _attach(handles)
 
