@@ -326,21 +326,36 @@ def _pg_keep(kept: str) -> str:
     return kept
 
 
+_PG_SERIALS: list[tuple[str, str]] = []
+
+
+def _pg_serial_columns() -> list[tuple[str, str]]:
+    """This schema's serial columns, read once per process in a transaction of their own: reading
+    ``information_schema.columns`` locks other schemas' tables for a moment (``column_default``), which
+    deadlocked with another worker's TRUNCATE when it ran after this process's own."""
+    if not _PG_SERIALS:
+        db.session.commit()
+        found = db.session.execute(
+            text(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = :schema AND column_default LIKE 'nextval%'"
+            ),
+            {"schema": PG_SCHEMA},
+        ).all()
+        db.session.commit()
+        _PG_SERIALS.extend((table, column) for table, column in found)
+    return _PG_SERIALS
+
+
 def _pg_restore(kept: str) -> None:
     """PostgreSQL: replace every table's rows by those kept in ``kept``, server-side, table by table in
     foreign-key order (10-20 s of seeding become about a second), then move each serial column's
     sequence past the copied rows."""
+    serials = _pg_serial_columns()
     tables = [t.name for t in db.metadata.sorted_tables]
     db.session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     for table in tables:
         db.session.execute(text(f'INSERT INTO {PG_SCHEMA}."{table}" SELECT * FROM {kept}."{table}"'))
-    serials = db.session.execute(
-        text(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = :schema AND column_default LIKE 'nextval%'"
-        ),
-        {"schema": PG_SCHEMA},
-    ).all()
     for table, column in serials:
         db.session.execute(
             text(
