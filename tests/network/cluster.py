@@ -1,8 +1,10 @@
 """A real network for tests and benchmarks: a hub (waitress + PostgreSQL, its own schema) and clinic
 nodes (SQLite files), each a separate process, talking HTTP on 127.0.0.1."""
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -135,6 +137,7 @@ class _WarmStart:
         self.lock = threading.Lock()
         self.process = None
         self.files = Path(tempfile.mkdtemp(prefix="warm-"))
+        atexit.register(shutil.rmtree, self.files, ignore_errors=True)
 
     def _start(self) -> None:
         self.process = subprocess.Popen(
