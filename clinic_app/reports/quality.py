@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from clinic_app.clients.models import Client
 from clinic_app.extensions import db
@@ -30,8 +31,9 @@ class Check:
     how_to_fix: object
     where: object  # callable(window) -> list of SQL conditions on a Visit query (joins below)
     joins: tuple = ()
-    # callable(window) -> the same visits from the report facts, one row each with its clinic_id: the
-    # counts read it (a quarter's cost follows the quarter); the list for staff reads the records.
+    # callable(window) -> the same visits, one row each with its clinic_id, from the report facts or in a
+    # shape the planner runs faster: the counts read it (a quarter's cost follows the quarter); the list for
+    # staff reads ``where``.
     facts: object = None
 
 
@@ -46,6 +48,40 @@ def _linked_elsewhere():
         .where(
             Visit.client_id == Client.id, or_(HivTest.art_started_on.is_not(None), HivTest.art_referred_to.is_not(None))
         )
+    )
+
+
+def _positive_without_linkage_rows(window: Window):
+    # The period's positive tests first, kept apart (MATERIALIZED), then the linkage looked up for each:
+    # in one WHERE, SQLite ran the linkage subquery for every test of the period, not only the positives
+    # (0.13 s on 100k visits, against 0.01 s).
+    positives = (
+        select(Visit.client_id, Visit.clinic_id)
+        .join(HivTest, HivTest.visit_id == Visit.id)
+        .where(*_in_window(window), HivTest.final_result == HivResult.POSITIVE)
+        .cte("positives")
+        .prefix_with("MATERIALIZED")
+    )
+    test, visit = aliased(HivTest), aliased(Visit)
+    linked = exists(
+        select(test.id)
+        .join(visit, visit.id == test.visit_id)
+        .where(
+            visit.client_id == positives.c.client_id,
+            or_(test.art_started_on.is_not(None), test.art_referred_to.is_not(None)),
+        )
+    )
+    return select(positives.c.clinic_id.label("clinic_id")).where(~linked)
+
+
+def _sex_or_age_missing_facts(window: Window):
+    visit = ReportVisit  # the client's sex and birth date, as the visit's report facts keep them
+    return select(visit.clinic_id.label("clinic_id")).where(
+        window.dates(visit.service_date),
+        window.clinics(visit.clinic_id),
+        or_(
+            visit.sex.is_(None), age_at(visit.dob, visit.service_date) < 10, age_at(visit.dob, visit.service_date) > 100
+        ),
     )
 
 
@@ -78,6 +114,7 @@ CHECKS = (
         _l("Record the ART referral or start date on the visit of the positive test."),
         lambda w: [HivTest.final_result == HivResult.POSITIVE, ~_linked_elsewhere()],
         (HivTest,),
+        _positive_without_linkage_rows,
     ),
     Check(
         "reactive_unconfirmed",
@@ -126,6 +163,8 @@ CHECKS = (
                 age_at(Client.date_of_birth, Visit.service_date) > 100,
             )
         ],
+        (),
+        _sex_or_age_missing_facts,
     ),
 )
 CHECKS_BY_CODE = {c.code: c for c in CHECKS}
