@@ -6,8 +6,7 @@ row says when the client's first PrEP record of any kind was.
 """
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from clinic_app.reports.facts import Window
 from clinic_app.reports.indicators.base import Indicator, period_of, span
@@ -81,32 +80,42 @@ PREP_NEW = Indicator(
 
 
 def _prep_ct(windows: tuple[Window, ...]):
+    # One pass over the PrEP rows of the windows: per person and window, whether any was an initiation
+    # (then none counts) and the latest visit that was a return. (An EXISTS looking up each return's
+    # initiations by client ran once per PrEP row: the trend took 1.6 s on 1M visits.)
     window = span(windows)
-    started = aliased(ReportVisit)
-    started_in_window = exists(
-        select(started.visit_id).where(
-            started.client_id == V.client_id,
-            started.prep_event == PrepEventType.INITIATION,
-            window.dates(started.service_date),
-            window.clinics(started.clinic_id),
-            period_of(windows, started.service_date) == period_of(windows, V.service_date),
-        )
-    )
+    period = period_of(windows, V.service_date)
     returned = or_(
         V.prep_event.in_((PrepEventType.FOLLOW_UP, PrepEventType.RESTART)),
         and_(V.prep_seroconverted.is_(True), V.hiv_final_result == HivResult.POSITIVE),
     )
+    is_return = case((returned, 1), else_=0)
+    person_period = (period, V.client_id)
     result = case((V.hiv_final_result.is_(None), "not_tested"), else_=V.hiv_final_result)
-    query = _facts(
-        windows, V.service_date, result.label("result"), order_by=(V.service_date.desc(), V.created_at.desc())
-    ).where(
-        V.prep_event.is_not(None),
-        returned,
-        window.dates(V.service_date),
-        window.clinics(V.clinic_id),
-        ~started_in_window,
+    rows = (
+        select(
+            period.label("period"),
+            V.sex.label("sex"),
+            V.dob.label("dob"),
+            V.kp.label("kp"),
+            V.service_date.label("on_date"),
+            result.label("result"),
+            clinical.prep_type_sql(V.prep_regimen).label("prep_type"),
+            V.prep_distribution.label("prep_distribution"),
+            literal(1).label("weight"),
+            is_return.label("is_return"),
+            func.max(case((V.prep_event == PrepEventType.INITIATION, 1), else_=0))
+            .over(partition_by=person_period)
+            .label("started"),
+            func.row_number()
+            .over(partition_by=person_period, order_by=(is_return.desc(), V.service_date.desc(), V.created_at.desc()))
+            .label("rank"),
+        )
+        .where(V.prep_event.is_not(None), window.dates(V.service_date), window.clinics(V.clinic_id))
+        .subquery()
     )
-    return _first(query)
+    kept = [c for c in rows.c if c.name not in ("rank", "is_return", "started")]
+    return select(*kept).where(rows.c.rank == 1, rows.c.is_return == 1, rows.c.started == 0, rows.c.period.is_not(None))
 
 
 def prep_ct(window: Window):
