@@ -31,6 +31,11 @@ from clinic_app.visits.models import PepExposure, PrepDistribution, PrepEventTyp
 
 DERIVED = {"info": {"derived": True}}
 # A visit that handed out any commodity (the condition of its partial index; COMMODITIES selects by it).
+# The flags of ReportVisit.to_fix: a reactive screening test without its confirmatory test, a final HIV
+# result not given to the client, a cervical screen without its result (or an HPV positive without triage),
+# a PEP course without an outcome, a positive HIV test (listed when the person row is not ``linked``).
+TO_FIX = {"reactive_unconfirmed": 1, "result_not_given": 2, "cervical_incomplete": 4, "pep_without_outcome": 8,
+          "positive": 16}  # fmt: skip
 DISPENSED = "male_condoms IS NOT NULL OR female_condoms IS NOT NULL OR lubricant IS NOT NULL"
 
 
@@ -50,6 +55,8 @@ class ReportPerson(Base):
     art_started_on: Mapped[date | None]  # the earliest ART start recorded at any visit
     prep_initiated_on: Mapped[date | None]  # the earliest PrEP initiation recorded (any clinic of this node)
     prep_first_on: Mapped[date | None]  # the earliest PrEP record of any kind (PrEP_NEW: never on PrEP before)
+    # Whether any of their tests records a linkage outcome (an ART start or referral); None: never tested.
+    linked: Mapped[bool | None]
 
 
 class ReportVisit(Base):
@@ -148,6 +155,16 @@ class ReportVisit(Base):
             sqlite_where=text("gbv_sexual IS NOT NULL"),
             postgresql_where=text("gbv_sexual IS NOT NULL"),
         ),
+        # The data-quality checks: the visits with anything to fix (TO_FIX), by date.
+        Index(
+            "ix_report_visits_to_fix",
+            "service_date",
+            "clinic_id",
+            "client_id",
+            "to_fix",
+            sqlite_where=text("to_fix IS NOT NULL"),
+            postgresql_where=text("to_fix IS NOT NULL"),
+        ),
         DERIVED,
     )
 
@@ -191,6 +208,9 @@ class ReportVisit(Base):
     male_condoms: Mapped[int | None]
     female_condoms: Mapped[int | None]
     lubricant: Mapped[int | None]
+    # What the data-quality checks (reports.quality) find at the visit: the sum of its TO_FIX flags, None
+    # when nothing.
+    to_fix: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class ReportPrevention(Base):

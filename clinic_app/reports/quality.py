@@ -9,13 +9,12 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased
 
 from clinic_app.clients.models import Client
 from clinic_app.extensions import db
 from clinic_app.reports.dataset import Finding
 from clinic_app.reports.facts import Window, age_at
-from clinic_app.reports.models import ReportPerson, ReportVisit
+from clinic_app.reports.models import TO_FIX, ReportPerson, ReportVisit
 from clinic_app.screening.models import AssayResult, CervicalScreening, HivResult, HivTest
 from clinic_app.visits import clinical
 from clinic_app.visits.models import PepCourse, PrepEvent, PrepEventType, Visit
@@ -31,9 +30,8 @@ class Check:
     how_to_fix: object
     where: object  # callable(window) -> list of SQL conditions on a Visit query (joins below)
     joins: tuple = ()
-    # callable(window) -> the same visits, one row each with its clinic_id, from the report facts or in a
-    # shape the planner runs faster: the counts read it (a quarter's cost follows the quarter); the list for
-    # staff reads ``where``.
+    # callable(window) -> the same visits from the report facts, one row each with its clinic_id: the
+    # counts read it (a quarter's cost follows the quarter); the list for staff reads the records.
     facts: object = None
 
 
@@ -45,33 +43,34 @@ def _linked_elsewhere():
     return exists(
         select(HivTest.id)
         .join(Visit, Visit.id == HivTest.visit_id)
-        .where(
-            Visit.client_id == Client.id, or_(HivTest.art_started_on.is_not(None), HivTest.art_referred_to.is_not(None))
-        )
+        .where(Visit.client_id == Client.id, clinical.linkage_recorded_sql())
     )
 
 
-def _positive_without_linkage_rows(window: Window):
-    # The period's positive tests first, kept apart (MATERIALIZED), then the linkage looked up for each:
-    # in one WHERE, SQLite ran the linkage subquery for every test of the period, not only the positives
-    # (0.13 s on 100k visits, against 0.01 s).
-    positives = (
-        select(Visit.client_id, Visit.clinic_id)
-        .join(HivTest, HivTest.visit_id == Visit.id)
-        .where(*_in_window(window), HivTest.final_result == HivResult.POSITIVE)
-        .cte("positives")
-        .prefix_with("MATERIALIZED")
-    )
-    test, visit = aliased(HivTest), aliased(Visit)
-    linked = exists(
-        select(test.id)
-        .join(visit, visit.id == test.visit_id)
-        .where(
-            visit.client_id == positives.c.client_id,
-            or_(test.art_started_on.is_not(None), test.art_referred_to.is_not(None)),
+def _flagged(name: str, conditions=lambda window: ()):
+    """Counts from the report facts: the window's visits whose TO_FIX flags hold ``name``."""
+
+    def facts(window: Window):
+        visit = ReportVisit
+        return select(visit.clinic_id.label("clinic_id")).where(
+            window.dates(visit.service_date),
+            window.clinics(visit.clinic_id),
+            visit.to_fix.is_not(None),
+            visit.to_fix.op("&")(TO_FIX[name]) != 0,
+            *conditions(window),
         )
-    )
-    return select(positives.c.clinic_id.label("clinic_id")).where(~linked)
+
+    return facts
+
+
+def _positive_without_linkage_facts(window: Window):
+    person = ReportPerson
+    facts = _flagged("positive", lambda w: [person.linked.is_not(True)])(window)
+    return facts.join(person, person.client_id == ReportVisit.client_id)
+
+
+def _pep_due(window: Window):
+    return [ReportVisit.service_date <= window.end - timedelta(days=PEP_COURSE_DAYS)]
 
 
 def _sex_or_age_missing_facts(window: Window):
@@ -114,7 +113,7 @@ CHECKS = (
         _l("Record the ART referral or start date on the visit of the positive test."),
         lambda w: [HivTest.final_result == HivResult.POSITIVE, ~_linked_elsewhere()],
         (HivTest,),
-        _positive_without_linkage_rows,
+        _positive_without_linkage_facts,
     ),
     Check(
         "reactive_unconfirmed",
@@ -122,6 +121,7 @@ CHECKS = (
         _l("Record the confirmatory result, or retest within 14 days."),
         lambda w: [HivTest.screening_result == AssayResult.REACTIVE, HivTest.confirmatory_result.is_(None)],
         (HivTest,),
+        _flagged("reactive_unconfirmed"),
     ),
     Check(
         "result_not_given",
@@ -129,6 +129,7 @@ CHECKS = (
         _l("Tick 'client received the result' once they have it."),
         lambda w: [HivTest.final_result.is_not(None), HivTest.result_received.is_(False)],
         (HivTest,),
+        _flagged("result_not_given"),
     ),
     Check(
         "prep_followup_without_initiation",
@@ -144,6 +145,7 @@ CHECKS = (
         _l("Record the result, or the triage result of a positive HPV test."),
         lambda w: [~clinical.cervical_complete_sql()],
         (CervicalScreening,),
+        _flagged("cervical_incomplete"),
     ),
     Check(
         "pep_without_outcome",
@@ -151,6 +153,7 @@ CHECKS = (
         _l("Record whether the client completed the 28-day course."),
         lambda w: [PepCourse.outcome.is_(None), Visit.service_date <= w.end - timedelta(days=PEP_COURSE_DAYS)],
         (PepCourse,),
+        _flagged("pep_without_outcome", _pep_due),
     ),
     Check(
         "sex_or_age_missing",

@@ -21,8 +21,15 @@ from sqlalchemy.orm import Session, aliased
 from clinic_app.clients import contributions
 from clinic_app.clients.models import Client
 from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, ReferralService
-from clinic_app.reports.models import ReportPerson, ReportPrevention, ReportVisit
-from clinic_app.screening.models import CervicalScreening, HivResult, HivTest, PreviousHivStatus, StiScreening
+from clinic_app.reports.models import TO_FIX, ReportPerson, ReportPrevention, ReportVisit
+from clinic_app.screening.models import (
+    AssayResult,
+    CervicalScreening,
+    HivResult,
+    HivTest,
+    PreviousHivStatus,
+    StiScreening,
+)
 from clinic_app.visits import clinical
 from clinic_app.visits.models import (
     Commodity,
@@ -82,6 +89,7 @@ def _people(clients):
             first(Visit.service_date, HivTest.final_result == HivResult.POSITIVE).label("positive_on"),
             first(Visit.service_date, HivTest.previous_status == PreviousHivStatus.KNOWN_POSITIVE).label("stated"),
             func.min(HivTest.art_started_on).label("art_started_on"),
+            func.max(case((clinical.linkage_recorded_sql(), 1), else_=0)).label("linked"),
         )
         .join(HivTest, HivTest.visit_id == Visit.id)
         .where(_where(Visit.client_id, clients))
@@ -110,6 +118,7 @@ def _people(clients):
             tests.c.art_started_on,
             prep.c.initiated_on,
             prep.c.first_on,
+            case((tests.c.linked == 1, True), (tests.c.linked == 0, False), else_=None),
         )
         .outerjoin(tests, tests.c.client_id == Client.id)
         .outerjoin(prep, prep.c.client_id == Client.id)
@@ -125,6 +134,7 @@ def _people(clients):
         "art_started_on",
         "prep_initiated_on",
         "prep_first_on",
+        "linked",
     )
     return insert(ReportPerson).from_select(columns, query)
 
@@ -132,6 +142,21 @@ def _people(clients):
 def sti_treated_sql():
     """An STI screening at which a treatment was given (STI_SCREENED's treated)."""
     return func.json_array_length(StiScreening.treatments) > 0
+
+
+def to_fix_sql():
+    """The sum of the visit's TO_FIX flags (None: nothing to fix), over its test, cervical screen and PEP."""
+    found = {
+        "reactive_unconfirmed": and_(
+            HivTest.screening_result == AssayResult.REACTIVE, HivTest.confirmatory_result.is_(None)
+        ),
+        "result_not_given": and_(HivTest.final_result.is_not(None), HivTest.result_received.is_(False)),
+        "cervical_incomplete": and_(CervicalScreening.id.is_not(None), ~clinical.cervical_complete_sql()),
+        "pep_without_outcome": and_(PepCourse.id.is_not(None), PepCourse.outcome.is_(None)),
+        "positive": HivTest.final_result == HivResult.POSITIVE,
+    }
+    flags = sum(case((condition, TO_FIX[name]), else_=0) for name, condition in found.items())
+    return func.nullif(flags, 0)
 
 
 def _dispensed(item):
@@ -180,6 +205,7 @@ def _visits(clients):
             male.quantity,
             female.quantity,
             lubricant.quantity,
+            to_fix_sql(),
         )
         .join(Client, Client.id == Visit.client_id)
         .outerjoin(HivTest, HivTest.visit_id == Visit.id)
@@ -222,6 +248,7 @@ def _visits(clients):
         "male_condoms",
         "female_condoms",
         "lubricant",
+        "to_fix",
     )
     return insert(ReportVisit).from_select(columns, query)
 

@@ -121,6 +121,11 @@ def on_art_sql(client_id, on):
     )
 
 
+def linkage_recorded_sql(test=HivTest):
+    """A test that records the client's linkage to care: an ART start date or the ART site referred to."""
+    return or_(test.art_started_on.is_not(None), test.art_referred_to.is_not(None))
+
+
 def living_with_hiv_on_art(records: Iterable[HivRecord], on: date) -> bool:
     records = list(records)
     return known_positive_on(records, on) and on_art_on(records, on)

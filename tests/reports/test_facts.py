@@ -42,7 +42,7 @@ from tests.visits.test_clinical_services import correct, negative_test, oral_pre
 # The migrations that create or extend the report facts, each with the backfill of its columns, in order.
 MIGRATIONS = [
     next(Path(__file__).resolve().parents[2].glob(f"migrations/versions/{revision}_*.py"))
-    for revision in ("f5bb608bceae", "3b7e91c04d2a", "4c8f02d15e3b", "eaf96741b992")
+    for revision in ("f5bb608bceae", "3b7e91c04d2a", "4c8f02d15e3b", "eaf96741b992", "6a2d9e4f1c83")
 ]
 TABLES = (ReportPerson, ReportVisit, ReportPrevention)
 
