@@ -33,9 +33,10 @@ DERIVED = {"info": {"derived": True}}
 # A visit that handed out any commodity (the condition of its partial index; COMMODITIES selects by it).
 # The flags of ReportVisit.to_fix: a reactive screening test without its confirmatory test, a final HIV
 # result not given to the client, a cervical screen without its result (or an HPV positive without triage),
-# a PEP course without an outcome, a positive HIV test (listed when the person row is not ``linked``).
+# a PEP course without an outcome, a positive HIV test (listed when the person row is not ``linked``), a
+# client without sex or with an age under 10 or over 100 on the visit's date.
 TO_FIX = {"reactive_unconfirmed": 1, "result_not_given": 2, "cervical_incomplete": 4, "pep_without_outcome": 8,
-          "positive": 16}  # fmt: skip
+          "positive": 16, "sex_or_age_missing": 32}  # fmt: skip
 DISPENSED = "male_condoms IS NOT NULL OR female_condoms IS NOT NULL OR lubricant IS NOT NULL"
 
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 
 from clinic_app.clients.models import Client
 from clinic_app.extensions import db
+from clinic_app.reports import upkeep
 from clinic_app.reports.dataset import Finding
-from clinic_app.reports.facts import Window, age_at
+from clinic_app.reports.facts import Window
 from clinic_app.reports.models import TO_FIX, ReportPerson, ReportVisit
 from clinic_app.screening.models import AssayResult, CervicalScreening, HivResult, HivTest
 from clinic_app.visits import clinical
@@ -71,17 +72,6 @@ def _positive_without_linkage_facts(window: Window):
 
 def _pep_due(window: Window):
     return [ReportVisit.service_date <= window.end - timedelta(days=PEP_COURSE_DAYS)]
-
-
-def _sex_or_age_missing_facts(window: Window):
-    visit = ReportVisit  # the client's sex and birth date, as the visit's report facts keep them
-    return select(visit.clinic_id.label("clinic_id")).where(
-        window.dates(visit.service_date),
-        window.clinics(visit.clinic_id),
-        or_(
-            visit.sex.is_(None), age_at(visit.dob, visit.service_date) < 10, age_at(visit.dob, visit.service_date) > 100
-        ),
-    )
 
 
 def _prep_without_initiation_facts(window: Window):
@@ -159,15 +149,9 @@ CHECKS = (
         "sex_or_age_missing",
         _l("Visit of a client without sex or a plausible age"),
         _l("Correct the client's sex or date of birth."),
-        lambda w: [
-            or_(
-                Client.sex.is_(None),
-                age_at(Client.date_of_birth, Visit.service_date) < 10,
-                age_at(Client.date_of_birth, Visit.service_date) > 100,
-            )
-        ],
+        lambda w: [upkeep.implausible_person_sql(Client.sex, Client.date_of_birth, Visit.service_date)],
         (),
-        _sex_or_age_missing_facts,
+        _flagged("sex_or_age_missing"),
     ),
 )
 CHECKS_BY_CODE = {c.code: c for c in CHECKS}

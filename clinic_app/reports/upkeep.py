@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from clinic_app.clients import contributions
 from clinic_app.clients.models import Client
 from clinic_app.outreach.models import ContactKind, OutreachContact, Referral, ReferralService
+from clinic_app.reports.facts import age_at
 from clinic_app.reports.models import TO_FIX, ReportPerson, ReportPrevention, ReportVisit
 from clinic_app.screening.models import (
     AssayResult,
@@ -144,8 +145,13 @@ def sti_treated_sql():
     return func.json_array_length(StiScreening.treatments) > 0
 
 
+def implausible_person_sql(sex, dob, on):
+    """No sex recorded, or an age under 10 or over 100 on the date (a wrong date of birth)."""
+    return or_(sex.is_(None), age_at(dob, on) < 10, age_at(dob, on) > 100)
+
+
 def to_fix_sql():
-    """The sum of the visit's TO_FIX flags (None: nothing to fix), over its test, cervical screen and PEP."""
+    """The sum of the visit's TO_FIX flags (None: nothing to fix), over its client, test, cervical screen and PEP."""
     found = {
         "reactive_unconfirmed": and_(
             HivTest.screening_result == AssayResult.REACTIVE, HivTest.confirmatory_result.is_(None)
@@ -154,6 +160,7 @@ def to_fix_sql():
         "cervical_incomplete": and_(CervicalScreening.id.is_not(None), ~clinical.cervical_complete_sql()),
         "pep_without_outcome": and_(PepCourse.id.is_not(None), PepCourse.outcome.is_(None)),
         "positive": HivTest.final_result == HivResult.POSITIVE,
+        "sex_or_age_missing": implausible_person_sql(Client.sex, Client.date_of_birth, Visit.service_date),
     }
     flags = sum(case((condition, TO_FIX[name]), else_=0) for name, condition in found.items())
     return func.nullif(flags, 0)

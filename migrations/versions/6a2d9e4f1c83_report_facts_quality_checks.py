@@ -37,16 +37,24 @@ def upgrade():
 # The new columns of every existing row, derived as clinic_app.reports.upkeep derives them at this revision;
 # frozen as portable SQL (tests/reports/test_facts.py checks the migrations' backfills against the app).
 # to_fix: 1 reactive without confirmatory, 2 result not given, 4 cervical screen incomplete, 8 PEP without
-# outcome, 16 positive test.
-_FLAGS = """NULLIF(
+# outcome, 16 positive test, 32 no sex or an age under 10 or over 100.
+# Completed years on the visit's date, from the ISO text of both dates (SQLite stores them so; PostgreSQL
+# casts a date to it): the year difference, less one when the month and day come before the birthday's.
+_AGE = """(CAST(substr(CAST(v.service_date AS TEXT), 1, 4) AS INTEGER)
+    - CAST(substr(CAST(k.date_of_birth AS TEXT), 1, 4) AS INTEGER)
+    - CASE WHEN substr(CAST(v.service_date AS TEXT), 6, 5) < substr(CAST(k.date_of_birth AS TEXT), 6, 5)
+        THEN 1 ELSE 0 END)"""
+_FLAGS = f"""NULLIF(
     CASE WHEN h.screening_result = 'reactive' AND h.confirmatory_result IS NULL THEN 1 ELSE 0 END
     + CASE WHEN h.final_result IS NOT NULL AND h.result_received IS false THEN 2 ELSE 0 END
     + CASE WHEN c.id IS NOT NULL AND NOT ((CASE WHEN c.method = 'hpv' AND c.result = 'positive'
         THEN c.triage_result ELSE c.result END) IS NOT NULL) THEN 4 ELSE 0 END
     + CASE WHEN p.id IS NOT NULL AND p.outcome IS NULL THEN 8 ELSE 0 END
-    + CASE WHEN h.final_result = 'positive' THEN 16 ELSE 0 END, 0)"""
+    + CASE WHEN h.final_result = 'positive' THEN 16 ELSE 0 END
+    + CASE WHEN k.sex IS NULL OR {_AGE} < 10 OR {_AGE} > 100 THEN 32 ELSE 0 END, 0)"""
 BACKFILL = (
     f"""UPDATE report_visits SET to_fix = (SELECT {_FLAGS} FROM visits AS v
+        JOIN clients AS k ON k.id = v.client_id
         LEFT OUTER JOIN hiv_tests AS h ON h.visit_id = v.id
         LEFT OUTER JOIN cervical_screenings AS c ON c.visit_id = v.id
         LEFT OUTER JOIN pep_courses AS p ON p.visit_id = v.id WHERE v.id = report_visits.visit_id)""",

@@ -75,10 +75,8 @@ def test_the_facts_kept_on_every_write_equal_a_full_rebuild(app):
     assert {row[1] for row in kept["report_prevention"]} == {"visit", "contact", "slip"}
 
 
-def test_the_migration_backfill_derives_the_same_facts_as_the_app(app):
-    """The SQL frozen in the migrations (for databases upgraded with records in them) agrees with the app."""
-    seed_demo(n_clients=150)
-    kept = stored()
+def backfill_from_scratch() -> None:
+    """Empty the report facts and derive them again with the SQL frozen in the migrations."""
     for model in TABLES:
         db.session.execute(delete(model))
     for path in MIGRATIONS:
@@ -86,6 +84,13 @@ def test_the_migration_backfill_derives_the_same_facts_as_the_app(app):
         migration = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(migration)
         migration.backfill(db.session.connection())
+
+
+def test_the_migration_backfill_derives_the_same_facts_as_the_app(app):
+    """The SQL frozen in the migrations (for databases upgraded with records in them) agrees with the app."""
+    seed_demo(n_clients=150)
+    kept = stored()
+    backfill_from_scratch()
     assert stored() == kept
 
 
@@ -347,3 +352,29 @@ def test_the_programme_facts_follow_corrections_and_merges(nurse_actor, make, nu
     assert db.session.get(ReportVisit, theirs.id).client_id == person.id
     assert programme_facts(theirs) == (VisitType.RETURN, None, PepExposure.CONDOM_FAILURE, None, None, 3)
     assert_kept_equals_rebuild()
+
+
+def test_the_quality_flags_backfill_takes_ages_as_the_app_does_on_birthdays(app, make, clinic):
+    """A client 9 the day before their 10th birthday, 10 on it, 100 and 101 likewise; a 29 February birthday
+    counts on 1 March: the age flag of the migration's frozen SQL equals the app's (to_fix bit 32)."""
+    from clinic_app.reports.models import TO_FIX
+
+    visits = {
+        ("2016-06-15", "2026-06-14"): True,  # 9
+        ("2016-06-15", "2026-06-15"): False,  # 10 on the day
+        ("2016-02-29", "2026-02-28"): True,  # 9 until 1 March
+        ("2016-02-29", "2026-03-01"): False,
+        ("1925-06-15", "2026-06-14"): False,  # 100
+        ("1925-06-15", "2026-06-15"): True,  # 101
+    }
+    for born, seen in visits:
+        client = make.client(date_of_birth=date.fromisoformat(born))
+        make.visit(client=client, clinic=clinic, service_date=date.fromisoformat(seen))
+    kept = stored()
+    flagged = {
+        (str(row.dob), str(row.service_date)): bool((row.to_fix or 0) & TO_FIX["sex_or_age_missing"])
+        for row in db.session.execute(select(ReportVisit.dob, ReportVisit.service_date, ReportVisit.to_fix))
+    }
+    assert flagged == visits
+    backfill_from_scratch()
+    assert stored() == kept
