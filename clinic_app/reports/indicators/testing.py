@@ -5,7 +5,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, union_all
 
 from clinic_app.clients.models import Client
 from clinic_app.outreach.models import OutreachContact
-from clinic_app.reports.facts import Window
+from clinic_app.reports.facts import Window, person_columns
 from clinic_app.reports.indicators.base import Indicator, period_of, span, visit_facts
 from clinic_app.reports.models import ReportVisit
 from clinic_app.screening.models import HivResult, HivTest, PreviousHivStatus
@@ -101,16 +101,31 @@ RECIPIENTS = (("self", "for_self"), ("partner", "for_partner"), ("other", "for_o
 
 
 def hts_self(window: Window):
-    clinic_rows = [
-        visit_facts(
-            SelfTestKit.distribution.label("distribution"),
-            literal(recipient).label("recipient"),
-            literal("clinic").label("channel"),
-            getattr(SelfTestKit, column).label("weight"),
-            window=window,
+    # The window's kits first, kept apart (MATERIALIZED), then their clients: joined in one query, SQLite
+    # looked up the client of every visit of the period before its kits (0.56 s of 1M visits' MER report).
+    kits = (
+        select(
+            Visit.client_id,
+            Visit.service_date,
+            SelfTestKit.distribution,
+            *[getattr(SelfTestKit, c) for _, c in RECIPIENTS],
         )
         .join(SelfTestKit, SelfTestKit.visit_id == Visit.id)
-        .where(getattr(SelfTestKit, column) > 0)
+        .where(window.dates(Visit.service_date), window.clinics(Visit.clinic_id))
+        .cte("kits")
+        .prefix_with("MATERIALIZED")
+    )
+    clinic_rows = [
+        select(
+            *person_columns(),
+            kits.c.service_date.label("on_date"),
+            kits.c.distribution.label("distribution"),
+            literal(recipient).label("recipient"),
+            literal("clinic").label("channel"),
+            kits.c[column].label("weight"),
+        )
+        .join(Client, Client.id == kits.c.client_id)
+        .where(kits.c[column] > 0)
         for recipient, column in RECIPIENTS
     ]
     by_recipient = OutreachContact.kits_for_self + OutreachContact.kits_for_partner + OutreachContact.kits_for_other
