@@ -13,6 +13,8 @@ class Config:
     # second one: a pool this size keeps every connection open under load, so SQLCipher derives the key
     # from the passphrase (about 0.2 s) once per connection, not on every busy request.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 10}
+    # The page cache of the connection computing a report (core/sqlite.page_cache), in MiB, given back after.
+    REPORT_CACHE_MIB = 256
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "bluebox_session"

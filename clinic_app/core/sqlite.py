@@ -57,6 +57,28 @@ def _planner_statistics(cursor) -> None:
         cursor.execute("PRAGMA optimize=0x10002")
 
 
+@contextlib.contextmanager
+def page_cache(session, mib: int):
+    """A larger page cache on the session's SQLite connection while a report runs, then the usual one.
+
+    A report reads the same fact pages for each indicator, the trend and the checks; with the 2 MB default,
+    SQLCipher decrypts them again each time. Measured on the encrypted 1M-visit file: the MER report 4.6 s
+    with the default, 3.3 s with 128 MB, 2.8 s with 256 MB. The cache is given back afterwards, so a pooled
+    connection does not keep it. Nothing on PostgreSQL.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite" or not mib:
+        yield
+        return
+    usual = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{int(mib) * 1024}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # a broken connection is discarded with its cache
+            connection.exec_driver_sql(f"PRAGMA cache_size={int(usual)}")
+
+
 def _on_begin(conn) -> None:
     """Writers take the write lock at BEGIN (never half-way); readers never take it.
 

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
+from clinic_app.core import sqlite
 from clinic_app.extensions import db
 from clinic_app.reports import quality
 from clinic_app.reports.dataset import Dataset, Definition, GroupData, TableData
@@ -178,6 +180,11 @@ def build_table(
 
 def compute(spec: ReportSpec) -> Dataset:
     """Compute every indicator of the format for the period and clinics."""
+    with sqlite.page_cache(db.session, current_app.config["REPORT_CACHE_MIB"]):
+        return _compute(spec)
+
+
+def _compute(spec: ReportSpec) -> Dataset:
     fmt = spec.format
     cells = {}
     for code in fmt.indicators:
